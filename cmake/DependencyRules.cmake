@@ -79,8 +79,10 @@ function(unas_check_dependency_rules)
         else()
           set(dep_component "")
         endif()
+        # Linker flags (abseil exports -Wl,--as-needed -latomic) are not libraries.
         if(NOT item MATCHES "^absl::" AND NOT dep_component STREQUAL "resource_models"
-           AND NOT item MATCHES "^(-pthread|Threads::Threads|m|rt|dl|pthread)$")
+           AND NOT item MATCHES "^-"
+           AND NOT item MATCHES "^(Threads::Threads|m|rt|dl|pthread|atomic)$")
           list(APPEND violations "${target} (resource_models) links ${item}: only abseil is allowed")
         endif()
       elseif(torch AND NOT component STREQUAL "worker")

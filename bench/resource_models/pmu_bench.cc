@@ -1,0 +1,83 @@
+// PMU timing: (a) a 20-layer chain, (b) 9 sibling branches of 5 ops between a fork and an Add
+// (plus the main path), (c) a sweep over 1..9 sibling branches. The graphs mimic the CNN space:
+// 1x1/3x3 convolutions with varying filter counts, a pre-pool, a depthwise conv.
+
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "resource_models/graph.h"
+#include "resource_models/pmu.h"
+
+namespace unas::rm {
+namespace {
+
+Graph Chain(int layers) {
+  Graph g;
+  TensorId x = *g.AddInput("input", {1, 49, 40, 1});
+  for (int i = 0; i < layers; ++i) {
+    const std::string name = "conv" + std::to_string(i);
+    x = *g.AddConv2D(name, x, {.filters = 4 + (i * 7) % 13, .kernel = i % 3 == 0 ? 3 : 1});
+  }
+  x = *g.AddDense("logits", x, {.units = 10});
+  (void)g.MarkOutput(x);
+  return g;
+}
+
+// Stem conv -> fork -> main path (3 ops) + `branches` sibling branches of 5 ops -> Add -> dense.
+Graph Branches(int branches) {
+  Graph g;
+  TensorId x = *g.AddInput("input", {1, 32, 32, 3});
+  x = *g.AddConv2D("stem", x, {.filters = 16, .kernel = 3, .stride = 2});  // 15x15x16
+  std::vector<TensorId> tails;
+  TensorId m = *g.AddConv2D("main0", x, {.filters = 24, .kernel = 3});  // 13x13x24
+  m = *g.AddDepthwiseConv2D("main1", m, {.kernel = 3});                 // 11x11x24
+  m = *g.AddConv2D("main2", m, {.filters = 32, .kernel = 1});           // 11x11x32
+  tails.push_back(m);
+  for (int b = 0; b < branches; ++b) {
+    const std::string p = "br" + std::to_string(b) + "_";
+    const int f = 8 + 4 * (b % 5);
+    TensorId t = *g.AddConv2D(p + "0", x, {.filters = f, .kernel = 1});      // 15x15xf
+    t = *g.AddPool(p + "1", t, {.pool_h = 1 + b % 2, .pool_w = 1 + b % 2});  // pre-pool
+    t = *g.AddDepthwiseConv2D(p + "2", t, {.kernel = 1 + 2 * (b % 2 == 0)});
+    t = *g.AddConv2D(p + "3", t, {.filters = 2 * f, .kernel = 1});
+    t = *g.AddConv2D(p + "4", t, {.filters = 32, .kernel = 1});
+    tails.push_back(t);
+  }
+  x = *g.AddAdd("add", tails);
+  x = *g.AddPool("pool", x, {.pool_h = 2, .pool_w = 2});
+  x = *g.AddDense("logits", x, {.units = 10});
+  (void)g.MarkOutput(x);
+  return g;
+}
+
+void Run(benchmark::State& state, const Graph& g) {
+  int64_t peak = 0;
+  for (auto _ : state) {
+    absl::StatusOr<PmuResult> r = ComputePmu(g);
+    if (!r.ok()) {
+      state.SkipWithError(std::string(r.status().message()).c_str());
+      return;
+    }
+    peak = r->peak_bytes;
+    benchmark::DoNotOptimize(peak);
+  }
+  state.counters["pmu_bytes"] = static_cast<double>(peak);
+  state.counters["ops"] = g.num_ops() - 1;
+}
+
+void BM_Chain20(benchmark::State& state) { Run(state, Chain(20)); }
+BENCHMARK(BM_Chain20)->Unit(benchmark::kMicrosecond);
+
+void BM_NineBranchesOfFive(benchmark::State& state) { Run(state, Branches(9)); }
+BENCHMARK(BM_NineBranchesOfFive)->Unit(benchmark::kMicrosecond);
+
+void BM_BranchSweep(benchmark::State& state) {
+  Run(state, Branches(static_cast<int>(state.range(0))));
+}
+BENCHMARK(BM_BranchSweep)->DenseRange(1, 9)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace unas::rm
+
+BENCHMARK_MAIN();

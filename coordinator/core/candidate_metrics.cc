@@ -1,0 +1,31 @@
+#include "coordinator/core/candidate_metrics.h"
+
+#include "common/search_space/network_plan.h"
+#include "common/search_space/resource_graph.h"
+
+namespace unas::coordinator {
+
+absl::StatusOr<v1::ResourceMetrics> ComputeCandidateMetrics(
+    const v1::Architecture& architecture, const DataShape& data,
+    const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning, bool sparse_size) {
+  PlanOptions plan;
+  plan.pruning = pruning;
+  rm::ResourceOptions options;
+  options.size.use_sparse_sizes = sparse_size;
+  absl::StatusOr<rm::ResourceReport> report =
+      ComputeArchitectureResources(architecture, data, plan, options);
+  if (!report.ok()) return report.status();
+  v1::ResourceMetrics m;
+  m.set_peak_memory_bytes(report->pmu_bytes);
+  m.set_peak_memory_with_input_bytes(report->pmu_with_input_bytes);
+  m.set_model_size_bytes(report->model_size_unas);
+  m.set_model_size_deployed_bytes(report->model_size_deployed);
+  m.set_macs(report->macs);
+  m.set_conv_dense_macs(report->conv_dense_macs);
+  m.set_latency_proxy(report->latency_proxy);
+  m.set_parameter_count(report->parameter_count);
+  for (const std::string& name : report->order_names) m.add_operator_order(name);
+  return m;
+}
+
+}  // namespace unas::coordinator

@@ -1,0 +1,967 @@
+#include "coordinator/core/coordinator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/job_spec/loader.h"
+#include "common/search_space/fingerprint.h"
+#include "common/search_space/space.h"
+#include "coordinator/core/candidate_metrics.h"
+#include "coordinator/core/result_validation.h"
+#include "coordinator/search/algorithm.h"
+#include "coordinator/search/objectives.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace unas::coordinator {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using store::CandidateRow;
+
+constexpr int kFeasibleWindow = 25;  // "bounds satisfied in the last 25" (§5.3)
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+constexpr char kLeaseExpiredPrefix[] = "lease expired";
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsFinished(v1::JobState state) { return state != v1::JOB_STATE_RUNNING; }
+
+struct JobEntry {
+  v1::Job job;
+  std::unique_ptr<search::SearchAlgorithm> algorithm;
+  DataShape data;
+  search::BoundVector bounds;
+  bool sparse_size = false;  // unstructured pruning: size counts non-zero weights
+  std::vector<CandidateRow> candidates;  // candidate_id - 1 → row
+  std::deque<int64_t> queue;             // QUEUED ids, next first
+  absl::flat_hash_map<uint64_t, int64_t> done_by_fingerprint;
+  std::vector<int64_t> history;          // DONE ids in completion order
+  int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
+  int consecutive_skips = 0;
+  std::optional<double> best_feasible_error;
+  std::deque<v1::JobEvent> events;
+  int64_t events_base = 0;  // sequence number of events.front() minus one
+
+  int rounds() const { return job.spec().algorithm().rounds(); }
+  CandidateRow& row(int64_t id) { return candidates[static_cast<size_t>(id - 1)]; }
+  bool has(int64_t id) const { return id >= 1 && id <= static_cast<int64_t>(candidates.size()); }
+};
+
+struct WorkerEntry {
+  v1::WorkerInfo info;
+  int64_t last_seen_ms = 0;
+};
+
+struct LeaseRef {
+  int64_t job_id;
+  int64_t candidate_id;
+};
+
+}  // namespace
+
+struct Coordinator::Impl {
+  std::unique_ptr<store::Store> store;
+  CoordinatorOptions options;
+
+  std::mutex mu;
+  std::condition_variable changed;  // new work, results, job state, shutdown
+  bool shutdown = false;
+  std::map<int64_t, JobEntry> jobs;
+  int64_t last_served_job = 0;
+  absl::flat_hash_map<std::string, LeaseRef> leases;
+  absl::flat_hash_map<std::string, WorkerEntry> workers;  // by worker_id
+  absl::flat_hash_map<std::string, std::string> worker_ids_by_name;
+  int64_t next_worker_number = 1;
+
+  int64_t Now() const { return options.now_ms(); }
+
+  // --- job helpers (mu held) -------------------------------------------------
+
+  absl::StatusOr<JobEntry*> FindJob(int64_t job_id) {
+    auto it = jobs.find(job_id);
+    if (it == jobs.end()) return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
+    return &it->second;
+  }
+
+  v1::JobProgress Progress(const JobEntry& j) const {
+    v1::JobProgress p;
+    p.set_rounds(j.rounds());
+    p.set_evaluations_done(j.done);
+    p.set_evaluations_in_flight(j.leased);
+    p.set_evaluations_queued(static_cast<int32_t>(j.queue.size()));
+    p.set_evaluations_failed(j.failed);
+    p.set_candidates_skipped(j.skipped);
+    p.set_lease_expiries(j.lease_expiries);
+    if (j.best_feasible_error) p.set_best_feasible_error(*j.best_feasible_error);
+    int feasible = 0;
+    int from = std::max(0, static_cast<int>(j.history.size()) - kFeasibleWindow);
+    for (size_t i = static_cast<size_t>(from); i < j.history.size(); ++i) {
+      feasible += j.candidates[static_cast<size_t>(j.history[i] - 1)].candidate.feasible();
+    }
+    p.set_feasible_in_last_25(feasible);
+    return p;
+  }
+
+  v1::Job JobView(const JobEntry& j) const {
+    v1::Job job = j.job;
+    *job.mutable_progress() = Progress(j);
+    return job;
+  }
+
+  void AddEvent(JobEntry& j, v1::JobEvent event) {
+    event.set_job_id(j.job.job_id());
+    *event.mutable_time() = TimeUtil::MillisecondsToTimestamp(Now());
+    *event.mutable_progress() = Progress(j);
+    event.set_state(j.job.state());
+    j.events.push_back(std::move(event));
+    while (static_cast<int>(j.events.size()) > options.max_events_per_job) {
+      j.events.pop_front();
+      ++j.events_base;
+    }
+    changed.notify_all();
+  }
+
+  static v1::Candidate Light(const v1::Candidate& c) {
+    v1::Candidate light = c;
+    light.mutable_evaluation()->clear_trained_weights();
+    light.mutable_evaluation()->clear_quantized_model();
+    return light;
+  }
+
+  absl::Status SetJobState(JobEntry& j, v1::JobState state, const std::string& reason) {
+    int64_t now = Now();
+    if (absl::Status s = store->UpdateJobState(j.job.job_id(), state, reason, now); !s.ok()) {
+      return s;
+    }
+    j.job.set_state(state);
+    j.job.set_failure_reason(reason);
+    *j.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
+    AddEvent(j, v1::JobEvent());
+    return absl::OkStatus();
+  }
+
+  // Marks a job FAILED after an error the search cannot recover from; if even
+  // that cannot be stored, the job stays RUNNING in the store and the error is
+  // retried after a restart.
+  void FailJob(JobEntry& j, const std::string& reason) {
+    if (absl::Status s = SetJobState(j, v1::JOB_STATE_FAILED, reason); !s.ok()) {
+      j.job.set_state(v1::JOB_STATE_FAILED);
+      j.job.set_failure_reason(absl::StrCat(reason, " (not stored: ", s.message(), ")"));
+    }
+  }
+
+  // Feeds one DONE candidate to the job's in-memory state and algorithm.
+  void ObserveDone(JobEntry& j, const CandidateRow& row) {
+    const v1::Candidate& c = row.candidate;
+    ++j.done;
+    j.history.push_back(c.candidate_id());
+    j.done_by_fingerprint.try_emplace(c.fingerprint(), c.candidate_id());
+    if (c.feasible() &&
+        (!j.best_feasible_error || c.evaluation().validation_error() < *j.best_feasible_error)) {
+      j.best_feasible_error = c.evaluation().validation_error();
+    }
+    search::Evaluated e;
+    e.candidate_id = c.candidate_id();
+    e.architecture = c.architecture();
+    if (c.has_sparsity()) e.sparsity = c.sparsity();
+    e.objectives = search::MakeObjectives(c.evaluation().validation_error(), c.metrics());
+    j.algorithm->Observe(e);
+  }
+
+  absl::Status FinishIfComplete(JobEntry& j) {
+    if (j.job.state() == v1::JOB_STATE_RUNNING && j.done >= j.rounds()) {
+      return SetJobState(j, v1::JOB_STATE_SUCCEEDED, "");
+    }
+    return absl::OkStatus();
+  }
+
+  v1::Task MakeTask(const JobEntry& j, const CandidateRow& row) const {
+    const v1::Candidate& c = row.candidate;
+    const v1::JobSpec& spec = j.job.spec();
+    v1::Task task;
+    task.set_job_id(c.job_id());
+    task.set_candidate_id(c.candidate_id());
+    task.set_lease_id(row.lease_id);
+    task.set_lease_ttl_seconds(spec.lease_ttl_seconds());
+    task.set_attempt(c.attempts());
+    *task.mutable_architecture() = c.architecture();
+    if (c.has_sparsity()) task.set_sparsity(c.sparsity());
+    *task.mutable_dataset() = spec.dataset();
+    *task.mutable_training() = spec.training();
+    *task.mutable_search_space() = spec.search_space();
+    *task.mutable_input_shape() = spec.input_shape();
+    task.set_num_classes(spec.num_classes());
+    task.set_seed(search::CandidateSeed(spec.seed(), c.candidate_id()));
+    task.set_job_seed(spec.seed());
+    return task;
+  }
+
+  // Tracks a lease the store has accepted.
+  void TrackLease(JobEntry& j, const CandidateRow& row) {
+    ++j.leased;
+    leases[row.lease_id] = {j.job.job_id(), row.candidate.candidate_id()};
+  }
+
+  CandidateRow LeasedCopy(const JobEntry& j, const CandidateRow& row,
+                          const std::string& worker_id) const {
+    CandidateRow leased = row;
+    v1::Candidate& c = leased.candidate;
+    c.set_state(v1::CANDIDATE_STATE_LEASED);
+    c.set_attempts(c.attempts() + 1);
+    c.set_worker_id(worker_id);
+    leased.lease_id = absl::StrCat(c.job_id(), "-", c.candidate_id(), "-", c.attempts());
+    leased.lease_expiry_ms = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
+    return leased;
+  }
+
+  bool ExceedsEveryBound(const JobEntry& j, const v1::ResourceMetrics& m) const {
+    double factor = j.job.spec().algorithm().skip_infeasible_factor();
+    if (factor <= 0) return false;
+    search::ObjectiveVector x = search::MakeObjectives(0.0, m);
+    bool any = false;
+    for (int i = 1; i < search::kNumObjectives; ++i) {
+      if (!j.bounds[i]) continue;
+      any = true;
+      if (x[i] <= *j.bounds[i] * factor) return false;
+    }
+    return any;
+  }
+
+  // A DONE copy of an earlier evaluation of the same network: the search
+  // sees a result without training anything twice.
+  absl::Status RecordReuse(JobEntry& j, CandidateRow row, int64_t source_id) {
+    const CandidateRow& source = j.row(source_id);
+    v1::Candidate& c = row.candidate;
+    c.set_state(v1::CANDIDATE_STATE_DONE);
+    *c.mutable_metrics() = source.candidate.metrics();
+    *c.mutable_evaluation() = source.candidate.evaluation();
+    c.set_feasible(source.candidate.feasible());
+    c.set_worker_id(source.candidate.worker_id());
+    *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(Now());
+    row.finish_seq = static_cast<int64_t>(j.history.size()) + 1;
+    store::EvaluationRow evaluation;
+    evaluation.result = c.evaluation();
+    evaluation.metrics = c.metrics();
+    evaluation.feasible = c.feasible();
+    evaluation.worker_id = c.worker_id();
+    evaluation.reused_from = source_id;
+    if (absl::Status s = store->InsertReusedCandidate(row, evaluation); !s.ok()) return s;
+    j.candidates.push_back(row);
+    ObserveDone(j, j.candidates.back());
+    v1::JobEvent event;
+    *event.mutable_candidate_done() = Light(j.candidates.back().candidate);
+    AddEvent(j, std::move(event));
+    return FinishIfComplete(j);
+  }
+
+  // The next task of job `j` for `worker_id`, if it has one now.
+  std::optional<v1::Task> TryLease(JobEntry& j, const std::string& worker_id) {
+    const v1::JobSpec& spec = j.job.spec();
+    if (j.job.state() != v1::JOB_STATE_RUNNING) return std::nullopt;
+    if (spec.max_parallel_evaluations() > 0 && j.leased >= spec.max_parallel_evaluations()) {
+      return std::nullopt;
+    }
+    if (!j.queue.empty()) {
+      CandidateRow& row = j.row(j.queue.front());
+      CandidateRow leased = LeasedCopy(j, row, worker_id);
+      if (!store->LeaseCandidate(leased).ok()) return std::nullopt;
+      j.queue.pop_front();
+      row = std::move(leased);
+      TrackLease(j, row);
+      return MakeTask(j, row);
+    }
+    for (int attempt = 0; attempt < options.max_proposals_per_acquire; ++attempt) {
+      if (j.job.state() != v1::JOB_STATE_RUNNING) return std::nullopt;
+      int in_flight = j.leased + static_cast<int>(j.queue.size());
+      if (j.done + in_flight >= j.rounds()) return std::nullopt;
+      search::ProposalContext context;
+      context.candidate_id = static_cast<int64_t>(j.candidates.size()) + 1;
+      context.evaluations_done = j.done;
+      context.in_flight = in_flight;
+      absl::StatusOr<std::optional<search::Proposal>> proposal = j.algorithm->Propose(context);
+      if (!proposal.ok()) {
+        FailJob(j, absl::StrCat("the search could not propose candidate ",
+                                context.candidate_id, ": ", proposal.status().message()));
+        return std::nullopt;
+      }
+      if (!proposal->has_value()) return std::nullopt;  // waits for results
+      search::Proposal& p = **proposal;
+
+      CandidateRow row;
+      v1::Candidate& c = row.candidate;
+      c.set_job_id(j.job.job_id());
+      c.set_candidate_id(context.candidate_id);
+      *c.mutable_architecture() = std::move(p.architecture);
+      if (p.sparsity) c.set_sparsity(*p.sparsity);
+      if (p.parent_id) c.set_parent_id(*p.parent_id);
+      c.set_fingerprint(Fingerprint(c.architecture(), j.data));
+      c.set_state(v1::CANDIDATE_STATE_QUEUED);
+      *c.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(Now());
+      absl::StatusOr<v1::ResourceMetrics> metrics =
+          ComputeCandidateMetrics(c.architecture(), j.data, nullptr, false);
+      if (!metrics.ok()) {
+        FailJob(j, absl::StrCat("candidate ", c.candidate_id(),
+                                ": resource metrics failed: ", metrics.status().message()));
+        return std::nullopt;
+      }
+      *c.mutable_dense_metrics() = *metrics;
+
+      if (auto it = j.done_by_fingerprint.find(c.fingerprint());
+          it != j.done_by_fingerprint.end()) {
+        if (absl::Status s = RecordReuse(j, std::move(row), it->second); !s.ok()) {
+          return std::nullopt;
+        }
+        continue;
+      }
+      if (ExceedsEveryBound(j, *metrics)) {
+        c.set_state(v1::CANDIDATE_STATE_SKIPPED);
+        if (!store->InsertCandidate(row).ok()) return std::nullopt;
+        j.candidates.push_back(std::move(row));
+        ++j.skipped;
+        if (++j.consecutive_skips >= options.max_consecutive_skips) {
+          FailJob(j, absl::StrCat(j.consecutive_skips,
+                                  " proposals in a row exceeded every resource bound by more "
+                                  "than algorithm.skip_infeasible_factor; relax the bounds or "
+                                  "the factor"));
+          return std::nullopt;
+        }
+        continue;
+      }
+      j.consecutive_skips = 0;
+      CandidateRow leased = LeasedCopy(j, row, worker_id);
+      if (!store->InsertCandidate(leased).ok()) return std::nullopt;
+      j.candidates.push_back(std::move(leased));
+      TrackLease(j, j.candidates.back());
+      return MakeTask(j, j.candidates.back());
+    }
+    return std::nullopt;
+  }
+
+  std::optional<v1::Task> TryAcquire(const std::string& worker_id) {
+    if (jobs.empty()) return std::nullopt;
+    // Round robin: start after the job served last.
+    std::vector<JobEntry*> order;
+    for (auto it = jobs.upper_bound(last_served_job); it != jobs.end(); ++it) {
+      order.push_back(&it->second);
+    }
+    for (auto it = jobs.begin(); it != jobs.end() && it->first <= last_served_job; ++it) {
+      order.push_back(&it->second);
+    }
+    for (JobEntry* j : order) {
+      if (std::optional<v1::Task> task = TryLease(*j, worker_id)) {
+        last_served_job = j->job.job_id();
+        return task;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // An attempt ended without a result: back to the queue, or FAILED after
+  // max_attempts (or at once when the failure is the candidate's own).
+  void EndAttempt(JobEntry& j, CandidateRow& row, const std::string& reason, bool permanent) {
+    CandidateRow next = row;
+    v1::Candidate& c = next.candidate;
+    bool give_up = permanent || c.attempts() >= j.job.spec().max_attempts();
+    c.set_state(give_up ? v1::CANDIDATE_STATE_FAILED : v1::CANDIDATE_STATE_QUEUED);
+    c.add_failure_reasons(reason);
+    next.lease_id.clear();
+    next.lease_expiry_ms = 0;
+    if (give_up) *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(Now());
+    if (!store->RecordAttemptFailure(next, c.attempts(), reason, Now()).ok()) return;
+    leases.erase(row.lease_id);
+    --j.leased;
+    if (absl::StartsWith(reason, kLeaseExpiredPrefix)) ++j.lease_expiries;
+    row = std::move(next);
+    v1::JobEvent event;
+    if (give_up) {
+      ++j.failed;
+      *event.mutable_candidate_failed() = Light(row.candidate);
+    } else {
+      j.queue.push_front(row.candidate.candidate_id());
+      *event.mutable_candidate_requeued() = Light(row.candidate);
+    }
+    AddEvent(j, std::move(event));
+  }
+
+  void ExpireLeasesLocked() {
+    int64_t now = Now();
+    std::vector<std::pair<LeaseRef, std::string>> expired;
+    for (const auto& [lease_id, ref] : leases) {
+      JobEntry& j = jobs.at(ref.job_id);
+      const CandidateRow& row = j.row(ref.candidate_id);
+      if (row.lease_expiry_ms < now) expired.push_back({ref, lease_id});
+    }
+    for (const auto& [ref, lease_id] : expired) {
+      JobEntry& j = jobs.at(ref.job_id);
+      CandidateRow& row = j.row(ref.candidate_id);
+      std::string reason =
+          absl::StrCat(kLeaseExpiredPrefix, ": no heartbeat from worker ",
+                       row.candidate.worker_id(), " for ", j.job.spec().lease_ttl_seconds(),
+                       " s (attempt ", row.candidate.attempts(), ")");
+      EndAttempt(j, row, reason, /*permanent=*/false);
+    }
+  }
+
+  // The piggy-backed next task of CompleteTask (no waiting).
+  void MaybeLeaseNext(const v1::CompleteTaskRequest& request,
+                      v1::CompleteTaskResponse* response) {
+    if (!request.acquire_next() || shutdown || !workers.contains(request.worker_id())) return;
+    if (std::optional<v1::Task> task = TryAcquire(request.worker_id())) {
+      *response->mutable_next_task() = std::move(*task);
+    }
+  }
+
+  void TouchWorker(const std::string& worker_id) {
+    auto it = workers.find(worker_id);
+    if (it != workers.end()) it->second.last_seen_ms = Now();
+  }
+
+  // --- restart -------------------------------------------------------------
+
+  absl::Status Restore() {
+    absl::StatusOr<std::vector<v1::WorkerInfo>> stored_workers = store->LoadWorkers();
+    if (!stored_workers.ok()) return stored_workers.status();
+    for (v1::WorkerInfo& w : *stored_workers) {
+      int64_t number = 0;
+      if (absl::SimpleAtoi(absl::StripPrefix(w.worker_id(), "w"), &number)) {
+        next_worker_number = std::max(next_worker_number, number + 1);
+      }
+      worker_ids_by_name[w.name()] = w.worker_id();
+      WorkerEntry entry;
+      entry.last_seen_ms = TimeUtil::TimestampToMilliseconds(w.last_heartbeat());
+      entry.info = std::move(w);
+      workers[entry.info.worker_id()] = std::move(entry);
+    }
+
+    absl::StatusOr<std::vector<store::JobRow>> rows = store->LoadJobs();
+    if (!rows.ok()) return rows.status();
+    for (store::JobRow& job_row : *rows) {
+      int64_t job_id = job_row.job.job_id();
+      JobEntry& j = jobs[job_id];
+      j.job = std::move(job_row.job);
+      absl::StatusOr<std::vector<CandidateRow>> candidates = store->LoadCandidates(job_id);
+      if (!candidates.ok()) return candidates.status();
+      j.candidates = *std::move(candidates);
+      absl::Status ready = Prepare(j);
+      if (!ready.ok()) {
+        if (!IsFinished(j.job.state())) FailJob(j, std::string(ready.message()));
+        continue;
+      }
+      std::vector<const CandidateRow*> done;
+      int64_t fresh_expiry = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
+      for (CandidateRow& row : j.candidates) {
+        const v1::Candidate& c = row.candidate;
+        for (const std::string& reason : c.failure_reasons()) {
+          if (absl::StartsWith(reason, kLeaseExpiredPrefix)) ++j.lease_expiries;
+        }
+        switch (c.state()) {
+          case v1::CANDIDATE_STATE_QUEUED:
+            j.queue.push_back(c.candidate_id());
+            break;
+          case v1::CANDIDATE_STATE_LEASED:
+            // No worker could heartbeat while we were down: a fresh TTL.
+            row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
+            ++j.leased;
+            leases[row.lease_id] = {job_id, c.candidate_id()};
+            break;
+          case v1::CANDIDATE_STATE_DONE:
+            done.push_back(&row);
+            break;
+          case v1::CANDIDATE_STATE_FAILED:
+            ++j.failed;
+            break;
+          case v1::CANDIDATE_STATE_SKIPPED:
+            ++j.skipped;
+            break;
+          default:
+            break;
+        }
+      }
+      std::sort(done.begin(), done.end(), [](const CandidateRow* a, const CandidateRow* b) {
+        return a->finish_seq < b->finish_seq;
+      });
+      for (const CandidateRow* row : done) ObserveDone(j, *row);
+      if (absl::Status s = FinishIfComplete(j); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  // Derived state of a job: algorithm, data shape, bounds.
+  absl::Status Prepare(JobEntry& j) {
+    const v1::JobSpec& spec = j.job.spec();
+    absl::StatusOr<std::unique_ptr<search::SearchAlgorithm>> algorithm =
+        search::MakeSearchAlgorithm(spec);
+    if (!algorithm.ok()) return algorithm.status();
+    j.algorithm = *std::move(algorithm);
+    j.data = MakeDataShape(spec.input_shape(), spec.num_classes());
+    j.bounds = search::MakeBounds(spec);
+    j.sparse_size = spec.training().has_pruning() && !spec.training().pruning().structured();
+    return absl::OkStatus();
+  }
+};
+
+Coordinator::Coordinator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Coordinator::~Coordinator() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
+    std::unique_ptr<store::Store> store, CoordinatorOptions options) {
+  if (!options.now_ms) options.now_ms = SystemNowMs;
+  auto impl = std::make_unique<Impl>();
+  impl->store = std::move(store);
+  impl->options = std::move(options);
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    if (absl::Status s = impl->Restore(); !s.ok()) return s;
+  }
+  return std::unique_ptr<Coordinator>(new Coordinator(std::move(impl)));
+}
+
+void Coordinator::Shutdown() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->shutdown = true;
+  impl_->changed.notify_all();
+}
+
+absl::StatusOr<v1::Job> Coordinator::SubmitJob(v1::JobSpec spec) {
+  absl::StatusOr<v1::JobSpec> prepared = PrepareJobSpec(std::move(spec));
+  if (!prepared.ok()) return prepared.status();
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  JobEntry probe;
+  probe.job.mutable_spec()->CopyFrom(*prepared);
+  if (absl::Status s = impl_->Prepare(probe); !s.ok()) {
+    return absl::Status(s.code() == absl::StatusCode::kUnimplemented
+                            ? absl::StatusCode::kInvalidArgument
+                            : s.code(),
+                        s.message());
+  }
+  int64_t now = impl_->Now();
+  absl::StatusOr<int64_t> job_id = impl_->store->InsertJob(*prepared, now);
+  if (!job_id.ok()) return job_id.status();
+  JobEntry& j = impl_->jobs[*job_id];
+  j = std::move(probe);
+  j.job.set_job_id(*job_id);
+  j.job.set_state(v1::JOB_STATE_RUNNING);
+  *j.job.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(now);
+  *j.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
+  impl_->AddEvent(j, v1::JobEvent());
+  return impl_->JobView(j);
+}
+
+absl::StatusOr<v1::Job> Coordinator::GetJob(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
+  if (!j.ok()) return j.status();
+  return impl_->JobView(**j);
+}
+
+std::vector<v1::Job> Coordinator::ListJobs(const v1::ListJobsRequest& request) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<v1::Job> out;
+  for (const auto& [id, j] : impl_->jobs) {
+    if (!request.states().empty() &&
+        std::find(request.states().begin(), request.states().end(), j.job.state()) ==
+            request.states().end()) {
+      continue;
+    }
+    out.push_back(impl_->JobView(j));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Job> Coordinator::CancelJob(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
+  if (!j.ok()) return j.status();
+  if (IsFinished((*j)->job.state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " has already ended (",
+                     v1::JobState_Name((*j)->job.state()), ")"));
+  }
+  if (absl::Status s = impl_->SetJobState(**j, v1::JOB_STATE_CANCELLED, "cancelled by a client");
+      !s.ok()) {
+    return s;
+  }
+  return impl_->JobView(**j);
+}
+
+absl::StatusOr<v1::ListCandidatesResponse> Coordinator::ListCandidates(
+    const v1::ListCandidatesRequest& request) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
+  if (!found.ok()) return found.status();
+  JobEntry& j = **found;
+  int page_size = request.page_size() <= 0 ? kDefaultPageSize
+                                           : std::min(request.page_size(), kMaxPageSize);
+  int64_t offset = 0;
+  if (!request.page_token().empty() &&
+      (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token \"", request.page_token(), "\" is not one this server issued"));
+  }
+  // The ids to list, in the requested order.
+  std::vector<int64_t> ids;
+  bool by_finish = request.order() == v1::CANDIDATE_ORDER_FINISH_TIME;
+  if (request.population_only()) {
+    const v1::AlgorithmSpec& a = j.job.spec().algorithm();
+    if (!a.has_aging_evolution()) {
+      return absl::InvalidArgumentError("population_only: only aging evolution has a population");
+    }
+    size_t n = static_cast<size_t>(a.aging_evolution().population_size());
+    size_t from = j.history.size() > n ? j.history.size() - n : 0;
+    ids.assign(j.history.begin() + static_cast<std::ptrdiff_t>(from), j.history.end());
+    if (!by_finish) std::sort(ids.begin(), ids.end());
+  } else if (by_finish) {
+    ids = j.history;
+  } else {
+    for (const CandidateRow& row : j.candidates) ids.push_back(row.candidate.candidate_id());
+  }
+  std::vector<int64_t> selected;
+  for (int64_t id : ids) {
+    v1::CandidateState state = j.row(id).candidate.state();
+    if (request.states().empty() ||
+        std::find(request.states().begin(), request.states().end(), state) !=
+            request.states().end()) {
+      selected.push_back(id);
+    }
+  }
+  v1::ListCandidatesResponse response;
+  response.set_total_size(static_cast<int32_t>(selected.size()));
+  int64_t end = std::min<int64_t>(offset + page_size, static_cast<int64_t>(selected.size()));
+  for (int64_t i = offset; i < end; ++i) {
+    *response.add_candidates() = Impl::Light(j.row(selected[static_cast<size_t>(i)]).candidate);
+  }
+  if (end < static_cast<int64_t>(selected.size())) response.set_next_page_token(absl::StrCat(end));
+  return response;
+}
+
+absl::StatusOr<v1::Candidate> Coordinator::GetCandidate(int64_t job_id, int64_t candidate_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
+  if (!j.ok()) return j.status();
+  if (!(*j)->has(candidate_id)) {
+    return absl::NotFoundError(
+        absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
+  }
+  return Impl::Light((*j)->row(candidate_id).candidate);
+}
+
+absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
+    const v1::GetParetoFrontRequest& request) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
+  if (!found.ok()) return found.status();
+  JobEntry& j = **found;
+  std::array<bool, search::kNumObjectives> use{};
+  if (request.objectives().empty()) {
+    use.fill(true);
+  } else {
+    for (int o : request.objectives()) {
+      if (o < v1::OBJECTIVE_ERROR || o > v1::OBJECTIVE_MACS) {
+        return absl::InvalidArgumentError(absl::StrCat("objectives: unknown objective ", o));
+      }
+      use[static_cast<size_t>(o - v1::OBJECTIVE_ERROR)] = true;
+    }
+  }
+  std::vector<search::ObjectiveVector> points;
+  std::vector<int64_t> ids;
+  for (int64_t id : j.history) {
+    const v1::Candidate& c = j.row(id).candidate;
+    if (!request.include_infeasible() && !c.feasible()) continue;
+    double error = request.use_test_error() ? c.evaluation().test_error()
+                                            : c.evaluation().validation_error();
+    points.push_back(search::MakeObjectives(error, c.metrics()));
+    ids.push_back(id);
+  }
+  std::vector<size_t> front = search::ParetoFront(points, use);
+  std::sort(front.begin(), front.end(), [&](size_t a, size_t b) {
+    return points[a][0] != points[b][0] ? points[a][0] < points[b][0] : ids[a] < ids[b];
+  });
+  v1::GetParetoFrontResponse response;
+  for (size_t i : front) *response.add_candidates() = Impl::Light(j.row(ids[i]).candidate);
+  return response;
+}
+
+absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t job_id,
+                                                                         int64_t candidate_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
+  if (!found.ok()) return found.status();
+  JobEntry& j = **found;
+  if (!j.has(candidate_id)) {
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
+  }
+  const v1::Candidate& c = j.row(candidate_id).candidate;
+  if (c.state() != v1::CANDIDATE_STATE_DONE) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("candidate ", candidate_id, " is ", v1::CandidateState_Name(c.state()),
+                     ": only evaluated candidates can be exported"));
+  }
+  // A reused result's weights live with the candidate that was trained.
+  int64_t source = candidate_id;
+  if (auto it = j.done_by_fingerprint.find(c.fingerprint()); it != j.done_by_fingerprint.end()) {
+    source = it->second;
+  }
+  absl::StatusOr<store::Artifacts> artifacts = impl_->store->LoadArtifacts(job_id, source);
+  if (!artifacts.ok()) return artifacts.status();
+  v1::ExportCandidateResponse response;
+  *response.mutable_candidate() = Impl::Light(c);
+  *response.mutable_input_shape() = j.job.spec().input_shape();
+  response.set_num_classes(j.job.spec().num_classes());
+  *response.mutable_architecture() = c.architecture();
+  response.set_trained_weights(std::move(artifacts->trained_weights));
+  *response.mutable_quantized_model() = std::move(artifacts->quantized_model);
+  return response;
+}
+
+std::vector<v1::WorkerInfo> Coordinator::ListWorkers(bool include_inactive) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  int64_t now = impl_->Now();
+  int64_t horizon = int64_t{impl_->options.heartbeat_interval_seconds} * 1000 * 6;
+  absl::flat_hash_map<std::string, int> busy;
+  for (const auto& [lease_id, ref] : impl_->leases) {
+    ++busy[impl_->jobs.at(ref.job_id).row(ref.candidate_id).candidate.worker_id()];
+  }
+  std::vector<v1::WorkerInfo> out;
+  for (const auto& [id, w] : impl_->workers) {
+    if (!include_inactive && now - w.last_seen_ms > horizon) continue;
+    v1::WorkerInfo info = w.info;
+    info.set_busy_slots(busy[id]);
+    *info.mutable_last_heartbeat() = TimeUtil::MillisecondsToTimestamp(w.last_seen_ms);
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const v1::WorkerInfo& a, const v1::WorkerInfo& b) {
+    return a.name() < b.name();
+  });
+  return out;
+}
+
+absl::StatusOr<bool> Coordinator::NextEvents(int64_t job_id, int64_t* cursor,
+                                             absl::Duration timeout,
+                                             std::vector<v1::JobEvent>* events) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
+  if (!found.ok()) return found.status();
+  JobEntry* j = *found;
+  auto end_seq = [&] { return j->events_base + static_cast<int64_t>(j->events.size()); };
+  if (*cursor <= 0) {
+    v1::JobEvent snapshot;
+    snapshot.set_job_id(job_id);
+    *snapshot.mutable_time() = TimeUtil::MillisecondsToTimestamp(impl_->Now());
+    *snapshot.mutable_progress() = impl_->Progress(*j);
+    snapshot.set_state(j->job.state());
+    events->push_back(std::move(snapshot));
+    *cursor = end_seq();
+    return !IsFinished(j->job.state());
+  }
+  impl_->changed.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] {
+    return impl_->shutdown || end_seq() > *cursor || IsFinished(j->job.state());
+  });
+  int64_t from = std::max(*cursor, j->events_base);
+  for (int64_t seq = from; seq < end_seq(); ++seq) {
+    events->push_back(j->events[static_cast<size_t>(seq - j->events_base)]);
+  }
+  *cursor = end_seq();
+  return !IsFinished(j->job.state()) && !impl_->shutdown;
+}
+
+absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
+    const v1::RegisterWorkerRequest& request) {
+  if (request.name().empty()) return absl::InvalidArgumentError("name is required");
+  if (request.slots() < 0) return absl::InvalidArgumentError("slots must be >= 0");
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::string id;
+  if (auto it = impl_->worker_ids_by_name.find(request.name());
+      it != impl_->worker_ids_by_name.end()) {
+    id = it->second;
+  } else {
+    id = absl::StrCat("w", impl_->next_worker_number);
+  }
+  v1::WorkerInfo info;
+  info.set_worker_id(id);
+  info.set_name(request.name());
+  info.set_host(request.host());
+  info.set_device(request.device());
+  info.set_slots(std::max(1, request.slots()));
+  if (auto it = impl_->workers.find(id); it != impl_->workers.end()) {
+    info.set_evaluations_done(it->second.info.evaluations_done());
+  }
+  if (absl::Status s = impl_->store->UpsertWorker(info, impl_->Now()); !s.ok()) return s;
+  if (!impl_->worker_ids_by_name.contains(request.name())) ++impl_->next_worker_number;
+  impl_->worker_ids_by_name[request.name()] = id;
+  WorkerEntry& entry = impl_->workers[id];
+  entry.info = info;
+  entry.last_seen_ms = impl_->Now();
+  v1::RegisterWorkerResponse response;
+  response.set_worker_id(id);
+  response.set_heartbeat_interval_seconds(impl_->options.heartbeat_interval_seconds);
+  return response;
+}
+
+absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
+    const v1::AcquireTaskRequest& request, absl::Duration wait) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  if (!impl_->workers.contains(request.worker_id())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("worker ", request.worker_id(), " is not registered; call RegisterWorker"));
+  }
+  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
+  v1::AcquireTaskResponse response;
+  while (true) {
+    impl_->TouchWorker(request.worker_id());
+    impl_->ExpireLeasesLocked();
+    if (std::optional<v1::Task> task = impl_->TryAcquire(request.worker_id())) {
+      *response.mutable_task() = std::move(*task);
+      return response;
+    }
+    if (impl_->shutdown ||
+        impl_->changed.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return response;
+    }
+  }
+}
+
+absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::HeartbeatRequest& request) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->TouchWorker(request.worker_id());
+  v1::HeartbeatResponse response;
+  auto it = impl_->leases.find(request.lease_id());
+  if (it == impl_->leases.end()) {
+    response.set_keep_going(false);
+    response.set_reason("the lease is unknown or has expired; the candidate was re-queued");
+    return response;
+  }
+  JobEntry& j = impl_->jobs.at(it->second.job_id);
+  CandidateRow& row = j.row(it->second.candidate_id);
+  if (row.candidate.worker_id() != request.worker_id()) {
+    response.set_keep_going(false);
+    response.set_reason("the lease belongs to another worker");
+    return response;
+  }
+  if (j.job.state() == v1::JOB_STATE_CANCELLED) {
+    response.set_keep_going(false);
+    response.set_reason("the job was cancelled");
+    return response;
+  }
+  row.lease_expiry_ms = impl_->Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
+  response.set_keep_going(true);
+  response.set_lease_ttl_seconds(j.job.spec().lease_ttl_seconds());
+  return response;
+}
+
+absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
+    const v1::CompleteTaskRequest& request) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->TouchWorker(request.worker_id());
+  absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
+  if (!found.ok()) return found.status();
+  JobEntry& j = **found;
+  if (!j.has(request.candidate_id())) {
+    return absl::NotFoundError(
+        absl::StrCat("job ", request.job_id(), " has no candidate ", request.candidate_id()));
+  }
+  CandidateRow& row = j.row(request.candidate_id());
+  v1::CompleteTaskResponse response;
+  v1::CandidateState state = row.candidate.state();
+  // Reports are idempotent: a duplicate, or a late report for a candidate
+  // that has ended, is acknowledged and ignored. A late report for a
+  // candidate that is still waiting or training elsewhere is real work and
+  // is accepted.
+  if (state != v1::CANDIDATE_STATE_LEASED && state != v1::CANDIDATE_STATE_QUEUED) {
+    response.set_accepted(false);
+    impl_->MaybeLeaseNext(request, &response);
+    return response;
+  }
+  const v1::EvaluationResult& result = request.result();
+  absl::Status valid = ValidateEvaluationResult(result, row.candidate.architecture(), j.data);
+  absl::StatusOr<v1::ResourceMetrics> metrics = row.candidate.dense_metrics();
+  if (valid.ok() && !result.pruning().empty()) {
+    metrics = ComputeCandidateMetrics(row.candidate.architecture(), j.data, &result.pruning(),
+                                      j.sparse_size);
+    if (!metrics.ok()) valid = metrics.status();
+  }
+  if (!valid.ok()) {
+    std::string reason = absl::StrCat("invalid result from worker ", request.worker_id(), ": ",
+                                      valid.message());
+    if (state == v1::CANDIDATE_STATE_LEASED && row.lease_id == request.lease_id()) {
+      impl_->EndAttempt(j, row, reason, /*permanent=*/false);
+    }
+    return absl::InvalidArgumentError(reason);
+  }
+
+  CandidateRow done = row;
+  v1::Candidate& c = done.candidate;
+  c.set_state(v1::CANDIDATE_STATE_DONE);
+  c.set_worker_id(request.worker_id());
+  *c.mutable_metrics() = *metrics;
+  *c.mutable_evaluation() = result;
+  c.mutable_evaluation()->clear_trained_weights();
+  c.mutable_evaluation()->clear_quantized_model();
+  search::ObjectiveVector x = search::MakeObjectives(result.validation_error(), *metrics);
+  c.set_feasible(search::IsFeasible(x, j.bounds));
+  *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(impl_->Now());
+  done.finish_seq = static_cast<int64_t>(j.history.size()) + 1;
+  done.lease_id.clear();
+  done.lease_expiry_ms = 0;
+  store::EvaluationRow evaluation;
+  evaluation.result = result;
+  evaluation.metrics = *metrics;
+  evaluation.feasible = c.feasible();
+  evaluation.worker_id = request.worker_id();
+  if (absl::Status s = impl_->store->RecordEvaluation(done, evaluation); !s.ok()) return s;
+
+  if (state == v1::CANDIDATE_STATE_LEASED) {
+    impl_->leases.erase(row.lease_id);
+    --j.leased;
+  } else {
+    j.queue.erase(std::remove(j.queue.begin(), j.queue.end(), row.candidate.candidate_id()),
+                  j.queue.end());
+  }
+  row = std::move(done);
+  if (auto w = impl_->workers.find(request.worker_id()); w != impl_->workers.end()) {
+    w->second.info.set_evaluations_done(w->second.info.evaluations_done() + 1);
+  }
+  impl_->ObserveDone(j, row);
+  v1::JobEvent event;
+  *event.mutable_candidate_done() = Impl::Light(row.candidate);
+  impl_->AddEvent(j, std::move(event));
+  if (absl::Status s = impl_->FinishIfComplete(j); !s.ok()) return s;
+  impl_->changed.notify_all();
+  response.set_accepted(true);
+  impl_->MaybeLeaseNext(request, &response);
+  return response;
+}
+
+absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->TouchWorker(request.worker_id());
+  auto it = impl_->leases.find(request.lease_id());
+  if (it == impl_->leases.end()) return absl::OkStatus();  // already expired or ended
+  JobEntry& j = impl_->jobs.at(it->second.job_id);
+  CandidateRow& row = j.row(it->second.candidate_id);
+  std::string reason = absl::StrCat("worker ", request.worker_id(), " failed: ",
+                                    request.reason().empty() ? "no reason given" : request.reason());
+  impl_->EndAttempt(j, row, reason, request.permanent());
+  impl_->changed.notify_all();
+  return absl::OkStatus();
+}
+
+void Coordinator::ExpireLeases() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ExpireLeasesLocked();
+}
+
+}  // namespace unas::coordinator

@@ -1,0 +1,98 @@
+// The coordinator's core: every job's search, candidates, leases and
+// workers, behind one mutex, written through to the Store. The gRPC services
+// (coordinator/service/) are thin adapters over this class, and tests drive
+// it directly.
+//
+// Scheduling: a worker's AcquireTask takes the next candidate of the next
+// running job in round-robin order, respecting each job's
+// max_parallel_evaluations; queued candidates (re-queued after a failure)
+// come before new proposals. A job proposes only while
+// done + queued + leased < rounds, so it ends at exactly `rounds`
+// evaluations; failed candidates are replaced.
+#ifndef UNAS_COORDINATOR_CORE_COORDINATOR_H_
+#define UNAS_COORDINATOR_CORE_COORDINATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "coordinator/store/store.h"
+#include "unas/v1/job.pb.h"
+#include "unas/v1/job_service.pb.h"
+#include "unas/v1/worker_service.pb.h"
+
+namespace unas::coordinator {
+
+struct CoordinatorOptions {
+  // How often workers should heartbeat (told at registration).
+  int heartbeat_interval_seconds = 5;
+  // The clock, in milliseconds since the epoch; tests inject their own.
+  std::function<int64_t()> now_ms;
+  // At most this many proposals are drawn in one AcquireTask (skipped and
+  // reused candidates do not end the search for a trainable one).
+  int max_proposals_per_acquire = 64;
+  // A job whose proposals are skipped this many times in a row has bounds its
+  // space cannot meet within skip_infeasible_factor: it fails with a reason.
+  int max_consecutive_skips = 10000;
+  // Events kept per job for WatchJob.
+  int max_events_per_job = 2000;
+};
+
+class Coordinator {
+ public:
+  // Rebuilds every job from the store (populations replayed in history
+  // order, leases given a fresh TTL) and is ready to serve.
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(
+      std::unique_ptr<store::Store> store, CoordinatorOptions options = {});
+  ~Coordinator();
+
+  // JobService.
+  absl::StatusOr<v1::Job> SubmitJob(v1::JobSpec spec);
+  absl::StatusOr<v1::Job> GetJob(int64_t job_id);
+  std::vector<v1::Job> ListJobs(const v1::ListJobsRequest& request);
+  absl::StatusOr<v1::Job> CancelJob(int64_t job_id);
+  absl::StatusOr<v1::ListCandidatesResponse> ListCandidates(
+      const v1::ListCandidatesRequest& request);
+  absl::StatusOr<v1::Candidate> GetCandidate(int64_t job_id, int64_t candidate_id);
+  absl::StatusOr<v1::GetParetoFrontResponse> GetParetoFront(
+      const v1::GetParetoFrontRequest& request);
+  absl::StatusOr<v1::ExportCandidateResponse> ExportCandidate(int64_t job_id,
+                                                              int64_t candidate_id);
+  std::vector<v1::WorkerInfo> ListWorkers(bool include_inactive);
+
+  // WatchJob: events after `*cursor` (0 = from now, with the current progress
+  // first); waits up to `timeout` for one. Returns false once the job has
+  // ended and every event was delivered.
+  absl::StatusOr<bool> NextEvents(int64_t job_id, int64_t* cursor, absl::Duration timeout,
+                                  std::vector<v1::JobEvent>* events);
+
+  // WorkerService.
+  absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(
+      const v1::RegisterWorkerRequest& request);
+  // Waits up to `wait` for a task; an empty response when none came.
+  absl::StatusOr<v1::AcquireTaskResponse> AcquireTask(const v1::AcquireTaskRequest& request,
+                                                      absl::Duration wait);
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
+  absl::StatusOr<v1::CompleteTaskResponse> CompleteTask(const v1::CompleteTaskRequest& request);
+  absl::Status FailTask(const v1::FailTaskRequest& request);
+
+  // Re-queues (or fails) every candidate whose lease has expired. Called by
+  // AcquireTask and periodically by the server.
+  void ExpireLeases();
+
+  // Wakes every waiting AcquireTask and NextEvents (for shutdown).
+  void Shutdown();
+
+ private:
+  struct Impl;
+  explicit Coordinator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace unas::coordinator
+
+#endif  // UNAS_COORDINATOR_CORE_COORDINATOR_H_

@@ -1,0 +1,107 @@
+// unas-coordinator: serves JobService and WorkerService over one SQLite store.
+//
+//   unas-coordinator --db runs/search.db --listen 127.0.0.1:50051
+//
+// SIGTERM or SIGINT stops it gracefully: in-flight calls finish, long-polls
+// return, the store is closed. After a crash (even SIGKILL) starting it again
+// on the same database resumes every job.
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "CLI/CLI.hpp"
+#include "common/process/stop_signals.h"
+#include "coordinator/core/coordinator.h"
+#include "coordinator/service/services.h"
+#include "coordinator/store/store.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"unas-coordinator: the μNAS search coordinator"};
+  std::string db_path = "unas.db";
+  std::string listen = "127.0.0.1:50051";
+  std::string port_file;
+  std::string log_level = "info";
+  int heartbeat_interval = 5;
+  int max_message_mb = 128;
+  app.add_option("--db", db_path, "SQLite database file (created if missing)");
+  app.add_option("--listen", listen, "address:port to serve on (port 0 picks a free one)");
+  app.add_option("--port-file", port_file, "write the port actually bound to this file");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--heartbeat-interval", heartbeat_interval,
+                 "seconds between worker heartbeats")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--max-message-mb", max_message_mb, "largest gRPC message accepted")
+      ->check(CLI::Range(1, 2000));
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(db_path);
+  if (!store.ok()) {
+    spdlog::error("{}", store.status().ToString());
+    return 1;
+  }
+  unas::coordinator::CoordinatorOptions options;
+  options.heartbeat_interval_seconds = heartbeat_interval;
+  absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> coordinator =
+      unas::coordinator::Coordinator::Create(*std::move(store), options);
+  if (!coordinator.ok()) {
+    spdlog::error("cannot resume from {}: {}", db_path, coordinator.status().ToString());
+    return 1;
+  }
+  for (const unas::v1::Job& job : (*coordinator)->ListJobs({})) {
+    spdlog::info("job {} '{}': {} ({}/{} evaluations)", job.job_id(), job.spec().name(),
+                 unas::v1::JobState_Name(job.state()), job.progress().evaluations_done(),
+                 job.progress().rounds());
+  }
+
+  unas::coordinator::JobServiceImpl job_service(coordinator->get());
+  unas::coordinator::WorkerServiceImpl worker_service(coordinator->get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(max_message_mb << 20);
+  builder.SetMaxSendMessageSize(max_message_mb << 20);
+  builder.RegisterService(&job_service);
+  builder.RegisterService(&worker_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::error("cannot listen on {}", listen);
+    return 1;
+  }
+  std::string host = listen.substr(0, listen.rfind(':'));
+  spdlog::info("unas-coordinator serving {} on {}:{}", db_path, host, port);
+  if (!port_file.empty()) {
+    std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+
+  std::atomic<bool> stopping{false};
+  std::thread lease_keeper([&] {
+    while (!stopping.load()) {
+      (*coordinator)->ExpireLeases();
+      for (int i = 0; i < 10 && !stopping.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
+  {
+    unas::StopSignalWatcher watcher([&](int signal) {
+      spdlog::info("signal {}: shutting down", signal);
+      stopping = true;
+      (*coordinator)->Shutdown();  // long-polls and watches return now
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    });
+    server->Wait();
+  }
+  stopping = true;
+  lease_keeper.join();
+  spdlog::info("stopped");
+  return 0;
+}

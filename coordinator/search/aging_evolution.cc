@@ -1,0 +1,65 @@
+#include "coordinator/search/aging_evolution.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/search_space/morphisms.h"
+#include "common/search_space/random_architecture.h"
+
+namespace unas::search {
+
+absl::StatusOr<std::optional<Proposal>> AgingEvolution::Propose(const ProposalContext& context) {
+  Rng rng(CandidateSeed(options_.seed, context.candidate_id));
+  Proposal proposal;
+  if (context.evaluations_done < options_.initial_population_size) {
+    // Initial phase: random candidates until the initial population is
+    // evaluated or in flight; then wait for it (§5.3).
+    if (context.evaluations_done + context.in_flight >= options_.initial_population_size) {
+      return std::nullopt;
+    }
+    absl::StatusOr<v1::Architecture> arch =
+        RandomArchitecture(options_.space, options_.data, rng);
+    if (!arch.ok()) return arch.status();
+    proposal.architecture = *std::move(arch);
+    if (options_.sparsity) proposal.sparsity = RandomSparsity(*options_.sparsity, rng);
+    return proposal;
+  }
+  const Evaluated& parent = SelectParent(rng);
+  absl::StatusOr<Neighbour> child =
+      RandomNeighbour(parent.architecture, options_.space, options_.data, rng);
+  if (!child.ok()) {
+    return absl::Status(child.status().code(),
+                        absl::StrCat("mutating candidate ", parent.candidate_id, ": ",
+                                     child.status().message()));
+  }
+  proposal.architecture = std::move(child->architecture);
+  proposal.parent_id = parent.candidate_id;
+  if (options_.sparsity) {
+    double from = parent.sparsity.value_or(options_.sparsity->min);
+    proposal.sparsity = MutateSparsity(from, *options_.sparsity, rng);
+  }
+  return proposal;
+}
+
+const Evaluated& AgingEvolution::SelectParent(Rng& rng) const {
+  std::array<double, kNumObjectives> lambdas;
+  for (double& lambda : lambdas) lambda = rng.UniformDouble();
+  const Evaluated* best = nullptr;
+  double best_fitness = 0;
+  for (int i = 0; i < options_.sample_size; ++i) {
+    const Evaluated& member = population_[rng.Index(population_.size())];
+    double fitness = ScalarisedFitness(member.objectives, options_.bounds, lambdas);
+    if (best == nullptr || fitness > best_fitness) {
+      best = &member;
+      best_fitness = fitness;
+    }
+  }
+  return *best;
+}
+
+void AgingEvolution::Observe(const Evaluated& evaluated) {
+  population_.push_back(evaluated);
+  while (static_cast<int>(population_.size()) > options_.population_size) {
+    population_.pop_front();
+  }
+}
+
+}  // namespace unas::search

@@ -1,0 +1,66 @@
+// The search algorithm interface. An algorithm proposes candidates and
+// observes evaluations; the coordinator persists both, and after a restart
+// rebuilds an algorithm by replaying the stored evaluations in history order
+// through Observe. Every random choice of a proposal is drawn from an Rng
+// seeded by (job seed, candidate id), so proposals do not depend on an RNG
+// state that would have to be saved, and one-worker runs repeat exactly.
+#ifndef UNAS_COORDINATOR_SEARCH_ALGORITHM_H_
+#define UNAS_COORDINATOR_SEARCH_ALGORITHM_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/search_space/space.h"
+#include "coordinator/search/objectives.h"
+#include "unas/v1/architecture.pb.h"
+#include "unas/v1/job_spec.pb.h"
+
+namespace unas::search {
+
+struct Proposal {
+  v1::Architecture architecture;
+  std::optional<double> sparsity;     // pruning jobs only
+  std::optional<int64_t> parent_id;   // absent for random candidates
+};
+
+// Where the search stands when a worker asks for work.
+struct ProposalContext {
+  int64_t candidate_id = 0;  // the id the proposal will get
+  int evaluations_done = 0;  // observed so far
+  int in_flight = 0;         // proposed, not yet observed (queued or leased)
+};
+
+struct Evaluated {
+  int64_t candidate_id = 0;
+  v1::Architecture architecture;
+  std::optional<double> sparsity;
+  ObjectiveVector objectives{};
+};
+
+class SearchAlgorithm {
+ public:
+  virtual ~SearchAlgorithm() = default;
+
+  // A new candidate, or nullopt when the algorithm must wait for results
+  // first (aging evolution at the end of its initial random phase).
+  virtual absl::StatusOr<std::optional<Proposal>> Propose(const ProposalContext& context) = 0;
+
+  // An evaluation, in history (completion) order.
+  virtual void Observe(const Evaluated& evaluated) = 0;
+
+  virtual std::string name() const = 0;
+};
+
+// Mixes a job seed and a candidate id into the seed of that candidate's Rng
+// (SplitMix64 finaliser: nearby inputs give unrelated streams).
+uint64_t CandidateSeed(uint64_t job_seed, int64_t candidate_id);
+
+// The algorithm a validated, defaults-filled spec asks for.
+absl::StatusOr<std::unique_ptr<SearchAlgorithm>> MakeSearchAlgorithm(const v1::JobSpec& spec);
+
+}  // namespace unas::search
+
+#endif  // UNAS_COORDINATOR_SEARCH_ALGORITHM_H_

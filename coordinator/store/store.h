@@ -1,0 +1,102 @@
+// The coordinator's persistent state: one SQLite database, written by one
+// process only. Every event is one transaction, so a coordinator killed at
+// any instant restarts from exactly what it had acknowledged.
+//
+// The coordinator keeps its working state in memory and writes through to
+// the store; LoadJobs/LoadCandidates rebuild it after a restart. Lease
+// renewals are not written: after a restart every lease gets a fresh TTL,
+// since no worker could heartbeat while the coordinator was down.
+#ifndef UNAS_COORDINATOR_STORE_STORE_H_
+#define UNAS_COORDINATOR_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coordinator/store/sqlite.h"
+#include "unas/v1/job.pb.h"
+
+namespace unas::store {
+
+// A candidate as the coordinator tracks it. `candidate.evaluation` never
+// holds weights or the quantised model here (LoadArtifacts fetches them).
+struct CandidateRow {
+  v1::Candidate candidate;
+  std::string lease_id;
+  int64_t lease_expiry_ms = 0;
+  std::optional<int64_t> finish_seq;  // history position of DONE candidates
+};
+
+struct JobRow {
+  v1::Job job;  // spec, state, failure_reason, times; progress is derived
+  std::string algorithm_state;
+};
+
+// What a finished evaluation stores besides the candidate's new state.
+struct EvaluationRow {
+  v1::EvaluationResult result;  // full, with weights and quantised model
+  v1::ResourceMetrics metrics;  // of the trained (pruned) network
+  bool feasible = false;
+  std::string worker_id;
+  std::optional<int64_t> reused_from;
+};
+
+struct Artifacts {
+  std::string trained_weights;
+  v1::QuantizedModel quantized_model;
+};
+
+class Store {
+ public:
+  // Opens the database for writing, creating it and migrating its schema.
+  // Only one process may write: a second one gets FAILED_PRECONDITION naming
+  // the holder, while read-only connections stay possible.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
+
+  absl::StatusOr<int64_t> InsertJob(const v1::JobSpec& spec, int64_t now_ms);
+  absl::Status UpdateJobState(int64_t job_id, v1::JobState state, const std::string& reason,
+                              int64_t now_ms);
+  absl::Status SaveAlgorithmState(int64_t job_id, const std::string& state);
+
+  // A new candidate in any state (QUEUED, LEASED, SKIPPED).
+  absl::Status InsertCandidate(const CandidateRow& row);
+  // A QUEUED candidate handed to a worker.
+  absl::Status LeaseCandidate(const CandidateRow& row);
+  // An attempt that failed or whose lease expired: records the reason and
+  // moves the candidate to its new state (QUEUED again, or FAILED).
+  absl::Status RecordAttemptFailure(const CandidateRow& row, int attempt,
+                                    const std::string& reason, int64_t now_ms);
+  // A DONE candidate and its evaluation, in one transaction.
+  absl::Status RecordEvaluation(const CandidateRow& row, const EvaluationRow& evaluation);
+  // A new candidate that is DONE at once because it copies the evaluation of
+  // an identical network (evaluation.reused_from), in one transaction.
+  absl::Status InsertReusedCandidate(const CandidateRow& row, const EvaluationRow& evaluation);
+
+  absl::Status UpsertWorker(const v1::WorkerInfo& worker, int64_t now_ms);
+  absl::Status TouchWorker(const std::string& worker_id, int64_t now_ms);
+
+  absl::StatusOr<std::vector<JobRow>> LoadJobs();
+  // Every candidate of a job in id order, with evaluations (no weights) and
+  // failure reasons.
+  absl::StatusOr<std::vector<CandidateRow>> LoadCandidates(int64_t job_id);
+  absl::StatusOr<std::vector<v1::WorkerInfo>> LoadWorkers();
+  absl::StatusOr<Artifacts> LoadArtifacts(int64_t job_id, int64_t candidate_id);
+
+  const std::string& path() const { return db_->path(); }
+
+ private:
+  Store(std::unique_ptr<Connection> db, int lock_fd);
+  absl::Status WriteCandidate(const CandidateRow& row);
+  absl::Status WriteEvaluation(const CandidateRow& row, const EvaluationRow& evaluation);
+
+  std::unique_ptr<Connection> db_;
+  int lock_fd_;
+};
+
+}  // namespace unas::store
+
+#endif  // UNAS_COORDINATOR_STORE_STORE_H_

@@ -1,0 +1,352 @@
+// Exact polynomial-time PMU for a fork/join segment: one buffer x read by the first operator of
+// n chains whose last operators feed one join operator (the CNN space's branch blocks, the main
+// path and the tie-up pools between a block input and its Add). The proofs are in
+// docs/resource_models.md ("PMU algorithm"); the comments here say what each part relies on.
+//
+// Each operator of a chain is a "block" (p, d): while it runs the arena holds p bytes more than
+// before it (its output, or 0 when an Add works in place) and afterwards d bytes more (its output
+// minus its freed input). Blocks of different chains are independent, so scheduling is merging
+// the chains, and the peak is max over blocks of (level before + p). For independent blocks the
+// exchange argument gives a total preorder "J before K is never worse":
+//   d <= 0 before d > 0; among d <= 0 smaller p first; among d > 0 larger p - d first.
+// Two consecutive blocks J, K of one chain with K strictly preferred to J can be fused into one
+// block (max(p_J, d_J + p_K), d_J + d_K) without losing the optimum (whatever runs between them
+// can be moved before J or after K). After fusing, every chain is sorted, and merging all chains
+// by the preorder is optimal (Abdel-Wahab and Kameda's max-cumulative-cost rule).
+//
+// The fork buffer x couples the chains: it stays live until the last chain has started. Fusing
+// the first operator of a chain with its successor is therefore not always safe, so each chain
+// keeps its first operator as a separate unit; fusing among the other operators stays safe
+// (x's release depends only on first operators). The search then runs a bottleneck Dijkstra over
+// the vector of per-chain unit counts until every chain has started ("phase 1"); once x is
+// freed the rest is independent chains again and the closed-form merge gives its exact cost.
+
+#include <algorithm>
+#include <queue>
+#include <tuple>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "resource_models/pmu_internal.h"
+
+namespace unas::rm::internal {
+namespace {
+
+struct Block {
+  int64_t p = 0;  // peak above the level before the block
+  int64_t d = 0;  // level change over the block
+  int first = 0;  // operator range [first, last] within the chain
+  int last = 0;
+};
+
+// True when J should run strictly before K (see the file comment).
+bool Preferred(const Block& j, const Block& k) {
+  const bool j_down = j.d <= 0;
+  const bool k_down = k.d <= 0;
+  if (j_down != k_down) return j_down;
+  if (j_down) return j.p < k.p;
+  return j.p - j.d > k.p - k.d;
+}
+
+// Fuses consecutive blocks until the sequence is sorted by preference (a stack pass).
+std::vector<Block> FuseChain(const std::vector<Block>& blocks) {
+  std::vector<Block> out;
+  for (const Block& b : blocks) {
+    out.push_back(b);
+    while (out.size() >= 2 && Preferred(out.back(), out[out.size() - 2])) {
+      const Block k = out.back();
+      out.pop_back();
+      Block& j = out.back();
+      j.p = std::max(j.p, j.d + k.p);
+      j.d += k.d;
+      j.last = k.last;
+    }
+  }
+  return out;
+}
+
+struct Chain {
+  std::vector<int> ops = {};      // problem op indices, in order
+  std::vector<Block> units = {};  // [first op] + fused rest, or all fused when x is not freed here
+  std::vector<Block> free_units = {};  // all ops fused as if x were free (for the lower bound)
+};
+
+class ForkJoinSolver {
+ public:
+  ForkJoinSolver(const Problem& p, const Segment& seg) : p_(p), seg_(seg) {}
+
+  // Recognises the shape; false when the segment is not a fork/join of chains.
+  bool Recognise() {
+    const int join = seg_.end - 1;
+    if (seg_.end - seg_.begin < 3) return false;
+    int x = -1;
+    std::vector<int> next(p_.ops.size(), -1);
+    for (int i = seg_.begin; i < join; ++i) {
+      const SchedOp& op = p_.ops[i];
+      if (op.inputs.size() != 1) return false;
+      const Buffer& out = p_.buffers[op.output];
+      if (out.persistent || out.consumers.size() != 1 || out.consumers[0] >= seg_.end) {
+        return false;
+      }
+      next[i] = out.consumers[0];
+      const int in = op.inputs[0];
+      if (p_.buffers[in].producer < seg_.begin) {  // a chain head
+        if (x >= 0 && in != x) return false;
+        x = in;
+        if (!op.inplace_inputs.empty()) return false;  // would depend on x's other readers
+        chains_.push_back(Chain{.ops = {i}});
+      }
+    }
+    if (x < 0) return false;
+    int64_t ops_in_chains = 0;
+    for (Chain& c : chains_) {
+      for (int o = next[c.ops[0]]; o != join; o = next[o]) c.ops.push_back(o);
+      ops_in_chains += static_cast<int64_t>(c.ops.size());
+    }
+    if (ops_in_chains != join - seg_.begin) return false;  // an op reads something else
+    for (int in : p_.ops[join].inputs) {
+      const int prod = p_.buffers[in].producer;
+      if (in != x && (prod < seg_.begin || prod >= join)) return false;
+    }
+    const Buffer& xb = p_.buffers[x];
+    bool freeable = !xb.persistent && xb.size > 0;
+    for (int c : xb.consumers) freeable = freeable && c < join;
+    x_release_ = freeable ? xb.size : 0;
+    if (chains_.size() > 15) return false;  // positions are packed 4 bits per chain
+    for (Chain& c : chains_) {
+      std::vector<Block> blocks;
+      int64_t prev = 0;
+      for (size_t k = 0; k < c.ops.size(); ++k) {
+        const SchedOp& op = p_.ops[c.ops[k]];
+        const int64_t s = p_.buffers[op.output].size;
+        const bool inplace = k > 0 && !op.inplace_inputs.empty();
+        blocks.push_back(Block{.p = inplace ? 0 : s,
+                               .d = s - prev,
+                               .first = static_cast<int>(k),
+                               .last = static_cast<int>(k)});
+        prev = s;
+      }
+      c.free_units = FuseChain(blocks);
+      if (x_release_ > 0) {
+        c.units.push_back(blocks[0]);
+        std::vector<Block> rest(blocks.begin() + 1, blocks.end());
+        for (const Block& b : FuseChain(rest)) c.units.push_back(b);
+      } else {
+        c.units = FuseChain(blocks);
+      }
+      if (c.units.size() > 15) return false;
+    }
+    return true;
+  }
+
+  SegmentSchedule Solve() {
+    std::vector<bool> done(p_.ops.size(), false);
+    for (int i = 0; i < seg_.begin; ++i) done[i] = true;
+    const int64_t start_level = LevelAfter(p_, done);
+    // The join runs last, after every chain: its step is fixed.
+    const int join = seg_.end - 1;
+    for (int i = seg_.begin; i < join; ++i) done[i] = true;
+    const int64_t before_join = LevelAfter(p_, done);
+    bool join_inplace = false;
+    for (int in : p_.ops[join].inplace_inputs) {
+      bool last = true;
+      for (int c : p_.buffers[in].consumers) last = last && (c == join || done[c]);
+      join_inplace = join_inplace || last;
+    }
+    const int64_t join_step =
+        before_join + (join_inplace ? 0 : p_.buffers[p_.ops[join].output].size);
+
+    if (x_release_ == 0) {
+      // No coupling: every chain is independent from the start.
+      SegmentSchedule s = MergeRest(std::vector<int>(chains_.size(), 0), start_level);
+      s.peak = std::max(s.peak, join_step);
+      s.order.push_back(join);
+      return s;
+    }
+    SegmentSchedule s = SearchPhase1(start_level);
+    s.peak = std::max(s.peak, join_step);
+    s.order.push_back(join);
+    return s;
+  }
+
+ private:
+  // Closed-form optimal merge of the remaining (sorted) units of every chain from `pos`.
+  SegmentSchedule MergeRest(std::vector<int> pos, int64_t level) const {
+    SegmentSchedule s;
+    s.peak = level;
+    const int n = static_cast<int>(chains_.size());
+    while (true) {
+      int best = -1;
+      for (int i = 0; i < n; ++i) {
+        if (pos[i] >= static_cast<int>(chains_[i].units.size())) continue;
+        if (best < 0 || Preferred(chains_[i].units[pos[i]], chains_[best].units[pos[best]])) {
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      const Block& u = chains_[best].units[pos[best]];
+      s.peak = std::max(s.peak, level + u.p);
+      level += u.d;
+      for (int k = u.first; k <= u.last; ++k) s.order.push_back(chains_[best].ops[k]);
+      ++pos[best];
+    }
+    return s;
+  }
+
+  // Peak of MergeRest without building the order.
+  int64_t MergeRestPeak(std::vector<int>& pos, int64_t level) const {
+    int64_t peak = level;
+    const int n = static_cast<int>(chains_.size());
+    while (true) {
+      int best = -1;
+      for (int i = 0; i < n; ++i) {
+        if (pos[i] >= static_cast<int>(chains_[i].units.size())) continue;
+        if (best < 0 || Preferred(chains_[i].units[pos[i]], chains_[best].units[pos[best]])) {
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      const Block& u = chains_[best].units[pos[best]];
+      peak = std::max(peak, level + u.p);
+      level += u.d;
+      ++pos[best];
+    }
+    return peak;
+  }
+
+  // A lower bound on the best completion from a phase-1 state: the same problem with x freed
+  // right now (a relaxation: x only ever adds memory), solved exactly by the closed-form merge.
+  // Unstarted chains use their x-free fusion (first operator included).
+  int64_t LowerBound(uint64_t key, int64_t level) const {
+    const int n = static_cast<int>(chains_.size());
+    int64_t pos[16];
+    bool started[16];
+    bool any_unstarted = false;
+    for (int i = 0; i < n; ++i) {
+      pos[i] = Get(key, i);
+      started[i] = pos[i] > 0;
+      any_unstarted = any_unstarted || !started[i];
+    }
+    if (any_unstarted) level -= x_release_;
+    int64_t peak = level;
+    while (true) {
+      int best = -1;
+      const Block* best_block = nullptr;
+      for (int i = 0; i < n; ++i) {
+        const std::vector<Block>& u = started[i] ? chains_[i].units : chains_[i].free_units;
+        if (pos[i] >= static_cast<int64_t>(u.size())) continue;
+        if (best < 0 || Preferred(u[pos[i]], *best_block)) {
+          best = i;
+          best_block = &u[pos[i]];
+        }
+      }
+      if (best < 0) break;
+      peak = std::max(peak, level + best_block->p);
+      level += best_block->d;
+      ++pos[best];
+    }
+    return peak;
+  }
+
+  static int Get(uint64_t key, int i) { return static_cast<int>((key >> (4 * i)) & 15); }
+
+  SegmentSchedule SearchPhase1(int64_t start_level) {
+    const int n = static_cast<int>(chains_.size());
+    struct Node {
+      uint64_t key;
+      int64_t level;
+      int64_t bottleneck;  // largest step on the path so far
+      int parent;
+      int chain;      // unit of this chain executed from the parent
+      bool terminal;  // the last chain started: the rest is the closed-form merge
+    };
+    std::vector<Node> nodes;
+    // (f, -units executed, node): among equal f, deeper states first, so that a plateau of
+    // equally good partial schedules is walked depth-first instead of breadth-first.
+    using Entry = std::tuple<int64_t, int, int>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
+    absl::flat_hash_map<uint64_t, int64_t> best;
+    auto depth = [](uint64_t key) {
+      int d = 0;
+      for (; key != 0; key >>= 4) d += static_cast<int>(key & 15);
+      return -d;
+    };
+    // A* on the bottleneck: entries are ordered by max(path bottleneck, lower bound of the
+    // rest), so the first terminal popped is optimal; `best` keeps the smallest path bottleneck
+    // per state (a state reached again more cheaply is expanded again).
+    nodes.push_back({0, start_level, start_level, -1, -1, false});
+    queue.push({std::max(start_level, LowerBound(0, start_level)), 0, 0});
+    best[0] = start_level;
+    std::vector<int> pos(n);
+    while (!queue.empty()) {
+      const auto [f, neg_depth, idx] = queue.top();
+      queue.pop();
+      const Node node = nodes[idx];
+      if (node.terminal) return Reconstruct(nodes, idx, f);
+      const int64_t b = node.bottleneck;
+      if (best[node.key] < b) continue;  // reached more cheaply since
+      int unstarted = 0;
+      for (int i = 0; i < n; ++i) unstarted += Get(node.key, i) == 0;
+      for (int i = 0; i < n; ++i) {
+        const int u = Get(node.key, i);
+        if (u >= static_cast<int>(chains_[i].units.size())) continue;
+        const Block& blk = chains_[i].units[u];
+        int64_t nb = std::max(b, node.level + blk.p);
+        int64_t level = node.level + blk.d;
+        const uint64_t key = node.key + (uint64_t{1} << (4 * i));
+        if (u == 0 && unstarted == 1) {
+          // x is freed by this step; the rest is independent chains.
+          level -= x_release_;
+          for (int c = 0; c < n; ++c) pos[c] = Get(key, c);
+          nb = std::max(nb, MergeRestPeak(pos, level));
+          nodes.push_back({key, level, nb, idx, i, true});
+          queue.push({nb, depth(key), static_cast<int>(nodes.size()) - 1});
+          continue;
+        }
+        auto [it, inserted] = best.try_emplace(key, nb);
+        if (!inserted) {
+          if (it->second <= nb) continue;
+          it->second = nb;
+        }
+        nodes.push_back({key, level, nb, idx, i, false});
+        queue.push(
+            {std::max(nb, LowerBound(key, level)), depth(key), static_cast<int>(nodes.size()) - 1});
+      }
+    }
+    return SegmentSchedule{};  // unreachable: some chain can always advance
+  }
+
+  template <typename NodeT>
+  SegmentSchedule Reconstruct(const std::vector<NodeT>& nodes, int idx, int64_t peak) const {
+    std::vector<int> chain_steps;
+    for (int i = idx; nodes[i].parent >= 0; i = nodes[i].parent)
+      chain_steps.push_back(nodes[i].chain);
+    std::reverse(chain_steps.begin(), chain_steps.end());
+    const int n = static_cast<int>(chains_.size());
+    std::vector<int> pos(n, 0);
+    SegmentSchedule s;
+    for (int c : chain_steps) {
+      const Block& u = chains_[c].units[pos[c]++];
+      for (int k = u.first; k <= u.last; ++k) s.order.push_back(chains_[c].ops[k]);
+    }
+    SegmentSchedule rest = MergeRest(pos, nodes[idx].level);
+    s.order.insert(s.order.end(), rest.order.begin(), rest.order.end());
+    s.peak = peak;
+    return s;
+  }
+
+  const Problem& p_;
+  Segment seg_;
+  std::vector<Chain> chains_;
+  int64_t x_release_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment) {
+  ForkJoinSolver solver(problem, segment);
+  if (!solver.Recognise()) return absl::NotFoundError("not a fork/join segment");
+  return solver.Solve();
+}
+
+}  // namespace unas::rm::internal

@@ -1,0 +1,69 @@
+// Internal to the PMU solvers: the scheduling problem extracted from a Graph, and the solvers.
+// Not part of the public API.
+
+#ifndef UNAS_RESOURCE_MODELS_PMU_INTERNAL_H_
+#define UNAS_RESOURCE_MODELS_PMU_INTERNAL_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "resource_models/graph.h"
+#include "resource_models/pmu.h"
+
+namespace unas::rm::internal {
+
+// One activation buffer (a model input or an operator output).
+struct Buffer {
+  int64_t size = 0;                 // bytes counted in the arena (0: an excluded model input)
+  int producer = -1;                // schedulable op index, -1 for a model input
+  std::vector<int> consumers = {};  // schedulable op indices, ascending, each once
+  bool persistent = false;          // a model output: never freed
+};
+
+// A schedulable operator (every non-Input op), indexed in the graph's (topological) op order.
+struct SchedOp {
+  OpId graph_op = kNone;
+  int output = -1;                       // buffer index
+  std::vector<int> inputs = {};          // buffer indices, each once
+  std::vector<int> inplace_inputs = {};  // inputs an Add could write into (shape, counted, not
+                                         // persistent); empty unless Add reuse is on
+};
+
+struct Problem {
+  std::vector<Buffer> buffers;
+  std::vector<SchedOp> ops;
+  int64_t initial_level = 0;  // counted model inputs
+};
+
+Problem BuildProblem(const Graph& graph, const PmuOptions& options);
+
+// A contiguous range [begin, end) of ops (in index order) that every schedule runs as a block:
+// all ops before `begin` run before it, all ops from `end` on run after it.
+struct Segment {
+  int begin = 0;
+  int end = 0;
+};
+
+// Splits at "cut" ops, ops comparable (ancestor or descendant) with every other op.
+std::vector<Segment> SplitIntoSegments(const Problem& problem);
+
+// Live bytes once exactly the ops with done[i] have run (done must be downward closed).
+int64_t LevelAfter(const Problem& problem, const std::vector<bool>& done);
+
+struct SegmentSchedule {
+  int64_t peak = 0;
+  std::vector<int> order;  // op indices of the segment
+};
+
+// Exact best-first search over sets of executed ops of the segment.
+absl::StatusOr<SegmentSchedule> SolveGeneral(const Problem& problem, const Segment& segment,
+                                             int64_t max_states);
+
+// Exact polynomial solver for a segment that is a fork into chains joined by its last op.
+// Returns NotFound when the segment does not have that shape (the caller falls back).
+absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment);
+
+}  // namespace unas::rm::internal
+
+#endif  // UNAS_RESOURCE_MODELS_PMU_INTERNAL_H_

@@ -1,0 +1,123 @@
+// In-process coordinators over a temporary database, a controllable clock,
+// and a synthetic worker that drives the Coordinator API directly.
+#ifndef UNAS_TESTS_COORDINATOR_COORDINATOR_TEST_UTIL_H_
+#define UNAS_TESTS_COORDINATOR_COORDINATOR_TEST_UTIL_H_
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/proto_io/proto_file.h"
+#include "coordinator/core/coordinator.h"
+#include "gtest/gtest.h"
+#include "worker/daemon/synthetic_evaluator.h"
+
+namespace unas::coordinator::testing {
+
+inline std::string TempDbPath(const std::string& name) {
+  std::string path = (std::filesystem::path(::testing::TempDir()) / (name + ".db")).string();
+  for (const char* suffix : {"", "-wal", "-shm", ".lock"}) std::filesystem::remove(path + suffix);
+  return path;
+}
+
+struct FakeClock {
+  std::atomic<int64_t> ms{1'700'000'000'000};
+  std::function<int64_t()> fn() {
+    return [this] { return ms.load(); };
+  }
+  void Advance(int64_t delta_ms) { ms += delta_ms; }
+};
+
+inline std::unique_ptr<Coordinator> MakeCoordinator(const std::string& db, FakeClock* clock,
+                                                    CoordinatorOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(db);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (clock != nullptr) options.now_ms = clock->fn();
+  absl::StatusOr<std::unique_ptr<Coordinator>> c = Coordinator::Create(*std::move(store), options);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *std::move(c) : nullptr;
+}
+
+// A small, fast aging-evolution spec on Fashion-MNIST's shape.
+inline v1::JobSpec SmallSpec(int rounds = 30, uint64_t seed = 1) {
+  v1::JobSpec spec;
+  EXPECT_TRUE(ParseProto(R"pb(
+    name: "small"
+    dataset { name: DATASET_NAME_FASHION_MNIST }
+    search_space {
+      kind: SEARCH_SPACE_KIND_CNN
+      cnn { max_conv_blocks: 3 max_filters: 16 }
+    }
+    algorithm { aging_evolution { population_size: 8 sample_size: 4 } }
+    training { optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 } epochs: 1 }
+    bounds { error: 0.3 peak_memory_bytes: 20000 model_size_bytes: 20000 }
+  )pb",
+                         ProtoFormat::kTextproto, "small", &spec)
+                  .ok());
+  spec.mutable_algorithm()->set_rounds(rounds);
+  // Short jobs get a population that fits their rounds.
+  int population = std::min(8, rounds);
+  spec.mutable_algorithm()->mutable_aging_evolution()->set_population_size(population);
+  spec.mutable_algorithm()->mutable_aging_evolution()->set_sample_size(std::min(4, population));
+  spec.set_seed(seed);
+  return spec;
+}
+
+inline std::string Register(Coordinator& c, const std::string& name) {
+  v1::RegisterWorkerRequest request;
+  request.set_name(name);
+  request.set_slots(1);
+  absl::StatusOr<v1::RegisterWorkerResponse> r = c.RegisterWorker(request);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? r->worker_id() : "";
+}
+
+inline std::optional<v1::Task> Acquire(Coordinator& c, const std::string& worker_id) {
+  v1::AcquireTaskRequest request;
+  request.set_worker_id(worker_id);
+  absl::StatusOr<v1::AcquireTaskResponse> r = c.AcquireTask(request, absl::ZeroDuration());
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok() || !r->has_task()) return std::nullopt;
+  return r->task();
+}
+
+inline absl::StatusOr<v1::CompleteTaskResponse> Complete(Coordinator& c,
+                                                         const std::string& worker_id,
+                                                         const v1::Task& task,
+                                                         v1::EvaluationResult result) {
+  v1::CompleteTaskRequest request;
+  request.set_worker_id(worker_id);
+  request.set_lease_id(task.lease_id());
+  request.set_job_id(task.job_id());
+  request.set_candidate_id(task.candidate_id());
+  *request.mutable_result() = std::move(result);
+  return c.CompleteTask(request);
+}
+
+inline v1::EvaluationResult SyntheticResult(const v1::Task& task) {
+  absl::StatusOr<double> error = worker::SyntheticError(task);
+  EXPECT_TRUE(error.ok()) << error.status();
+  v1::EvaluationResult result;
+  result.set_validation_error(error.value_or(0.5));
+  result.set_test_error(error.value_or(0.5));
+  result.set_trained_weights("w" + std::to_string(task.candidate_id()));
+  return result;
+}
+
+// Acquires and completes tasks until none is available; returns how many.
+inline int DrainSynthetic(Coordinator& c, const std::string& worker_id, int limit = 100000) {
+  int n = 0;
+  while (n < limit) {
+    std::optional<v1::Task> task = Acquire(c, worker_id);
+    if (!task) break;
+    absl::StatusOr<v1::CompleteTaskResponse> r = Complete(c, worker_id, *task, SyntheticResult(*task));
+    EXPECT_TRUE(r.ok()) << r.status();
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace unas::coordinator::testing
+
+#endif  // UNAS_TESTS_COORDINATOR_COORDINATOR_TEST_UTIL_H_

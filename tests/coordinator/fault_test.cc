@@ -1,0 +1,188 @@
+// Fault tests with real processes on loopback: SIGKILLed workers and
+// coordinators, and a worker that sends garbage.
+#include <signal.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "coordinator/store/store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/coordinator/coordinator_test_util.h"
+#include "tests/coordinator/process_test_util.h"
+#include "unas/v1/worker_service.grpc.pb.h"
+
+namespace unas::coordinator {
+namespace {
+
+using namespace ::unas::coordinator::testing;  // NOLINT
+using ::testing::HasSubstr;
+
+std::vector<store::CandidateRow> StoredCandidates(const std::string& db, int64_t job_id) {
+  absl::StatusOr<std::unique_ptr<store::Store>> s = store::Store::Open(db);
+  EXPECT_TRUE(s.ok()) << s.status();
+  if (!s.ok()) return {};
+  absl::StatusOr<std::vector<store::CandidateRow>> rows = (*s)->LoadCandidates(job_id);
+  EXPECT_TRUE(rows.ok());
+  return rows.ok() ? *rows : std::vector<store::CandidateRow>{};
+}
+
+TEST(FaultTest, CoordinatorKilledTenTimesLosesAndDuplicatesNothing) {
+  std::string dir = unas::testing::MakeTestDir("coordinator_kill");
+  std::string db = dir + "/search.db", acks = dir + "/acks";
+  CoordinatorProcess coordinator(dir, db);
+  v1::JobSpec spec = SmallSpec(200, /*seed=*/3);
+  spec.mutable_algorithm()->mutable_aging_evolution()->set_population_size(20);
+  spec.mutable_algorithm()->mutable_aging_evolution()->set_sample_size(5);
+  int64_t job_id = Submit(coordinator, spec);
+  std::vector<std::unique_ptr<unas::testing::Subprocess>> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.push_back(StartWorker(dir, coordinator.address(), "s" + std::to_string(i),
+                                  {"--synthetic", "--synthetic-delay-ms", "25", "--ack-log",
+                                   acks}));
+  }
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> pause_ms(150, 600);
+  for (int kill = 0; kill < 10; ++kill) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    coordinator.Restart();  // SIGKILL, then start again on the same port
+  }
+  v1::Job job = WaitForJobEnd(coordinator, job_id, absl::Seconds(120));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << coordinator.process().ReadLog();
+  EXPECT_EQ(job.progress().evaluations_done(), 200);
+  for (auto& w : workers) w->Signal(SIGTERM);
+  for (auto& w : workers) EXPECT_EQ(w->Wait(absl::Seconds(20)), 0) << w->ReadLog();
+  coordinator.process().Signal(SIGTERM);
+  ASSERT_EQ(coordinator.process().Wait(absl::Seconds(20)), 0);
+
+  std::vector<store::CandidateRow> rows = StoredCandidates(db, job_id);
+  std::set<int64_t> done, finish_seqs;
+  for (const store::CandidateRow& row : rows) {
+    if (row.candidate.state() != v1::CANDIDATE_STATE_DONE) continue;
+    done.insert(row.candidate.candidate_id());
+    ASSERT_TRUE(row.finish_seq.has_value());
+    EXPECT_TRUE(finish_seqs.insert(*row.finish_seq).second) << "history position used twice";
+  }
+  EXPECT_EQ(done.size(), 200u) << "exactly `rounds` evaluations";
+  EXPECT_EQ(*finish_seqs.begin(), 1);
+  EXPECT_EQ(*finish_seqs.rbegin(), 200) << "history has no gaps";
+  // Every result a worker saw acknowledged is in the store.
+  std::ifstream in(acks);
+  int64_t ack_job = 0, ack_candidate = 0;
+  int acknowledged = 0;
+  while (in >> ack_job >> ack_candidate) {
+    ++acknowledged;
+    EXPECT_EQ(ack_job, job_id);
+    EXPECT_TRUE(done.contains(ack_candidate)) << "acknowledged candidate " << ack_candidate
+                                              << " is not DONE in the store";
+  }
+  // The last report before the job ended may be stored without its worker
+  // seeing the acknowledgement (the coordinator died in between): not every
+  // stored result has an ack line, but every ack line has a stored result.
+  EXPECT_GT(acknowledged, 150);
+}
+
+TEST(FaultTest, WorkerKilledMidEvaluationIsReplacedAndTheJobCompletes) {
+  std::string dir = unas::testing::MakeTestDir("worker_kill");
+  std::string db = dir + "/search.db";
+  CoordinatorProcess coordinator(dir, db, 0, {"--heartbeat-interval", "1"});
+  v1::JobSpec spec = SmallSpec(4);
+  spec.set_lease_ttl_seconds(3);
+  int64_t job_id = Submit(coordinator, spec);
+  auto victim = StartWorker(dir, coordinator.address(), "victim",
+                            {"--synthetic", "--synthetic-delay-ms", "60000"});
+  // Wait until the victim holds a lease, then kill it mid-"training".
+  int64_t victim_candidate = 0;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (victim_candidate == 0 && absl::Now() < deadline) {
+    auto client = coordinator.JobClient();
+    grpc::ClientContext context;
+    v1::ListCandidatesRequest request;
+    request.set_job_id(job_id);
+    request.add_states(v1::CANDIDATE_STATE_LEASED);
+    v1::ListCandidatesResponse response;
+    if (client->ListCandidates(&context, request, &response).ok() &&
+        response.candidates_size() > 0) {
+      victim_candidate = response.candidates(0).candidate_id();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(victim_candidate, 0) << victim->ReadLog();
+  victim->Kill();
+  auto rescuer = StartWorker(dir, coordinator.address(), "rescuer",
+                             {"--synthetic", "--synthetic-delay-ms", "100"});
+  v1::Job job = WaitForJobEnd(coordinator, job_id, absl::Seconds(60));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << coordinator.process().ReadLog();
+  EXPECT_EQ(job.progress().evaluations_done(), 4);
+  EXPECT_EQ(job.progress().lease_expiries(), 1);
+
+  auto client = coordinator.JobClient();
+  grpc::ClientContext context;
+  v1::GetCandidateRequest request;
+  request.set_job_id(job_id);
+  request.set_candidate_id(victim_candidate);
+  v1::Candidate candidate;
+  ASSERT_TRUE(client->GetCandidate(&context, request, &candidate).ok());
+  EXPECT_EQ(candidate.state(), v1::CANDIDATE_STATE_DONE);
+  EXPECT_EQ(candidate.attempts(), 2);
+  EXPECT_EQ(candidate.worker_id(), "w2") << "re-run by the rescuer";
+  ASSERT_EQ(candidate.failure_reasons_size(), 1);
+  EXPECT_THAT(candidate.failure_reasons(0), HasSubstr("lease expired"));
+}
+
+TEST(FaultTest, GarbageResultsAreRefusedAndTheJobGoesOn) {
+  std::string dir = unas::testing::MakeTestDir("garbage");
+  CoordinatorProcess coordinator(dir, dir + "/search.db");
+  int64_t job_id = Submit(coordinator, SmallSpec(6));
+  auto stub = v1::WorkerService::NewStub(
+      grpc::CreateChannel(coordinator.address(), grpc::InsecureChannelCredentials()));
+  v1::RegisterWorkerResponse registered;
+  {
+    grpc::ClientContext context;
+    v1::RegisterWorkerRequest request;
+    request.set_name("vandal");
+    ASSERT_TRUE(stub->RegisterWorker(&context, request, &registered).ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    v1::AcquireTaskResponse acquired;
+    {
+      grpc::ClientContext context;
+      v1::AcquireTaskRequest request;
+      request.set_worker_id(registered.worker_id());
+      request.set_wait_seconds(5);
+      ASSERT_TRUE(stub->AcquireTask(&context, request, &acquired).ok());
+      ASSERT_TRUE(acquired.has_task());
+    }
+    grpc::ClientContext context;
+    v1::CompleteTaskRequest request;
+    request.set_worker_id(registered.worker_id());
+    request.set_lease_id(acquired.task().lease_id());
+    request.set_job_id(acquired.task().job_id());
+    request.set_candidate_id(acquired.task().candidate_id());
+    request.mutable_result()->set_validation_error(-7);
+    request.mutable_result()->set_test_error(42);
+    v1::CompleteTaskResponse response;
+    grpc::Status status = stub->CompleteTask(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("validation_error"));
+  }
+  auto honest = StartWorker(dir, coordinator.address(), "honest", {"--synthetic"});
+  v1::Job job = WaitForJobEnd(coordinator, job_id, absl::Seconds(60));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(job.progress().evaluations_done(), 6);
+  honest->Signal(SIGTERM);
+  EXPECT_EQ(honest->Wait(absl::Seconds(20)), 0);
+  coordinator.process().Signal(SIGTERM);
+  ASSERT_EQ(coordinator.process().Wait(absl::Seconds(20)), 0);
+  for (const store::CandidateRow& row : StoredCandidates(dir + "/search.db", job_id)) {
+    if (row.candidate.state() == v1::CANDIDATE_STATE_DONE) {
+      EXPECT_GE(row.candidate.evaluation().validation_error(), 0.0);
+      EXPECT_LE(row.candidate.evaluation().test_error(), 1.0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace unas::coordinator

@@ -1,0 +1,59 @@
+#include "worker/daemon/training_evaluator.h"
+
+#include "worker/data/dataset.h"
+#include "worker/train_candidate.h"
+
+namespace unas::worker {
+
+v1::JobSpec SpecFromTask(const v1::Task& task) {
+  v1::JobSpec spec;
+  *spec.mutable_dataset() = task.dataset();
+  *spec.mutable_training() = task.training();
+  *spec.mutable_search_space() = task.search_space();
+  *spec.mutable_input_shape() = task.input_shape();
+  spec.set_num_classes(task.num_classes());
+  spec.set_seed(task.job_seed());
+  return spec;
+}
+
+TrainingEvaluator::TrainingEvaluator(int threads) : threads_(threads) {
+  if (threads_ > 0) SetTrainingThreads(threads_);
+}
+
+TrainingEvaluator::~TrainingEvaluator() = default;
+
+absl::StatusOr<std::shared_ptr<const Dataset>> TrainingEvaluator::DatasetFor(
+    const v1::JobSpec& spec) {
+  std::string key = spec.dataset().SerializeAsString() + "/" + std::to_string(spec.seed());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cached_ && key == cached_key_) return cached_;
+  absl::StatusOr<Dataset> dataset = LoadJobDataset(spec);
+  if (!dataset.ok()) return dataset.status();
+  cached_ = std::make_shared<const Dataset>(*std::move(dataset));
+  cached_key_ = key;
+  return cached_;
+}
+
+absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task& task,
+                                                                 const EpochObserver& progress,
+                                                                 const std::atomic<bool>& stop) {
+  v1::JobSpec spec = SpecFromTask(task);
+  absl::StatusOr<std::shared_ptr<const Dataset>> dataset = DatasetFor(spec);
+  if (!dataset.ok()) return dataset.status();
+  TrainRequest request;
+  request.spec = std::move(spec);
+  request.architecture = task.architecture();
+  request.dataset = dataset->get();
+  request.seed = task.seed();
+  request.on_batch = [&stop](int, int64_t, int64_t) {
+    return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
+                       : absl::OkStatus();
+  };
+  return TrainCandidate(request, [&](const v1::EpochRecord& record) {
+    if (progress) progress(record);
+    return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
+                       : absl::OkStatus();
+  });
+}
+
+}  // namespace unas::worker

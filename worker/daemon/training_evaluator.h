@@ -1,0 +1,41 @@
+// The real evaluator: trains the candidate with LibTorch (worker/train_candidate.h).
+#ifndef UNAS_WORKER_DAEMON_TRAINING_EVALUATOR_H_
+#define UNAS_WORKER_DAEMON_TRAINING_EVALUATOR_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "worker/daemon/evaluator.h"
+
+namespace unas::worker {
+
+struct Dataset;
+
+class TrainingEvaluator : public Evaluator {
+ public:
+  // `threads`: LibTorch intra-op threads for this process (0 = leave as is).
+  explicit TrainingEvaluator(int threads);
+  ~TrainingEvaluator() override;
+
+  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
+                                                const EpochObserver& progress,
+                                                const std::atomic<bool>& stop) override;
+
+ private:
+  // The dataset of the last job seen: a job's candidates all train on the
+  // same split, so it is loaded once per job, not once per candidate.
+  absl::StatusOr<std::shared_ptr<const Dataset>> DatasetFor(const v1::JobSpec& spec);
+
+  int threads_;
+  std::mutex mu_;
+  std::string cached_key_;
+  std::shared_ptr<const Dataset> cached_;
+};
+
+// The job spec a task implies (dataset, recipe, space, shapes, job seed).
+v1::JobSpec SpecFromTask(const v1::Task& task);
+
+}  // namespace unas::worker
+
+#endif  // UNAS_WORKER_DAEMON_TRAINING_EVALUATOR_H_

@@ -1,0 +1,303 @@
+#include "worker/daemon/worker_loop.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/grpc_status.h"
+#include "spdlog/spdlog.h"
+#include "unas/v1/worker_service.grpc.pb.h"
+
+namespace unas::worker {
+namespace {
+
+bool Retryable(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+         code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::ABORTED ||
+         code == grpc::StatusCode::CANCELLED;
+}
+
+std::chrono::system_clock::time_point Deadline(absl::Duration d) {
+  return std::chrono::system_clock::now() + absl::ToChronoMilliseconds(d);
+}
+
+}  // namespace
+
+struct WorkerLoop::Impl {
+  WorkerOptions options;
+  Evaluator* evaluator;
+  std::unique_ptr<v1::WorkerService::Stub> stub;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable wake;  // Stop() wakes sleeping backoffs
+  std::string worker_id;
+  int heartbeat_interval_seconds = 5;
+  std::atomic<int>* reported = nullptr;
+
+  // Sleeps `d` unless stopping; returns false when stopping.
+  bool Sleep(absl::Duration d) {
+    std::unique_lock<std::mutex> lock(mu);
+    wake.wait_for(lock, absl::ToChronoMilliseconds(d), [&] { return stopping.load(); });
+    return !stopping.load();
+  }
+
+  absl::Duration NextBackoff(absl::Duration current) const {
+    return std::min(current * 2, options.max_backoff);
+  }
+
+  // Registers, retrying while the coordinator is unreachable.
+  bool Register() {
+    absl::Duration backoff = options.initial_backoff;
+    while (!stopping.load()) {
+      v1::RegisterWorkerRequest request;
+      request.set_name(options.name);
+      request.set_host(options.host);
+      request.set_device(options.device);
+      request.set_slots(options.slots);
+      v1::RegisterWorkerResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(absl::Seconds(10)));
+      grpc::Status status = stub->RegisterWorker(&context, request, &response);
+      if (status.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        worker_id = response.worker_id();
+        heartbeat_interval_seconds = std::max(1, response.heartbeat_interval_seconds());
+        spdlog::info("registered as {} with {}", worker_id, options.coordinator);
+        return true;
+      }
+      spdlog::warn("register with {}: {}; retrying", options.coordinator, status.error_message());
+      if (!Sleep(backoff)) return false;
+      backoff = NextBackoff(backoff);
+    }
+    return false;
+  }
+
+  std::string WorkerId() {
+    std::lock_guard<std::mutex> lock(mu);
+    return worker_id;
+  }
+
+  // Long-polls for a task; nullopt on stop or when none came in time.
+  std::optional<v1::Task> Acquire(absl::Duration& backoff) {
+    v1::AcquireTaskRequest request;
+    request.set_worker_id(WorkerId());
+    request.set_wait_seconds(options.acquire_wait_seconds);
+    v1::AcquireTaskResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(absl::Seconds(options.acquire_wait_seconds + 10)));
+    grpc::Status status = stub->AcquireTask(&context, request, &response);
+    if (status.ok()) {
+      backoff = options.initial_backoff;
+      if (response.has_task()) return response.task();
+      return std::nullopt;
+    }
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      Register();  // the coordinator does not know us (e.g. a new database)
+    } else {
+      spdlog::warn("acquire: {}; retrying", status.error_message());
+      Sleep(backoff);
+      backoff = NextBackoff(backoff);
+    }
+    return std::nullopt;
+  }
+
+  // Reports until acknowledged; gives up only on answers that say retrying
+  // cannot help (the report is invalid or the job is gone).
+  // Returns the next task when the coordinator handed one out with the
+  // acknowledgement.
+  std::optional<v1::Task> Report(const v1::Task& task,
+                                 const absl::StatusOr<v1::EvaluationResult>& result) {
+    absl::Duration backoff = options.initial_backoff;
+    while (true) {
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(absl::Seconds(60)));
+      grpc::Status status;
+      if (result.ok()) {
+        v1::CompleteTaskRequest request;
+        request.set_worker_id(WorkerId());
+        request.set_lease_id(task.lease_id());
+        request.set_job_id(task.job_id());
+        request.set_candidate_id(task.candidate_id());
+        *request.mutable_result() = *result;
+        request.set_acquire_next(!stopping.load() && !Exhausted());
+        v1::CompleteTaskResponse response;
+        status = stub->CompleteTask(&context, request, &response);
+        if (status.ok()) {
+          reported->fetch_add(1);
+          if (!options.ack_log.empty()) {
+            std::lock_guard<std::mutex> lock(mu);
+            std::ofstream(options.ack_log, std::ios::app)
+                << task.job_id() << " " << task.candidate_id() << "\n";
+          }
+          spdlog::info("job {} candidate {}: val error {:.4f}{}", task.job_id(),
+                       task.candidate_id(), result->validation_error(),
+                       response.accepted() ? "" : " (already reported)");
+          if (response.has_next_task()) return response.next_task();
+          return std::nullopt;
+        }
+      } else {
+        v1::FailTaskRequest request;
+        request.set_worker_id(WorkerId());
+        request.set_lease_id(task.lease_id());
+        request.set_job_id(task.job_id());
+        request.set_candidate_id(task.candidate_id());
+        request.set_reason(result.status().ToString());
+        absl::StatusCode code = result.status().code();
+        request.set_permanent(code == absl::StatusCode::kInvalidArgument ||
+                              code == absl::StatusCode::kFailedPrecondition);
+        v1::FailTaskResponse response;
+        status = stub->FailTask(&context, request, &response);
+        if (status.ok()) return std::nullopt;
+      }
+      if (!Retryable(status.error_code())) {
+        spdlog::error("job {} candidate {}: report refused: {}", task.job_id(),
+                      task.candidate_id(), status.error_message());
+        return std::nullopt;
+      }
+      // Keep the result while the coordinator is away; stop retrying only on
+      // shutdown, where the lease will expire and the candidate re-run.
+      spdlog::warn("report: {}; retrying in {}", status.error_message(),
+                   absl::FormatDuration(backoff));
+      if (!Sleep(backoff)) return std::nullopt;
+      backoff = NextBackoff(backoff);
+    }
+  }
+
+  bool Exhausted() const {
+    return options.max_evaluations > 0 && reported->load() >= options.max_evaluations;
+  }
+
+  // Runs one task with a heartbeat thread beside it; returns the next task
+  // if the coordinator handed one out with the acknowledgement.
+  std::optional<v1::Task> RunTask(const v1::Task& task) {
+    std::atomic<bool> withdraw{false};
+    std::mutex progress_mu;
+    std::optional<v1::EpochRecord> latest;
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::thread heartbeat([&] {
+      while (true) {
+        {
+          std::unique_lock<std::mutex> lock(done_mu);
+          if (done_cv.wait_for(lock, std::chrono::seconds(heartbeat_interval_seconds),
+                               [&] { return done; })) {
+            return;
+          }
+        }
+        if (stopping.load()) withdraw = true;
+        v1::HeartbeatRequest request;
+        request.set_worker_id(WorkerId());
+        request.set_lease_id(task.lease_id());
+        {
+          std::lock_guard<std::mutex> lock(progress_mu);
+          if (latest) *request.mutable_progress() = *latest;
+        }
+        v1::HeartbeatResponse response;
+        grpc::ClientContext context;
+        context.set_deadline(Deadline(absl::Seconds(10)));
+        grpc::Status status = stub->Heartbeat(&context, request, &response);
+        if (status.ok() && !response.keep_going()) {
+          spdlog::info("job {} candidate {}: stopping: {}", task.job_id(), task.candidate_id(),
+                       response.reason());
+          withdraw = true;
+        }
+      }
+    });
+    std::atomic<bool> stop{false};
+    std::thread watcher([&] {
+      // Merges the two reasons to stop into the flag the evaluator polls.
+      while (true) {
+        {
+          std::unique_lock<std::mutex> lock(done_mu);
+          if (done_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) return;
+        }
+        if (withdraw.load() || stopping.load()) stop = true;
+      }
+    });
+    spdlog::info("job {} candidate {} (attempt {}): evaluating", task.job_id(),
+                 task.candidate_id(), task.attempt());
+    absl::StatusOr<v1::EvaluationResult> result = evaluator->Evaluate(
+        task,
+        [&](const v1::EpochRecord& record) {
+          std::lock_guard<std::mutex> lock(progress_mu);
+          latest = record;
+        },
+        stop);
+    {
+      std::lock_guard<std::mutex> lock(done_mu);
+      done = true;
+    }
+    done_cv.notify_all();
+    heartbeat.join();
+    watcher.join();
+    if (withdraw.load() && !stopping.load()) return std::nullopt;  // no longer wanted
+    if (stopping.load() && (!result.ok() || stop.load())) {
+      // Give the lease back so the candidate is re-run elsewhere at once.
+      return Report(task, absl::UnavailableError("worker stopped before finishing"));
+    }
+    return Report(task, result);
+  }
+
+  void SlotLoop(int slot) {
+    absl::Duration backoff = options.initial_backoff;
+    std::optional<v1::Task> next;
+    while (!stopping.load()) {
+      if (Exhausted()) {
+        stopping = true;
+        wake.notify_all();
+        break;
+      }
+      std::optional<v1::Task> task = next ? std::move(next) : Acquire(backoff);
+      next.reset();
+      if (task) next = RunTask(*task);
+    }
+    if (next) {
+      // Stopped while holding a piggy-backed task: give it back.
+      Report(*next, absl::UnavailableError("worker stopped before starting"));
+    }
+    spdlog::debug("slot {} stopped", slot);
+  }
+};
+
+WorkerLoop::WorkerLoop(WorkerOptions options, Evaluator* evaluator)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->evaluator = evaluator;
+  impl_->reported = &reported_;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(128 << 20);
+  args.SetMaxSendMessageSize(128 << 20);
+  // Reconnect quickly after a coordinator restart.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  impl_->stub = v1::WorkerService::NewStub(
+      grpc::CreateCustomChannel(impl_->options.coordinator, impl_->options.credentials, args));
+}
+
+WorkerLoop::~WorkerLoop() = default;
+
+void WorkerLoop::Stop() {
+  impl_->stopping = true;
+  impl_->wake.notify_all();
+}
+
+absl::Status WorkerLoop::Run() {
+  if (impl_->options.name.empty()) return absl::InvalidArgumentError("worker name is required");
+  if (impl_->options.slots < 1) return absl::InvalidArgumentError("slots must be >= 1");
+  if (!impl_->Register()) return absl::OkStatus();  // stopped before registering
+  std::vector<std::thread> slots;
+  for (int i = 0; i < impl_->options.slots; ++i) {
+    slots.emplace_back([this, i] { impl_->SlotLoop(i); });
+  }
+  for (std::thread& t : slots) t.join();
+  return absl::OkStatus();
+}
+
+}  // namespace unas::worker

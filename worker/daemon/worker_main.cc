@@ -1,0 +1,85 @@
+// unas-worker: a daemon that trains candidates for a unas-coordinator.
+//
+//   unas-worker --coordinator head:50051 --name node07/gpu0
+//   unas-worker --coordinator 127.0.0.1:50051 --slots 2 --threads 1   # a CPU box
+//   unas-worker --synthetic ...   # no training: for tests and benchmarks
+//
+// SIGTERM or SIGINT: stop acquiring, give back leases still held, exit 0.
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "common/process/stop_signals.h"
+#include "spdlog/spdlog.h"
+#include "worker/daemon/synthetic_evaluator.h"
+#include "worker/daemon/training_evaluator.h"
+#include "worker/daemon/worker_loop.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"unas-worker: trains μNAS candidates for a coordinator"};
+  unas::worker::WorkerOptions options;
+  char hostname[256] = "localhost";
+  gethostname(hostname, sizeof(hostname) - 1);
+  options.host = hostname;
+  options.name = hostname;
+  int threads = 0;
+  bool synthetic = false;
+  int synthetic_delay_ms = 0;
+  std::string log_level = "info";
+  app.add_option("--coordinator", options.coordinator, "coordinator address host:port");
+  app.add_option("--name", options.name,
+                 "stable worker name (default: the host name); a restarted worker with the "
+                 "same name is the same worker");
+  app.add_option("--slots", options.slots, "candidates trained at once")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--threads", threads, "LibTorch threads (default: cores / slots)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--acquire-wait", options.acquire_wait_seconds, "long-poll seconds")
+      ->check(CLI::Range(1, 60));
+  app.add_option("--max-evaluations", options.max_evaluations,
+                 "exit after reporting this many results (0: run until stopped)");
+  app.add_option("--ack-log", options.ack_log,
+                 "append 'JOB CANDIDATE' here for every acknowledged result");
+  app.add_flag("--synthetic", synthetic,
+               "do not train: report a synthetic error computed from the architecture");
+  app.add_option("--synthetic-delay-ms", synthetic_delay_ms,
+                 "with --synthetic, pretend each evaluation takes this long");
+  app.add_option("--log-level", log_level)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  std::unique_ptr<unas::worker::Evaluator> evaluator;
+  if (synthetic) {
+    unas::worker::SyntheticOptions synthetic_options;
+    synthetic_options.delay = absl::Milliseconds(synthetic_delay_ms);
+    evaluator = std::make_unique<unas::worker::SyntheticEvaluator>(synthetic_options);
+    options.device = "synthetic";
+  } else {
+    if (threads == 0) {
+      unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+      threads = std::max(1, static_cast<int>(cores) / options.slots);
+    }
+    evaluator = std::make_unique<unas::worker::TrainingEvaluator>(threads);
+  }
+
+  unas::worker::WorkerLoop loop(options, evaluator.get());
+  absl::Status status;
+  {
+    unas::StopSignalWatcher watcher([&loop](int signal) {
+      spdlog::info("signal {}: stopping", signal);
+      loop.Stop();
+    });
+    status = loop.Run();
+  }
+  if (!status.ok()) {
+    spdlog::error("{}", status.ToString());
+    return 1;
+  }
+  spdlog::info("stopped after {} evaluations", loop.evaluations_reported());
+  return 0;
+}
