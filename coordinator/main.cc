@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   int heartbeat_interval = 5;
   int max_message_mb = 128;
+  int lease_ttl = 0;
   app.add_option("--db", db_path, "SQLite database file (created if missing)");
   app.add_option("--listen", listen, "address:port to serve on (port 0 picks a free one)");
   app.add_option("--port-file", port_file, "write the port actually bound to this file");
@@ -36,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-interval", heartbeat_interval,
                  "seconds between worker heartbeats")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--lease-ttl", lease_ttl,
+                 "lease TTL in seconds for jobs whose spec sets none (default: 120)")
+      ->check(CLI::Range(1, 7 * 24 * 3600));
   app.add_option("--max-message-mb", max_message_mb, "largest gRPC message accepted")
       ->check(CLI::Range(1, 2000));
   CLI11_PARSE(app, argc, argv);
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
   }
   unas::coordinator::CoordinatorOptions options;
   options.heartbeat_interval_seconds = heartbeat_interval;
+  options.default_lease_ttl_seconds = lease_ttl;
   absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> coordinator =
       unas::coordinator::Coordinator::Create(*std::move(store), options);
   if (!coordinator.ok()) {

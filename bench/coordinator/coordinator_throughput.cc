@@ -21,7 +21,7 @@
 
 #include "CLI/CLI.hpp"
 #include "common/proto_io/proto_file.h"
-#include "tests/util/subprocess.h"
+#include "tests/util/test_dirs.h"
 #include "unas/v1/job_service.grpc.pb.h"
 
 namespace {

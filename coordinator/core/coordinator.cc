@@ -537,6 +537,9 @@ void Coordinator::Shutdown() {
 }
 
 absl::StatusOr<v1::Job> Coordinator::SubmitJob(v1::JobSpec spec) {
+  if (!spec.has_lease_ttl_seconds() && impl_->options.default_lease_ttl_seconds > 0) {
+    spec.set_lease_ttl_seconds(impl_->options.default_lease_ttl_seconds);
+  }
   absl::StatusOr<v1::JobSpec> prepared = PrepareJobSpec(std::move(spec));
   if (!prepared.ok()) return prepared.status();
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -805,6 +808,22 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
   WorkerEntry& entry = impl_->workers[id];
   entry.info = info;
   entry.last_seen_ms = impl_->Now();
+  // A worker registering again has restarted: whatever it was training
+  // before is lost, so its old leases are void now, not after their TTL.
+  std::vector<LeaseRef> stale;
+  for (const auto& [lease_id, ref] : impl_->leases) {
+    if (impl_->jobs.at(ref.job_id).row(ref.candidate_id).candidate.worker_id() == id) {
+      stale.push_back(ref);
+    }
+  }
+  for (const LeaseRef& ref : stale) {
+    JobEntry& j = impl_->jobs.at(ref.job_id);
+    impl_->EndAttempt(j, j.row(ref.candidate_id),
+                      absl::StrCat("worker ", request.name(), " (", id,
+                                   ") restarted while training it"),
+                      /*permanent=*/false);
+  }
+  if (!stale.empty()) impl_->changed.notify_all();
   v1::RegisterWorkerResponse response;
   response.set_worker_id(id);
   response.set_heartbeat_interval_seconds(impl_->options.heartbeat_interval_seconds);

@@ -40,6 +40,8 @@ struct CoordinatorOptions {
   int max_consecutive_skips = 10000;
   // Events kept per job for WatchJob.
   int max_events_per_job = 2000;
+  // Lease TTL of jobs whose spec sets none (0: the spec default, 120 s).
+  int default_lease_ttl_seconds = 0;
 };
 
 class Coordinator {

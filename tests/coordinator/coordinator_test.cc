@@ -417,6 +417,17 @@ TEST(CoordinatorTest, WatchDeliversProgressUntilTheJobEnds) {
   EXPECT_EQ(events.back().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
+TEST(CoordinatorTest, CoordinatorDefaultLeaseTtlAppliesOnlyWhenTheSpecSetsNone) {
+  FakeClock clock;
+  CoordinatorOptions options;
+  options.default_lease_ttl_seconds = 7;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock, options);
+  EXPECT_EQ(c->SubmitJob(SmallSpec())->spec().lease_ttl_seconds(), 7);
+  v1::JobSpec own = SmallSpec();
+  own.set_lease_ttl_seconds(30);
+  EXPECT_EQ(c->SubmitJob(own)->spec().lease_ttl_seconds(), 30);
+}
+
 TEST(CoordinatorTest, UnknownWorkersMustRegister) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
@@ -426,6 +437,22 @@ TEST(CoordinatorTest, UnknownWorkersMustRegister) {
             absl::StatusCode::kFailedPrecondition);
   std::string a = Register(*c, "same-name");
   EXPECT_EQ(Register(*c, "same-name"), a) << "a restarted worker keeps its id";
+}
+
+TEST(CoordinatorTest, ARestartedWorkerLosesItsLeasesAtOnce) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  int64_t job_id = c->SubmitJob(SmallSpec(4))->job_id();
+  std::string w = Register(*c, "box/0");
+  std::optional<v1::Task> held = Acquire(*c, w);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(Register(*c, "box/0"), w);  // the process came back
+  auto cand = c->GetCandidate(job_id, held->candidate_id());
+  EXPECT_EQ(cand->state(), v1::CANDIDATE_STATE_QUEUED);
+  EXPECT_THAT(cand->failure_reasons(0), HasSubstr("restarted while training it"));
+  std::optional<v1::Task> again = Acquire(*c, w);
+  EXPECT_EQ(again->candidate_id(), held->candidate_id());
+  EXPECT_EQ(again->attempt(), 2);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/util/subprocess.h"
+#include "tests/util/test_dirs.h"
 #include "unas/v1/job_service.grpc.pb.h"
 
 namespace unas::coordinator::testing {
@@ -31,7 +31,7 @@ class CoordinatorProcess {
                                      "--listen", "127.0.0.1:" + std::to_string(port),
                                      "--port-file", port_file};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
-    process_ = std::make_unique<unas::testing::Subprocess>(argv, dir_ + "/coordinator.log");
+    process_ = std::make_unique<unas::Subprocess>(argv, dir_ + "/coordinator.log");
     std::optional<int> bound = unas::testing::WaitForPortFile(port_file, absl::Seconds(20));
     ASSERT_TRUE(bound.has_value()) << process_->ReadLog();
     port_ = *bound;
@@ -42,7 +42,7 @@ class CoordinatorProcess {
     Kill();
     Start(port_);
   }
-  unas::testing::Subprocess& process() { return *process_; }
+  unas::Subprocess& process() { return *process_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
 
@@ -55,16 +55,16 @@ class CoordinatorProcess {
   std::string dir_, db_;
   std::vector<std::string> extra_;
   int port_ = 0;
-  std::unique_ptr<unas::testing::Subprocess> process_;
+  std::unique_ptr<unas::Subprocess> process_;
 };
 
-inline std::unique_ptr<unas::testing::Subprocess> StartWorker(
+inline std::unique_ptr<unas::Subprocess> StartWorker(
     const std::string& dir, const std::string& address, const std::string& name,
     std::vector<std::string> extra) {
   std::vector<std::string> argv = {unas::testing::BinaryPath("unas-worker"), "--coordinator",
                                    address, "--name", name, "--acquire-wait", "2"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<unas::testing::Subprocess>(argv, dir + "/" + name + ".log");
+  return std::make_unique<unas::Subprocess>(argv, dir + "/" + name + ".log");
 }
 
 // Polls GetJob until the job has ended (or the timeout passes).

@@ -1,6 +1,7 @@
-#include "tests/util/subprocess.h"
+#include "common/process/subprocess.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,30 +15,34 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
-namespace unas::testing {
+namespace unas {
 
-std::string BinaryPath(const std::string& name) {
-  // Tests live in build/tests/, binaries in build/bin/.
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
-  return (self.parent_path().parent_path() / "bin" / name).string();
+std::string ExecutableDir() {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
 }
 
-std::string MakeTestDir(const std::string& name) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("unas-test-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-Subprocess::Subprocess(std::vector<std::string> argv, std::string log) : log_(std::move(log)) {
+Subprocess::Subprocess(std::vector<std::string> argv, std::string log, SubprocessOptions options)
+    : log_(std::move(log)) {
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    if (options.parent_death_signal != 0) {
+      prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
+      if (getppid() != parent) _exit(1);  // the parent died before prctl
+    }
+    for (std::string& var : options.env) putenv(var.data());
     int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
       dup2(fd, 2);
       close(fd);
+    }
+    if (!options.stderr_path.empty()) {
+      int err = open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (err >= 0) {
+        dup2(err, 2);
+        close(err);
+      }
     }
     // Our test runner may block signals; the child must get them.
     sigset_t none;
@@ -105,4 +110,4 @@ std::optional<int> WaitForPortFile(const std::string& path, absl::Duration timeo
   return std::nullopt;
 }
 
-}  // namespace unas::testing
+}  // namespace unas

@@ -1,0 +1,32 @@
+// The online commands of unasctl: they talk to a running coordinator
+// (--coordinator, default 127.0.0.1:50051, or $UNAS_COORDINATOR).
+//   submit SPEC | jobs | status JOB | watch JOB | population JOB | history JOB
+//   pareto JOB | show JOB CANDIDATE | cancel JOB | workers | export JOB CANDIDATE
+//   report JOB -o DIR
+// JOB is a job id or a job name (the newest job of that name).
+#ifndef UNAS_CLI_UNASCTL_JOB_COMMANDS_H_
+#define UNAS_CLI_UNASCTL_JOB_COMMANDS_H_
+
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "cli/unasctl/coordinator_client.h"
+
+namespace unas::cli {
+
+void AddJobCommands(CLI::App& app, int* exit_code);
+
+// Follows a job's progress with a progress bar until it ends (shared with
+// `unasctl local`); the final state.
+absl::StatusOr<v1::Job> WatchUntilDone(CoordinatorClient& client, int64_t job_id);
+
+// Prints the feasible Pareto front of a job as a table.
+absl::Status PrintParetoTable(CoordinatorClient& client, int64_t job_id, std::ostream& out);
+
+// Writes the HTML report and its data into `dir`.
+absl::Status WriteJobReport(CoordinatorClient& client, int64_t job_id, const std::string& dir);
+
+}  // namespace unas::cli
+
+#endif  // UNAS_CLI_UNASCTL_JOB_COMMANDS_H_

@@ -1,0 +1,656 @@
+// Unit tests of the report library: file set, HTML structure (plots, marks,
+// bounds, Pareto table, escaping), CSV and JSON contents, edge cases.
+#include "cli/report/report.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cli/report/format.h"
+#include "cli/report/svg_plot.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/cli/report/synthetic_job.h"
+
+namespace unas::report {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::MakeSyntheticJob;
+using ::testing::Not;
+using testing::RecomputeFeasibilityAndPareto;
+using testing::SyntheticOptions;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::filesystem::path FreshDir(const std::string& name) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("unas_report_test_", name);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
+    ++n;
+  return n;
+}
+
+// The <svg ...>...</svg> element with the given id.
+std::string SvgById(const std::string& html, const std::string& id) {
+  const size_t start = html.find(absl::StrCat("<svg id=\"", id, "\""));
+  if (start == std::string::npos) return "";
+  const size_t end = html.find("</svg>", start);
+  return end == std::string::npos ? "" : html.substr(start, end + 6 - start);
+}
+
+// RFC 4180 parser: rows of fields, quotes and embedded newlines handled.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(field);
+      field.clear();
+    } else if (c == '\r') {
+      continue;
+    } else if (c == '\n') {
+      row.push_back(field);
+      field.clear();
+      rows.push_back(row);
+      row.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(field);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+int ColumnIndex(const std::vector<std::string>& header, const std::string& name) {
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+google::protobuf::Struct ParseJson(const std::string& text) {
+  google::protobuf::Struct out;
+  const auto status = google::protobuf::util::JsonStringToMessage(text, &out);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return out;
+}
+
+// No NaN or infinity leaked into coordinates or numbers.
+void ExpectNoNonFinite(const std::string& text) {
+  static const std::regex kBad(R"((^|[\s"=MHVL,(])-?(nan|inf)([\s",)]|$))", std::regex::icase);
+  std::smatch match;
+  EXPECT_FALSE(std::regex_search(text, match, kBad)) << "found '" << match.str() << "'";
+}
+
+int FeasibleCount(const ReportData& data) {
+  int n = 0;
+  for (const auto& c : data.history) n += c.feasible() ? 1 : 0;
+  return n;
+}
+
+TEST(ReportTest, SyntheticJobHasAllKindsOfPoints) {
+  // Guards the other tests: they need infeasible, feasible-dominated and
+  // Pareto points.
+  const ReportData data = MakeSyntheticJob();
+  const int feasible = FeasibleCount(data);
+  EXPECT_GT(static_cast<int>(data.history.size()) - feasible, 10);
+  EXPECT_GE(data.pareto.size(), 2u);
+  EXPECT_GT(feasible, static_cast<int>(data.pareto.size()));
+}
+
+TEST(ReportTest, WritesAllFilesIntoANewFolder) {
+  const ReportData data = MakeSyntheticJob();
+  const std::filesystem::path dir = FreshDir("files") / "nested" / "report";
+  ASSERT_TRUE(WriteReport(data, dir.string()).ok());
+  for (const char* name : {"index.html", "candidates.csv", "candidates.json", "pareto.csv"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
+    EXPECT_GT(std::filesystem::file_size(dir / name), 100u) << name;
+    EXPECT_FALSE(std::filesystem::exists(dir / absl::StrCat(name, ".tmp"))) << name;
+  }
+  // Writing again replaces the files with the same content.
+  const std::string first = ReadFile(dir / "index.html");
+  ASSERT_TRUE(WriteReport(data, dir.string()).ok());
+  EXPECT_EQ(ReadFile(dir / "index.html"), first);
+  EXPECT_EQ(ReadFile(dir / "pareto.csv"), RenderParetoCsv(data));
+}
+
+TEST(ReportTest, FailsCleanlyWhenTheFolderCannotBeCreated) {
+  const std::filesystem::path dir = FreshDir("blocked");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "file") << "x";
+  const absl::Status status = WriteReport(MakeSyntheticJob(), (dir / "file" / "report").string());
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("file/report"));
+}
+
+TEST(ReportTest, HtmlIsSelfContained) {
+  const std::string html = RenderHtml(MakeSyntheticJob());
+  EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(html, HasSubstr("<style>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, Not(HasSubstr("src=")));
+  EXPECT_THAT(html, Not(HasSubstr("url(")));
+  // The only URL is the SVG namespace name, which is never fetched.
+  std::string rest = html;
+  for (size_t pos; (pos = rest.find("http://www.w3.org/2000/svg")) != std::string::npos;)
+    rest.erase(pos, 26);
+  EXPECT_THAT(rest, Not(HasSubstr("http:")));
+  EXPECT_THAT(rest, Not(HasSubstr("https:")));
+  ExpectNoNonFinite(html);
+}
+
+TEST(ReportTest, HtmlHeaderSummarisesTheJob) {
+  const ReportData data = MakeSyntheticJob();
+  const std::string html = RenderHtml(data);
+  EXPECT_THAT(html, HasSubstr("<h1 id=\"job-name\">fashion_mnist_quick</h1>"));
+  EXPECT_THAT(html, HasSubstr("job 7"));
+  EXPECT_THAT(html, HasSubstr("RUNNING"));
+  EXPECT_THAT(html, HasSubstr("Fashion-MNIST"));
+  EXPECT_THAT(html, HasSubstr("aging evolution (population 10, sample 5)"));
+  EXPECT_THAT(html, HasSubstr("<span id=\"evaluations-done\">60</span> <small>/ 80</small>"));
+  EXPECT_THAT(html, HasSubstr("≤ 16 kB"));
+  EXPECT_THAT(html, HasSubstr("≤ 20%"));
+  EXPECT_THAT(html, HasSubstr("≤ 2M"));
+  // Best feasible: the lowest test error among feasible candidates.
+  const v1::Candidate* best = nullptr;
+  for (const auto& c : data.history) {
+    if (c.feasible() && (!best || c.evaluation().test_error() < best->evaluation().test_error()))
+      best = &c;
+  }
+  ASSERT_NE(best, nullptr);
+  EXPECT_THAT(html,
+              HasSubstr(absl::StrCat("<span id=\"best-test-error\">",
+                                     FormatPercent(best->evaluation().test_error()), "</span>")));
+  EXPECT_THAT(html,
+              HasSubstr(absl::StrCat("<span>candidate</span><b>#", best->candidate_id(), "</b>")));
+  EXPECT_THAT(html,
+              HasSubstr(FormatBytes(static_cast<double>(best->metrics().peak_memory_bytes()))));
+}
+
+TEST(ReportTest, ScatterPlotsMarkParetoFeasibleAndInfeasiblePoints) {
+  const ReportData data = MakeSyntheticJob();
+  const std::string html = RenderHtml(data);
+  const int pareto = static_cast<int>(data.pareto.size());
+  const int feasible = FeasibleCount(data);
+  const int infeasible = static_cast<int>(data.history.size()) - feasible;
+  for (const char* id : {"plot-pmu", "plot-size", "plot-macs"}) {
+    SCOPED_TRACE(id);
+    const std::string svg = SvgById(html, id);
+    ASSERT_FALSE(svg.empty());
+    EXPECT_EQ(Count(svg, "class=\"pt pt-pareto\""), pareto);
+    EXPECT_EQ(Count(svg, "class=\"pt pt-feasible\""), feasible - pareto);
+    EXPECT_EQ(Count(svg, "class=\"pt pt-infeasible\""), infeasible);
+    // Infeasible points are hollow.
+    EXPECT_THAT(svg, HasSubstr("class=\"pt pt-infeasible\" fill=\"none\""));
+    // Error bound (vertical) and the resource bound (horizontal), labelled.
+    EXPECT_EQ(Count(svg, "class=\"bound-line\""), 2);
+    EXPECT_THAT(svg, HasSubstr("error bound 20%"));
+    EXPECT_THAT(svg, HasSubstr("stroke-dasharray"));
+    EXPECT_THAT(svg, HasSubstr("class=\"feasible-region\""));
+    EXPECT_THAT(svg, HasSubstr("class=\"legend\""));
+    EXPECT_THAT(svg, HasSubstr("Pareto set</text>"));
+    EXPECT_THAT(svg, HasSubstr("infeasible</text>"));
+    EXPECT_THAT(svg, HasSubstr("test error</text>"));
+    EXPECT_THAT(svg, HasSubstr("error bound 20% (validation)"));
+    // Pareto points are drawn last (on top).
+    EXPECT_GT(svg.rfind("pt pt-pareto"), svg.rfind("class=\"pt pt-feasible\""));
+  }
+  EXPECT_THAT(SvgById(html, "plot-pmu"), HasSubstr("PMU bound 16 kB"));
+  EXPECT_THAT(SvgById(html, "plot-size"), HasSubstr("size bound 16 kB"));
+  EXPECT_THAT(SvgById(html, "plot-macs"), HasSubstr("MACs bound 2M"));
+  // Tooltips name the candidate.
+  EXPECT_THAT(SvgById(html, "plot-pmu"),
+              HasSubstr(absl::StrCat("<title>#", data.pareto[0].candidate_id(), " (Pareto)")));
+}
+
+TEST(ReportTest, ScatterAxesAreLogarithmicForResources) {
+  const std::string svg = SvgById(RenderHtml(MakeSyntheticJob()), "plot-size");
+  // Synthetic sizes span 10^2.3 .. 10^5.2 bytes: the decade ticks appear.
+  EXPECT_THAT(svg, HasSubstr(">1 kB</text>"));
+  EXPECT_THAT(svg, HasSubstr(">10 kB</text>"));
+  EXPECT_THAT(svg, HasSubstr(">100 kB</text>"));
+  EXPECT_THAT(svg, HasSubstr("model size (bytes, log)"));
+}
+
+TEST(ReportTest, ProgressPlotIsAStepLineOfTheBestFeasibleError) {
+  const ReportData data = MakeSyntheticJob();
+  const std::string svg = SvgById(RenderHtml(data), "plot-progress");
+  ASSERT_FALSE(svg.empty());
+  EXPECT_EQ(Count(svg, "class=\"best-line\""), 1);
+  // Steps: one H and one V per improvement after the first point.
+  int improvements = 0;
+  size_t last_improvement = 0;
+  double best = 2;
+  for (size_t i = 0; i < data.history.size(); ++i) {
+    const auto& c = data.history[i];
+    if (c.feasible() && c.evaluation().test_error() < best) {
+      best = c.evaluation().test_error();
+      ++improvements;
+      last_improvement = i + 1;
+    }
+  }
+  ASSERT_GE(improvements, 2);
+  const size_t d = svg.find(" d=\"M", svg.find("class=\"best-line\""));
+  ASSERT_NE(d, std::string::npos);
+  const std::string path = svg.substr(d, svg.find('"', d + 4) - d);
+  // One H+V step per improvement after the first, and one that carries the
+  // best to the latest evaluation.
+  const int steps = improvements - 1 + (last_improvement < data.history.size() ? 1 : 0);
+  EXPECT_EQ(Count(path, " H"), steps);
+  EXPECT_EQ(Count(path, " V"), steps);
+  EXPECT_EQ(Count(path, " L"), 0);
+  EXPECT_EQ(Count(svg, "<circle class=\"pt "), static_cast<int>(data.history.size()));
+  EXPECT_EQ(Count(svg, "class=\"bound-line\""), 1);
+}
+
+TEST(ReportTest, ParetoTableHasOneRowPerParetoCandidate) {
+  const ReportData data = MakeSyntheticJob();
+  const std::string html = RenderHtml(data);
+  ASSERT_THAT(html, HasSubstr("<table id=\"pareto-table\">"));
+  EXPECT_EQ(Count(html, "<tr class=\"pareto-row"), static_cast<int>(data.pareto.size()));
+  EXPECT_EQ(Count(html, "<span class=\"tag\">BEST</span>"), 1);
+  // Rows in the given (error) order, with both size accountings and parents.
+  size_t last = 0;
+  for (const auto& c : data.pareto) {
+    const size_t pos = html.find(absl::StrCat("data-id=\"", c.candidate_id(), "\"><td"));
+    ASSERT_NE(pos, std::string::npos);
+    EXPECT_GT(pos, last);
+    last = pos;
+  }
+  EXPECT_THAT(html, HasSubstr("int8 test error</th>"));
+  EXPECT_THAT(html, HasSubstr("B, int8 deployed"));
+  const auto& first = data.pareto[0];
+  EXPECT_THAT(html, HasSubstr(absl::StrCat(
+                        "<td class=\"num\">",
+                        GroupThousands(first.metrics().model_size_deployed_bytes()), "</td>")));
+}
+
+TEST(ReportTest, EscapesHtmlInJobNameAndText) {
+  ReportData data = MakeSyntheticJob();
+  data.job.mutable_spec()->set_name("<script>alert('x')</script> & \"co\"");
+  data.job.set_state(v1::JOB_STATE_FAILED);
+  data.job.set_failure_reason("<b>oops</b>");
+  const std::string html = RenderHtml(data);
+  EXPECT_THAT(html, Not(HasSubstr("<script>")));
+  EXPECT_THAT(html, Not(HasSubstr("<b>oops")));
+  EXPECT_THAT(html,
+              HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;"));
+  EXPECT_THAT(html, HasSubstr("&lt;b&gt;oops&lt;/b&gt;"));
+  EXPECT_THAT(html, HasSubstr("state-failed"));
+}
+
+TEST(ReportTest, CandidatesCsvHasAHeaderAndOneRowPerCandidate) {
+  ReportData data = MakeSyntheticJob();
+  data.history[3].set_worker_id("host \"a\", slot 1\nsecond line");
+  const auto rows = ParseCsv(RenderCandidatesCsv(data));
+  ASSERT_EQ(rows.size(), data.history.size() + 1);
+  const auto& header = rows[0];
+  EXPECT_EQ(header[0], "evaluation");
+  EXPECT_EQ(header[1], "candidate_id");
+  for (const char* name : {"parent_id", "feasible", "pareto", "validation_error", "test_error",
+                           "int8_test_error", "peak_memory_bytes", "model_size_bytes",
+                           "model_size_deployed_bytes", "macs", "architecture"}) {
+    EXPECT_GE(ColumnIndex(header, name), 0) << name;
+  }
+  const int val = ColumnIndex(header, "validation_error");
+  const int pmu = ColumnIndex(header, "peak_memory_bytes");
+  const int pareto = ColumnIndex(header, "pareto");
+  const int parent = ColumnIndex(header, "parent_id");
+  const int int8 = ColumnIndex(header, "int8_test_error");
+  const int worker = ColumnIndex(header, "worker_id");
+  int pareto_rows = 0;
+  for (size_t i = 0; i < data.history.size(); ++i) {
+    const auto& row = rows[i + 1];
+    const auto& c = data.history[i];
+    ASSERT_EQ(row.size(), header.size()) << "row " << i;
+    EXPECT_EQ(row[0], absl::StrCat(i + 1));
+    EXPECT_EQ(row[1], absl::StrCat(c.candidate_id()));
+    // Unformatted: exact round trip.
+    EXPECT_EQ(std::strtod(row[val].c_str(), nullptr), c.evaluation().validation_error());
+    EXPECT_EQ(row[pmu], absl::StrCat(c.metrics().peak_memory_bytes()));
+    EXPECT_EQ(row[parent], c.has_parent_id() ? absl::StrCat(c.parent_id()) : "");
+    EXPECT_EQ(row[int8].empty(), !c.evaluation().has_int8_test_error());
+    EXPECT_EQ(row[worker], c.worker_id());
+    pareto_rows += row[pareto] == "true" ? 1 : 0;
+  }
+  EXPECT_EQ(pareto_rows, static_cast<int>(data.pareto.size()));
+  // The architecture shorthand has commas: quoted, and read back whole.
+  const int arch = ColumnIndex(header, "architecture");
+  EXPECT_THAT(rows[1][arch], HasSubstr(","));
+  EXPECT_THAT(rows[1][arch], HasSubstr("dense ["));
+}
+
+TEST(ReportTest, ParetoCsvHasTheParetoRowsInOrder) {
+  const ReportData data = MakeSyntheticJob();
+  const auto rows = ParseCsv(RenderParetoCsv(data));
+  ASSERT_EQ(rows.size(), data.pareto.size() + 1);
+  EXPECT_EQ(rows[0], ParseCsv(RenderCandidatesCsv(data))[0]);
+  for (size_t i = 0; i < data.pareto.size(); ++i) {
+    EXPECT_EQ(rows[i + 1][1], absl::StrCat(data.pareto[i].candidate_id()));
+    EXPECT_EQ(rows[i + 1][ColumnIndex(rows[0], "pareto")], "true");
+    EXPECT_EQ(rows[i + 1][ColumnIndex(rows[0], "feasible")], "true");
+  }
+}
+
+TEST(ReportTest, CandidatesJsonParsesBack) {
+  ReportData data = MakeSyntheticJob();
+  data.history[0].set_worker_id("tab\there \"quoted\" \\ back\x01slash");
+  const google::protobuf::Struct json = ParseJson(RenderCandidatesJson(data));
+  ASSERT_TRUE(json.fields().contains("job"));
+  EXPECT_EQ(json.fields()
+                .at("job")
+                .struct_value()
+                .fields()
+                .at("spec")
+                .struct_value()
+                .fields()
+                .at("name")
+                .string_value(),
+            "fashion_mnist_quick");
+  const auto& ids = json.fields().at("pareto_ids").list_value();
+  ASSERT_EQ(static_cast<size_t>(ids.values_size()), data.pareto.size());
+  EXPECT_EQ(ids.values(0).number_value(), static_cast<double>(data.pareto[0].candidate_id()));
+  const auto& rows = json.fields().at("candidates").list_value();
+  ASSERT_EQ(static_cast<size_t>(rows.values_size()), data.history.size());
+  for (int i = 0; i < rows.values_size(); ++i) {
+    const auto& f = rows.values(i).struct_value().fields();
+    const auto& c = data.history[i];
+    EXPECT_EQ(f.at("candidate_id").number_value(), static_cast<double>(c.candidate_id()));
+    EXPECT_EQ(f.at("validation_error").number_value(), c.evaluation().validation_error());
+    EXPECT_EQ(f.at("macs").number_value(), static_cast<double>(c.metrics().macs()));
+    EXPECT_EQ(f.at("feasible").bool_value(), c.feasible());
+    EXPECT_EQ(f.at("parent_id").kind_case() == google::protobuf::Value::kNullValue,
+              !c.has_parent_id());
+    EXPECT_EQ(f.at("worker_id").string_value(), c.worker_id());
+    EXPECT_TRUE(f.at("architecture_spec").struct_value().fields().contains("cnn"));
+  }
+}
+
+TEST(ReportTest, NoCandidatesYet) {
+  ReportData data = MakeSyntheticJob({.candidates = 0});
+  const std::filesystem::path dir = FreshDir("empty");
+  ASSERT_TRUE(WriteReport(data, dir.string()).ok());
+  const std::string html = ReadFile(dir / "index.html");
+  for (const char* id : {"plot-pmu", "plot-size", "plot-macs", "plot-progress"}) {
+    EXPECT_THAT(SvgById(html, id), HasSubstr("No evaluated candidates yet")) << id;
+  }
+  EXPECT_EQ(Count(html, "<circle class=\"pt"), 0);
+  EXPECT_EQ(Count(html, "<tr class=\"pareto-row"), 0);
+  EXPECT_THAT(html, HasSubstr("the Pareto set is empty"));
+  EXPECT_THAT(html, HasSubstr("none yet"));
+  ExpectNoNonFinite(html);
+  EXPECT_EQ(ParseCsv(ReadFile(dir / "candidates.csv")).size(), 1u);
+  EXPECT_EQ(ParseCsv(ReadFile(dir / "pareto.csv")).size(), 1u);
+  const auto json = ParseJson(ReadFile(dir / "candidates.json"));
+  EXPECT_EQ(json.fields().at("candidates").list_value().values_size(), 0);
+}
+
+TEST(ReportTest, NoFeasibleCandidate) {
+  ReportData data = MakeSyntheticJob({.candidates = 20});
+  data.job.mutable_spec()->mutable_bounds()->set_error(0.01);
+  RecomputeFeasibilityAndPareto(data);
+  ASSERT_TRUE(data.pareto.empty());
+  const std::string html = RenderHtml(data);
+  EXPECT_THAT(SvgById(html, "plot-progress"), HasSubstr("No feasible candidate yet"));
+  EXPECT_THAT(SvgById(html, "plot-progress"), Not(HasSubstr("class=\"best-line\"")));
+  EXPECT_EQ(Count(SvgById(html, "plot-pmu"), "class=\"pt pt-infeasible\""), 20);
+  EXPECT_EQ(Count(html, "class=\"pt pt-pareto\""), 0);
+  EXPECT_THAT(html, HasSubstr("no evaluated candidate is within every bound"));
+  EXPECT_THAT(html, HasSubstr("error bound 1%"));
+  ExpectNoNonFinite(html);
+}
+
+TEST(ReportTest, SinglePoint) {
+  ReportData data = MakeSyntheticJob({.candidates = 1, .bounded = false});
+  RecomputeFeasibilityAndPareto(data);
+  ASSERT_EQ(data.pareto.size(), 1u);
+  const std::string html = RenderHtml(data);
+  for (const char* id : {"plot-pmu", "plot-size", "plot-macs"}) {
+    const std::string svg = SvgById(html, id);
+    EXPECT_EQ(Count(svg, "class=\"pt pt-pareto\""), 1) << id;
+    // At least two labelled ticks on each axis even for one value.
+    EXPECT_GE(Count(svg, "class=\"tick-label\""), 4) << id;
+  }
+  ExpectNoNonFinite(html);
+}
+
+TEST(ReportTest, UnboundedObjectivesDrawNoBounds) {
+  ReportData data = MakeSyntheticJob({.candidates = 30, .bounded = false});
+  RecomputeFeasibilityAndPareto(data);
+  EXPECT_EQ(FeasibleCount(data), 30);
+  const std::string html = RenderHtml(data);
+  EXPECT_EQ(Count(html, "class=\"bound-line\""), 0);
+  EXPECT_EQ(Count(html, "class=\"feasible-region\""), 0);
+  EXPECT_EQ(Count(html, "<span class=\"unbounded\">unbounded</span>"), 4);
+  EXPECT_EQ(Count(html, "class=\"pt pt-infeasible\""), 0);
+  ExpectNoNonFinite(html);
+}
+
+TEST(ReportTest, OnlySomeBoundsSet) {
+  ReportData data = MakeSyntheticJob({.candidates = 30, .bounded = false});
+  data.job.mutable_spec()->mutable_bounds()->set_model_size_bytes(20000);
+  RecomputeFeasibilityAndPareto(data);
+  const std::string html = RenderHtml(data);
+  EXPECT_EQ(Count(SvgById(html, "plot-size"), "class=\"bound-line\""), 1);
+  EXPECT_EQ(Count(SvgById(html, "plot-pmu"), "class=\"bound-line\""), 0);
+  EXPECT_EQ(Count(SvgById(html, "plot-size"), "class=\"feasible-region\""), 1);
+  EXPECT_EQ(Count(SvgById(html, "plot-progress"), "class=\"bound-line\""), 0);
+}
+
+TEST(ReportTest, UnstructuredPruningDropsPmuAndMacBounds) {
+  ReportData data = MakeSyntheticJob({.candidates = 20});
+  data.job.mutable_spec()->mutable_training()->mutable_pruning()->set_structured(false);
+  const std::string html = RenderHtml(data);
+  EXPECT_EQ(Count(SvgById(html, "plot-pmu"), "class=\"bound-line\""), 1);  // error only
+  EXPECT_EQ(Count(SvgById(html, "plot-macs"), "class=\"bound-line\""), 1);
+  EXPECT_EQ(Count(SvgById(html, "plot-size"), "class=\"bound-line\""), 2);
+  EXPECT_EQ(Count(html, "not applied with unstructured pruning"), 2);
+}
+
+TEST(ReportTest, ZeroValuesOnLogAxesGoToTheFloor) {
+  ReportData data = MakeSyntheticJob({.candidates = 10});
+  data.history[2].mutable_metrics()->set_macs(0);
+  data.history[5].mutable_metrics()->set_macs(0);
+  data.history[5].mutable_metrics()->set_model_size_bytes(0);
+  const std::string html = RenderHtml(data);
+  EXPECT_THAT(SvgById(html, "plot-macs"), HasSubstr("2 points at 0, drawn on the axis floor"));
+  EXPECT_THAT(SvgById(html, "plot-size"), HasSubstr("1 point at 0, drawn on the axis floor"));
+  EXPECT_THAT(SvgById(html, "plot-pmu"), Not(HasSubstr("axis floor")));
+  EXPECT_EQ(Count(SvgById(html, "plot-macs"), "<circle class=\"pt "), 10);
+  ExpectNoNonFinite(html);
+}
+
+TEST(ReportTest, NonFiniteErrorsAreSkippedNotDrawn) {
+  ReportData data = MakeSyntheticJob({.candidates = 10, .bounded = false});
+  data.history[4].mutable_evaluation()->set_validation_error(std::nan(""));
+  data.history[4].mutable_evaluation()->set_test_error(std::nan(""));
+  RecomputeFeasibilityAndPareto(data);
+  const std::string html = RenderHtml(data);
+  EXPECT_EQ(Count(SvgById(html, "plot-pmu"), "<circle class=\"pt "), 9);
+  ExpectNoNonFinite(html);
+  const auto rows = ParseCsv(RenderCandidatesCsv(data));
+  EXPECT_EQ(rows[5][ColumnIndex(rows[0], "validation_error")], "");
+  ParseJson(RenderCandidatesJson(data));  // null, still valid JSON
+}
+
+TEST(ReportTest, ValidationErrorMetricSwitchesPlotsAndBest) {
+  ReportData data = MakeSyntheticJob();
+  data.error_metric = ErrorMetric::kValidation;
+  RecomputeFeasibilityAndPareto(data);
+  const std::string html = RenderHtml(data);
+  EXPECT_THAT(SvgById(html, "plot-pmu"), HasSubstr(">validation error</text>"));
+  EXPECT_THAT(SvgById(html, "plot-pmu"), Not(HasSubstr("(validation)")));
+  EXPECT_THAT(SvgById(html, "plot-progress"), HasSubstr(">validation error</text>"));
+  const v1::Candidate* best = nullptr;
+  for (const auto& c : data.history) {
+    if (c.feasible() &&
+        (!best || c.evaluation().validation_error() < best->evaluation().validation_error())) {
+      best = &c;
+    }
+  }
+  ASSERT_NE(best, nullptr);
+  EXPECT_THAT(html,
+              HasSubstr(absl::StrCat("<span>candidate</span><b>#", best->candidate_id(), "</b>")));
+  // The test-error plot puts the points elsewhere: the two pages differ.
+  data.error_metric = ErrorMetric::kTest;
+  EXPECT_NE(RenderHtml(data), html);
+}
+
+TEST(ReportTest, OutputIsDeterministic) {
+  EXPECT_EQ(RenderHtml(MakeSyntheticJob()), RenderHtml(MakeSyntheticJob()));
+  EXPECT_EQ(RenderCandidatesJson(MakeSyntheticJob()), RenderCandidatesJson(MakeSyntheticJob()));
+}
+
+// --- format.h ---------------------------------------------------------------
+
+TEST(FormatTest, Escaping) {
+  EXPECT_EQ(EscapeHtml("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+  EXPECT_EQ(CsvField("plain"), "plain");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(CsvField(" padded"), "\" padded\"");
+  EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+TEST(FormatTest, Numbers) {
+  EXPECT_EQ(ShortestDouble(0.1), "0.1");
+  EXPECT_EQ(ShortestDouble(12345), "12345");
+  EXPECT_EQ(ShortestDouble(std::nan("")), "");
+  const double awkward = 0.1 + 0.2;
+  EXPECT_EQ(std::strtod(ShortestDouble(awkward).c_str(), nullptr), awkward);
+  EXPECT_EQ(FormatBytes(950), "950 B");
+  EXPECT_EQ(FormatBytes(16000), "16 kB");
+  EXPECT_EQ(FormatBytes(12345), "12.3 kB");
+  EXPECT_EQ(FormatBytes(2.5e6), "2.5 MB");
+  EXPECT_EQ(FormatBytes(999999), "1 MB");
+  EXPECT_EQ(FormatBytes(0), "0 B");
+  EXPECT_EQ(FormatCount(1234567), "1.23M");
+  EXPECT_EQ(FormatCount(500), "500");
+  EXPECT_EQ(FormatPercent(0.1234), "12.34%");
+  EXPECT_EQ(GroupThousands(1234567), "1,234,567");
+  EXPECT_EQ(GroupThousands(-1000), "-1,000");
+  EXPECT_EQ(GroupThousands(999), "999");
+  EXPECT_EQ(FormatMinimalDecimals(2.5), "2.5");
+  EXPECT_EQ(FormatMinimalDecimals(20), "20");
+  EXPECT_EQ(FormatMinimalDecimals(0.125), "0.125");
+}
+
+// --- svg_plot.h ---------------------------------------------------------------
+
+TEST(SvgAxisTest, LinearAxisHasNiceTicksCoveringTheData) {
+  const svg::Axis axis = svg::Axis::Fit(svg::Scale::kLinear, {0.113, 0.42, 0.27}, nullptr);
+  EXPECT_LE(axis.lo(), 0.113);
+  EXPECT_GE(axis.hi(), 0.42);
+  ASSERT_GE(axis.ticks().size(), 3u);
+  EXPECT_LE(axis.ticks().size(), 8u);
+  const double step = axis.ticks()[1].value - axis.ticks()[0].value;
+  for (size_t i = 1; i < axis.ticks().size(); ++i) {
+    EXPECT_NEAR(axis.ticks()[i].value - axis.ticks()[i - 1].value, step, 1e-12);
+  }
+  EXPECT_EQ(axis.Map(axis.lo()), 0);
+  EXPECT_EQ(axis.Map(axis.hi()), 1);
+}
+
+TEST(SvgAxisTest, DegenerateLinearAxes) {
+  const svg::Axis none = svg::Axis::Fit(svg::Scale::kLinear, {}, nullptr);
+  EXPECT_LT(none.lo(), none.hi());
+  const svg::Axis one = svg::Axis::Fit(svg::Scale::kLinear, {0.2}, nullptr);
+  EXPECT_LT(one.lo(), 0.2);
+  EXPECT_GT(one.hi(), 0.2);
+  EXPECT_GE(one.lo(), 0);
+  const svg::Axis zero = svg::Axis::Fit(svg::Scale::kLinear, {0, 0}, nullptr);
+  EXPECT_EQ(zero.lo(), 0);
+  EXPECT_GT(zero.hi(), 0);
+  const svg::Axis ints =
+      svg::Axis::Fit(svg::Scale::kLinear, {1, 3}, nullptr, /*integer_ticks=*/true);
+  for (const auto& t : ints.ticks()) EXPECT_EQ(t.value, std::round(t.value));
+}
+
+TEST(SvgAxisTest, LogAxisIgnoresZerosAndLabelsDecades) {
+  const svg::Axis axis =
+      svg::Axis::Fit(svg::Scale::kLog, {0, 150, 2e5, -1}, [](double v) { return FormatBytes(v); });
+  EXPECT_GT(axis.lo(), 0);
+  EXPECT_LE(axis.lo(), 150);
+  EXPECT_GE(axis.hi(), 2e5);
+  EXPECT_EQ(axis.Map(0), 0);
+  EXPECT_TRUE(axis.Clamped(0));
+  EXPECT_FALSE(axis.Clamped(1000));
+  std::vector<std::string> labels;
+  for (const auto& t : axis.ticks()) {
+    if (!t.label.empty()) labels.push_back(t.label);
+  }
+  EXPECT_THAT(labels, ::testing::IsSupersetOf({"1 kB", "10 kB", "100 kB"}));
+  EXPECT_NEAR(axis.Map(std::sqrt(axis.lo() * axis.hi())), 0.5, 1e-9);
+}
+
+TEST(SvgAxisTest, NarrowLogAxisStillHasTwoLabelledTicks) {
+  for (const std::vector<double>& values :
+       std::vector<std::vector<double>>{{12000}, {11000, 13000}, {}, {0}}) {
+    const svg::Axis axis = svg::Axis::Fit(svg::Scale::kLog, values, nullptr);
+    int labelled = 0;
+    for (const auto& t : axis.ticks()) labelled += t.label.empty() ? 0 : 1;
+    EXPECT_GE(labelled, 2);
+    for (double v : values) {
+      if (v > 0) {
+        EXPECT_GT(axis.Map(v), 0);
+        EXPECT_LT(axis.Map(v), 1);
+      }
+    }
+  }
+}
+
+TEST(SvgPlotTest, RendersEscapedLabelsAndEmptyMessage) {
+  svg::Plot plot;
+  plot.id = "p";
+  plot.title = "A <b> title";
+  plot.empty_message = "nothing & none";
+  const std::string out = svg::Render(plot);
+  EXPECT_THAT(out, HasSubstr("<svg id=\"p\""));
+  EXPECT_THAT(out, HasSubstr("A &lt;b&gt; title"));
+  EXPECT_THAT(out, HasSubstr("nothing &amp; none"));
+  EXPECT_THAT(out, HasSubstr("viewBox=\"0 0 600 400\""));
+  EXPECT_EQ(out.substr(out.size() - 7), "</svg>\n");
+}
+
+}  // namespace
+}  // namespace unas::report

@@ -1,0 +1,70 @@
+// Where tests find our binaries and put their files.
+#ifndef UNAS_TESTS_UTIL_TEST_DIRS_H_
+#define UNAS_TESTS_UTIL_TEST_DIRS_H_
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/process/subprocess.h"
+
+namespace unas::testing {
+
+// build/bin/<name>: tests live in build/tests/.
+inline std::string BinaryPath(const std::string& name) {
+  return (std::filesystem::path(ExecutableDir()).parent_path() / "bin" / name).string();
+}
+
+// A fresh, empty directory for one test.
+inline std::string MakeTestDir(const std::string& name) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("unas-test-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+struct CommandResult {
+  int exit_code = -1;  // -1: timed out (the process was killed)
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion with stdout and stderr captured apart.
+inline CommandResult RunCommand(std::vector<std::string> argv,
+                                absl::Duration timeout = absl::Seconds(120)) {
+  static int counter = 0;
+  std::string base = (std::filesystem::temp_directory_path() /
+                      ("unas-cmd-" + std::to_string(getpid()) + "-" + std::to_string(++counter)))
+                         .string();
+  SubprocessOptions options;
+  options.stderr_path = base + ".err";
+  CommandResult result;
+  {
+    Subprocess p(std::move(argv), base + ".out", options);
+    std::optional<int> code = p.Wait(timeout);
+    result.exit_code = code.value_or(-1);
+  }
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    std::filesystem::remove(path);
+    return s.str();
+  };
+  result.out = slurp(base + ".out");
+  result.err = slurp(base + ".err");
+  return result;
+}
+
+using ::unas::Subprocess;
+using ::unas::WaitForPortFile;
+
+}  // namespace unas::testing
+
+#endif  // UNAS_TESTS_UTIL_TEST_DIRS_H_
