@@ -14,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "common/process/stop_signals.h"
 #include "coordinator/core/coordinator.h"
 #include "coordinator/service/services.h"
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 2000));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
+  // Debian's abseil is built with mutex deadlock detection on, which gRPC's
+  // mutexes pay for on every lock (a graph of lock orders); we do not need it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(db_path);
   if (!store.ok()) {

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/job_spec/dataset_info.h"
+#include "common/search_space/space.h"
 
 namespace unas {
 namespace {
@@ -37,6 +38,12 @@ class Checker {
       Fail(field, absl::StrCat("(", value, ") must be in [", lo, ", ", hi, "]"));
     }
   }
+  // An error whose message is already a whole sentence "field: rule".
+  void AddMessage(const std::string& message) {
+    std::string field = message.substr(0, message.find(':'));
+    errors_.push_back({field, message});
+  }
+  size_t count() const { return errors_.size(); }
   std::vector<FieldError> Take() { return std::move(errors_); }
 
  private:
@@ -136,6 +143,7 @@ void CheckMlpSpace(const v1::MlpSpaceBounds& b, Checker& c) {
 }
 
 void CheckSearchSpace(const v1::SearchSpaceSpec& s, Checker& c) {
+  size_t before = c.count();
   switch (s.kind()) {
     case v1::SEARCH_SPACE_KIND_CNN:
       CheckCnnSpace(s.cnn(), c);
@@ -151,6 +159,13 @@ void CheckSearchSpace(const v1::SearchSpaceSpec& s, Checker& c) {
       break;
   }
   c.HalfOpen("search_space.dropout", s.dropout(), 0, 1);
+  // The search space itself has further limits (sizes that keep tensors and
+  // the peak-memory search reasonable); it reports them with field paths.
+  if (c.count() == before) {
+    if (absl::StatusOr<SearchSpace> space = ResolveSearchSpace(s); !space.ok()) {
+      c.AddMessage(std::string(space.status().message()));
+    }
+  }
 }
 
 void CheckAlgorithm(const v1::AlgorithmSpec& a, Checker& c) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "common/process/stop_signals.h"
 #include "spdlog/spdlog.h"
 #include "worker/daemon/synthetic_evaluator.h"
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
+  // Debian's abseil is built with mutex deadlock detection on, which gRPC's
+  // mutexes pay for on every lock (a graph of lock orders); we do not need it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   std::unique_ptr<unas::worker::Evaluator> evaluator;
   if (synthetic) {
