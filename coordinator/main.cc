@@ -5,13 +5,13 @@
 // SIGTERM or SIGINT stops it gracefully: in-flight calls finish, long-polls
 // return, the store is closed. After a crash (even SIGKILL) starting it again
 // on the same database resumes every job.
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "write the port actually bound to this file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app.add_option("--heartbeat-interval", heartbeat_interval,
-                 "seconds between worker heartbeats")
+  app.add_option("--heartbeat-interval", heartbeat_interval, "seconds between worker heartbeats")
       ->check(CLI::Range(1, 3600));
   app.add_option("--lease-ttl", lease_ttl,
                  "lease TTL in seconds for jobs whose spec sets none (default: 120)")

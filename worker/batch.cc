@@ -6,8 +6,8 @@
 
 namespace unas::worker {
 
-at::Tensor ImagesToTensor(const uint8_t* images, int64_t count, int height, int width,
-                          int channels, const Preprocessing& preprocessing) {
+at::Tensor ImagesToTensor(const uint8_t* images, int64_t count, int height, int width, int channels,
+                          const Preprocessing& preprocessing) {
   at::Tensor out = at::empty({count, channels, height, width}, at::kFloat);
   float* dst = out.data_ptr<float>();
   const int64_t plane = int64_t{height} * width;
@@ -15,8 +15,10 @@ at::Tensor ImagesToTensor(const uint8_t* images, int64_t count, int height, int 
   std::vector<float> scale(channels, 1.0f / 255.0f);
   std::vector<float> offset(channels, 0.0f);
   for (int c = 0; c < channels; ++c) {
-    const float mean = c < static_cast<int>(preprocessing.mean.size()) ? preprocessing.mean[c] : 0.0f;
-    const float sd = c < static_cast<int>(preprocessing.stddev.size()) ? preprocessing.stddev[c] : 1.0f;
+    const float mean =
+        c < static_cast<int>(preprocessing.mean.size()) ? preprocessing.mean[c] : 0.0f;
+    const float sd =
+        c < static_cast<int>(preprocessing.stddev.size()) ? preprocessing.stddev[c] : 1.0f;
     scale[c] = 1.0f / (255.0f * sd);
     offset[c] = -mean / sd;
   }
@@ -51,8 +53,8 @@ at::Tensor LabelsToTensor(std::span<const int32_t> labels, bool as_float) {
   return t;
 }
 
-void GatherBatch(const ImageSet& set, std::span<const int64_t> indices, std::vector<uint8_t>& images,
-                 std::vector<int32_t>& labels) {
+void GatherBatch(const ImageSet& set, std::span<const int64_t> indices,
+                 std::vector<uint8_t>& images, std::vector<int32_t>& labels) {
   const int64_t bytes = set.image_bytes();
   images.resize(indices.size() * bytes);
   labels.resize(indices.size());

@@ -1,7 +1,7 @@
 #include "worker/model.h"
 
-#include <torch/nn/init.h>
 #include <torch/nn/functional/padding.h>
+#include <torch/nn/init.h>
 
 #include <cmath>
 #include <utility>
@@ -97,7 +97,8 @@ void UnasNetImpl::ResetParameters() {
       const bool depthwise = op.kind == OpKind::kDepthwiseConv2D;
       // Keras: kernel (kh, kw, in, out) or (kh, kw, in, 1) for depthwise.
       const double fan_in = receptive * static_cast<double>(in.channels);
-      const double fan_out = receptive * (depthwise ? 1.0 : static_cast<double>(op.output.channels));
+      const double fan_out =
+          receptive * (depthwise ? 1.0 : static_cast<double>(op.output.channels));
       GlorotUniform(layer.conv->weight, fan_in, fan_out);
       layer.conv->bias.zero_();
     }
@@ -119,7 +120,7 @@ void UnasNetImpl::ResetParameters() {
 torch::Tensor UnasNetImpl::forward(torch::Tensor input) { return Run(std::move(input), nullptr); }
 
 torch::Tensor UnasNetImpl::ForwardKeepingOutputs(torch::Tensor input,
-                                                  std::vector<torch::Tensor>* outputs) {
+                                                 std::vector<torch::Tensor>* outputs) {
   torch::Tensor y = Run(std::move(input), outputs);
   return y;
 }
@@ -227,7 +228,8 @@ absl::StatusOr<UnasNet> BuildNetwork(const v1::Architecture& arch, const DataSha
   try {
     return UnasNet(std::move(plan));
   } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("building the network failed: ", e.what_without_backtrace()));
+    return absl::InternalError(
+        absl::StrCat("building the network failed: ", e.what_without_backtrace()));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("building the network: out of memory");
   }

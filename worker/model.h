@@ -37,11 +37,11 @@ inline constexpr double kBatchNormMomentum = 0.01;  // Keras momentum 0.99
 // A layer the pruning code may mask (PlannedOp::prunable: every convolution
 // and hidden dense layer, not the output layer).
 struct PrunableLayer {
-  std::string name;       // the plan's name, as LayerPruning.layer uses it
-  int plan_index = 0;     // index into NetworkPlan::ops
+  std::string name;    // the plan's name, as LayerPruning.layer uses it
+  int plan_index = 0;  // index into NetworkPlan::ops
   OpKind kind = OpKind::kConv2D;
-  torch::Tensor weight;   // conv: (out, in / groups, kh, kw); dense: (out, in)
-  torch::Tensor bias;     // (out)
+  torch::Tensor weight;  // conv: (out, in / groups, kh, kw); dense: (out, in)
+  torch::Tensor bias;    // (out)
   // The dimension of `weight` that indexes output channels (units): masking
   // weight.select(channel_dim, c) and bias[c] removes channel c. A depthwise
   // layer's channels are its input's, so structured pruning skips it.
@@ -81,7 +81,7 @@ class UnasNetImpl : public torch::nn::Module {
   torch::Tensor Run(torch::Tensor input, std::vector<torch::Tensor>* keep);
 
   NetworkPlan plan_;
-  std::vector<Layer> layers_;        // one per plan op (empty for pools and adds)
+  std::vector<Layer> layers_;                    // one per plan op (empty for pools and adds)
   std::vector<std::vector<int>> release_after_;  // tensors whose last reader is op i
 };
 TORCH_MODULE(UnasNet);

@@ -80,7 +80,8 @@ std::vector<double> BalancedClassWeights(const std::vector<int32_t>& labels, int
   }
   std::vector<double> weights(num_classes, 1.0);
   for (int c = 0; c < num_classes; ++c) {
-    if (counts[c] > 0) weights[c] = static_cast<double>(n) / (num_classes * static_cast<double>(counts[c]));
+    if (counts[c] > 0)
+      weights[c] = static_cast<double>(n) / (num_classes * static_cast<double>(counts[c]));
   }
   return weights;
 }

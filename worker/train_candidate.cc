@@ -1,9 +1,9 @@
 #include "worker/train_candidate.h"
 
 #include <ATen/Parallel.h>
-#include <torch/utils.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
+#include <torch/utils.h>
 
 #include <fstream>
 #include <sstream>
@@ -51,9 +51,10 @@ absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
   try {
     torch::manual_seed(seed);
     PlanOptions plan_options;
-    if (request.architecture.has_cnn()) plan_options.dropout = request.spec.search_space().dropout();
+    if (request.architecture.has_cnn())
+      plan_options.dropout = request.spec.search_space().dropout();
     UNAS_ASSIGN_OR_RETURN(UnasNet net,
-                             BuildNetwork(request.architecture, ShapeFor(*dataset), plan_options));
+                          BuildNetwork(request.architecture, ShapeFor(*dataset), plan_options));
     net->to(device);
     TrainerOptions options;
     options.training = request.spec.training();

@@ -29,10 +29,10 @@ struct TrainRequest {
   const Dataset* dataset = nullptr;
   // Seeds initialisation, dropout, shuffling and augmentation; empty: spec.seed().
   std::optional<uint64_t> seed;
-  int epochs = 0;   // > 0 overrides spec.training.epochs
-  int threads = 0;  // > 0: torch::set_num_threads(threads) first
-  bool include_weights = true;  // fill EvaluationResult.trained_weights
-  BatchCallback on_batch;       // may be empty
+  int epochs = 0;                    // > 0 overrides spec.training.epochs
+  int threads = 0;                   // > 0: torch::set_num_threads(threads) first
+  bool include_weights = true;       // fill EvaluationResult.trained_weights
+  BatchCallback on_batch;            // may be empty
   std::vector<TrainingHook*> hooks;  // not owned
 };
 

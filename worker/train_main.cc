@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
   if (!dataset.ok()) return Fail(dataset.status());
   request.dataset = &*dataset;
   const unas::DataShape shape = dataset->shape();
-  absl::StatusOr<unas::NetworkPlan> plan = unas::PlanNetwork(
-      request.architecture, shape,
-      unas::PlanOptions{.dropout = request.spec.search_space().dropout()});
+  absl::StatusOr<unas::NetworkPlan> plan =
+      unas::PlanNetwork(request.architecture, shape,
+                        unas::PlanOptions{.dropout = request.spec.search_space().dropout()});
   if (!plan.ok()) return Fail(plan.status());
   std::fprintf(log, "%s: %lld train / %lld validation / %lld test images, %dx%dx%d, %d classes\n",
                dataset->data_dir.c_str(), static_cast<long long>(dataset->train.size()),
@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
   std::fflush(log);
 
   const int total_epochs = request.spec.training().epochs();
-  absl::StatusOr<unas::v1::EvaluationResult> result = unas::worker::TrainCandidate(
-      request, [&](const unas::v1::EpochRecord& record) {
+  absl::StatusOr<unas::v1::EvaluationResult> result =
+      unas::worker::TrainCandidate(request, [&](const unas::v1::EpochRecord& record) {
         std::fprintf(log, "%s\n", unas::worker::FormatEpochRecord(record, total_epochs).c_str());
         std::fflush(log);
         return absl::OkStatus();

@@ -10,11 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/search_space/rng.h"
+#include "common/status/status_macros.h"
 #include "worker/batch.h"
 #include "worker/data/augment.h"
 #include "worker/optimizer.h"
 #include "worker/schedule.h"
-#include "common/status/status_macros.h"
 
 namespace unas::worker {
 namespace {
@@ -61,7 +61,8 @@ at::Tensor BatchLoss(const at::Tensor& logits, const at::Tensor& targets,
   at::Tensor weights;
   if (binary) {
     per_example = F::binary_cross_entropy_with_logits(
-        logits.squeeze(1), targets, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+        logits.squeeze(1), targets,
+        F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
     weights = class_weights.index_select(0, targets.to(at::kLong));
   } else {
     per_example =
@@ -91,11 +92,12 @@ EvaluationMetrics Evaluate(UnasNet& net, const ImageSet& set, const Preprocessin
   at::Tensor correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(device));
   for (int64_t start = 0; start < set.size(); start += batch_size) {
     const int64_t count = std::min<int64_t>(batch_size, set.size() - start);
-    at::Tensor x = ImagesToTensor(set.image(start), count, set.height, set.width, set.channels,
-                                  preprocessing)
-                       .to(device);
-    at::Tensor y = LabelsToTensor(std::span<const int32_t>(set.labels.data() + start, count), binary)
-                       .to(device);
+    at::Tensor x =
+        ImagesToTensor(set.image(start), count, set.height, set.width, set.channels, preprocessing)
+            .to(device);
+    at::Tensor y =
+        LabelsToTensor(std::span<const int32_t>(set.labels.data() + start, count), binary)
+            .to(device);
     at::Tensor logits = net->forward(x);
     loss_sum += BatchLoss(logits, y, {}).to(at::kDouble) * static_cast<double>(count);
     correct += CorrectCount(logits, y);
@@ -176,8 +178,8 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
                   batch_labels);
       AugmentBatch(augmentation, data.train.height, data.train.width, data.train.channels, count,
                    batch_images.data(), rng, scratch);
-      at::Tensor x = ImagesToTensor(batch_images.data(), count, data.train.height,
-                                    data.train.width, data.train.channels, data.preprocessing)
+      at::Tensor x = ImagesToTensor(batch_images.data(), count, data.train.height, data.train.width,
+                                    data.train.channels, data.preprocessing)
                          .to(device);
       at::Tensor y = LabelsToTensor(batch_labels, binary).to(device);
 
@@ -204,9 +206,8 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
         loss_sum += loss.detach().to(at::kDouble) * static_cast<double>(count);
         correct += CorrectCount(logits.detach(), y);
       }
-      if (options.on_batch &&
-          std::chrono::duration<double>(Clock::now() - last_report).count() >=
-              options.batch_callback_interval_seconds) {
+      if (options.on_batch && std::chrono::duration<double>(Clock::now() - last_report).count() >=
+                                  options.batch_callback_interval_seconds) {
         last_report = Clock::now();
         UNAS_RETURN_IF_ERROR(options.on_batch(epoch, b + 1, batches));
       }
@@ -228,7 +229,8 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
     record->set_learning_rate(lr);
     record->set_images_per_second(train_seconds > 0 ? data.train.size() / train_seconds : 0);
     for (TrainingHook* hook : options.hooks) hook->OnEpochEnd(epoch, record);
-    if (epoch >= first_counted) best_counted_accuracy = std::max(best_counted_accuracy, val.accuracy);
+    if (epoch >= first_counted)
+      best_counted_accuracy = std::max(best_counted_accuracy, val.accuracy);
     if (options.on_epoch) UNAS_RETURN_IF_ERROR(options.on_epoch(*record));
 
     schedule.EndEpoch(val.loss, val.accuracy);

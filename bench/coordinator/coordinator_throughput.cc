@@ -6,6 +6,7 @@
 // stands on.
 //
 //   build/bench/coordinator_throughput [--rounds 4000] [--workers 4] [--slots 2]
+#include <grpcpp/grpcpp.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -16,8 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "CLI/CLI.hpp"
 #include "common/proto_io/proto_file.h"
@@ -31,8 +30,9 @@ using Clock = std::chrono::steady_clock;
 double SqliteCommitsPerSecond(const std::string& path, int commits) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                   "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB);",
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+               "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB);",
                nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO t (payload) VALUES (?)", -1, &insert, nullptr);
@@ -75,15 +75,22 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1:" + std::to_string(*port);
 
   unas::v1::JobSpec spec;
-  absl::Status parsed = unas::ParseProto(R"pb(
-    name: "throughput"
-    dataset { name: DATASET_NAME_FASHION_MNIST }
-    search_space { kind: SEARCH_SPACE_KIND_CNN cnn { max_conv_blocks: 4 max_filters: 32 } }
-    algorithm { aging_evolution { population_size: 100 sample_size: 25 } }
-    training { optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 } epochs: 1 }
-    bounds { error: 0.2 peak_memory_bytes: 16000 model_size_bytes: 16000 macs: 2000000 }
-  )pb",
-                                          unas::ProtoFormat::kTextproto, "bench", &spec);
+  absl::Status parsed = unas::ParseProto(
+      R"pb(
+        name: "throughput"
+        dataset { name: DATASET_NAME_FASHION_MNIST }
+        search_space {
+          kind: SEARCH_SPACE_KIND_CNN
+          cnn { max_conv_blocks: 4 max_filters: 32 }
+        }
+        algorithm { aging_evolution { population_size: 100 sample_size: 25 } }
+        training {
+          optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 }
+          epochs: 1
+        }
+        bounds { error: 0.2 peak_memory_bytes: 16000 model_size_bytes: 16000 macs: 2000000 }
+      )pb",
+      unas::ProtoFormat::kTextproto, "bench", &spec);
   if (!parsed.ok()) return 1;
   spec.mutable_algorithm()->set_rounds(rounds);
 
@@ -104,8 +111,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<unas::testing::Subprocess>> procs;
   for (int i = 0; i < workers; ++i) {
     procs.push_back(std::make_unique<unas::testing::Subprocess>(
-        std::vector<std::string>{unas::testing::BinaryPath("unas-worker"), "--coordinator",
-                                 address, "--name", "bench" + std::to_string(i), "--slots",
+        std::vector<std::string>{unas::testing::BinaryPath("unas-worker"), "--coordinator", address,
+                                 "--name", "bench" + std::to_string(i), "--slots",
                                  std::to_string(slots), "--synthetic", "--log-level", "warn"},
         dir + "/worker" + std::to_string(i) + ".log"));
   }

@@ -12,26 +12,51 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "google/protobuf/text_format.h"
 #include "common/search_space/network_plan.h"
+#include "google/protobuf/text_format.h"
 #include "worker/train_candidate.h"
 
 namespace {
 
 constexpr char kSmall[] = R"pb(
   cnn {
-    conv_blocks { layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 8 stride2: true has_relu: true } }
-    conv_blocks { layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 16 has_prepool: true has_relu: true } }
+    conv_blocks {
+      layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 8 stride2: true has_relu: true }
+    }
+    conv_blocks {
+      layers {
+        type: CONV_LAYER_TYPE_CONV2D
+        kernel_size: 3
+        filters: 16
+        has_prepool: true
+        has_relu: true
+      }
+    }
     pooling { type: POOL_TYPE_AVG pool_size: 2 }
     dense_blocks { units: 48 }
   })pb";
 
 constexpr char kMedium[] = R"pb(
   cnn {
-    conv_blocks { layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 32 has_bn: true has_relu: true } }
     conv_blocks {
-      layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 64 has_prepool: true has_bn: true has_relu: true }
-      layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 48 stride2: true has_relu: true }
+      layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 32 has_bn: true has_relu: true }
+    }
+    conv_blocks {
+      layers {
+        type: CONV_LAYER_TYPE_CONV2D
+        kernel_size: 3
+        filters: 64
+        has_prepool: true
+        has_bn: true
+        has_relu: true
+      }
+      layers {
+        type: CONV_LAYER_TYPE_CONV2D
+        kernel_size: 3
+        filters: 48
+        stride2: true
+        has_relu: true
+      }
     }
     pooling { type: POOL_TYPE_MAX pool_size: 2 }
     dense_blocks { units: 16 }
@@ -122,8 +147,9 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &self);
   struct rusage children {};
   getrusage(RUSAGE_CHILDREN, &children);
-  std::printf("peak RSS: this process (Fashion-MNIST loaded, both networks trained) %.1f MB; "
-              "largest Python baseline %.1f MB\n",
-              self.ru_maxrss / 1024.0, children.ru_maxrss / 1024.0);
+  std::printf(
+      "peak RSS: this process (Fashion-MNIST loaded, both networks trained) %.1f MB; "
+      "largest Python baseline %.1f MB\n",
+      self.ru_maxrss / 1024.0, children.ru_maxrss / 1024.0);
   return 0;
 }

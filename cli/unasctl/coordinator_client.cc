@@ -1,8 +1,8 @@
 #include "cli/unasctl/coordinator_client.h"
 
-#include <chrono>
-
 #include <grpcpp/grpcpp.h>
+
+#include <chrono>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,12 +39,12 @@ absl::Status CoordinatorClient::Explain(const grpc::Status& status) const {
   }
 }
 
-#define UNAS_CALL(method, request, response)           \
-  do {                                                 \
-    grpc::ClientContext context;                       \
-    SetDeadline(context);                              \
+#define UNAS_CALL(method, request, response)                      \
+  do {                                                            \
+    grpc::ClientContext context;                                  \
+    SetDeadline(context);                                         \
     grpc::Status s = stub_->method(&context, request, &response); \
-    if (!s.ok()) return Explain(s);                    \
+    if (!s.ok()) return Explain(s);                               \
   } while (false)
 
 absl::StatusOr<v1::Job> CoordinatorClient::Submit(const v1::JobSpec& spec) {
@@ -136,8 +136,8 @@ absl::StatusOr<int64_t> CoordinatorClient::ResolveJob(const std::string& id_or_n
     if (job.spec().name() == id_or_name) found = std::max(found, job.job_id());
   }
   if (found == 0) {
-    return absl::NotFoundError(absl::StrCat("no job named '", id_or_name, "' at ", address_,
-                                            " (see `unasctl jobs`)"));
+    return absl::NotFoundError(
+        absl::StrCat("no job named '", id_or_name, "' at ", address_, " (see `unasctl jobs`)"));
   }
   return found;
 }

@@ -1,5 +1,6 @@
 #include "cli/unasctl/job_commands.h"
 
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -7,11 +8,9 @@
 #include <memory>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -115,8 +114,8 @@ absl::Status Jobs(const Common& c) {
   Table table(c.csv ? std::vector<std::string>{"job_id", "name", "state", "evaluations_done",
                                                "rounds", "in_flight", "failed",
                                                "best_feasible_error", "created"}
-                    : std::vector<std::string>{"ID", "NAME", "STATE", "DONE", "ROUNDS",
-                                               "TRAINING", "FAILED", "BEST ERR", "CREATED"});
+                    : std::vector<std::string>{"ID", "NAME", "STATE", "DONE", "ROUNDS", "TRAINING",
+                                               "FAILED", "BEST ERR", "CREATED"});
   for (const v1::Job& j : *jobs) {
     const v1::JobProgress& p = j.progress();
     std::string best = p.has_best_feasible_error()
@@ -158,8 +157,7 @@ absl::Status Status(const Common& c, CoordinatorClient& client, int64_t job_id) 
             << " of the last 25 evaluations satisfy every bound\n";
   std::cout << "  bounds       " << BoundsText(s.bounds()) << "\n";
   std::cout << "  seed         " << s.seed() << ", dataset "
-            << absl::StripPrefix(v1::DatasetName_Name(s.dataset().name()), "DATASET_NAME_")
-            << "\n";
+            << absl::StripPrefix(v1::DatasetName_Name(s.dataset().name()), "DATASET_NAME_") << "\n";
   std::cout << "  workers      " << workers->size() << " active";
   for (const v1::WorkerInfo& w : *workers) {
     std::cout << "\n    " << w.name() << " (" << w.worker_id() << ", " << w.device() << ", "
@@ -194,8 +192,8 @@ absl::StatusOr<std::vector<v1::Objective>> ParseObjectives(const std::string& te
     } else if (name == "macs") {
       out.push_back(v1::OBJECTIVE_MACS);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--objectives: unknown objective '", name, "' (use error, pmu, size, macs)"));
+      return absl::InvalidArgumentError(absl::StrCat("--objectives: unknown objective '", name,
+                                                     "' (use error, pmu, size, macs)"));
     }
   }
   return out;
@@ -213,15 +211,16 @@ absl::Status Show(const Common& c, CoordinatorClient& client, int64_t job_id,
   std::cout << "candidate " << x.candidate_id() << " of job " << job_id << ": "
             << absl::AsciiStrToLower(
                    absl::StripPrefix(v1::CandidateState_Name(x.state()), "CANDIDATE_STATE_"))
-            << (x.state() == v1::CANDIDATE_STATE_DONE ? (x.feasible() ? ", feasible" : ", infeasible")
-                                                      : "")
+            << (x.state() == v1::CANDIDATE_STATE_DONE
+                    ? (x.feasible() ? ", feasible" : ", infeasible")
+                    : "")
             << "\n";
   std::cout << "  architecture  " << DescribeArchitecture(x.architecture()) << "\n";
   if (x.has_sparsity()) std::cout << absl::StrFormat("  sparsity      %.3f\n", x.sparsity());
   const v1::ResourceMetrics& m =
       x.state() == v1::CANDIDATE_STATE_DONE ? x.metrics() : x.dense_metrics();
-  std::cout << "  peak memory   " << m.peak_memory_bytes() << " B (" << m.peak_memory_with_input_bytes()
-            << " B with the input)\n";
+  std::cout << "  peak memory   " << m.peak_memory_bytes() << " B ("
+            << m.peak_memory_with_input_bytes() << " B with the input)\n";
   std::cout << "  model size    " << m.model_size_bytes() << " B (" << m.model_size_deployed_bytes()
             << " B deployed int8)\n";
   std::cout << "  MACs          " << m.macs() << " (" << m.conv_dense_macs() << " in conv/dense)\n";
@@ -229,7 +228,8 @@ absl::Status Show(const Common& c, CoordinatorClient& client, int64_t job_id,
     const v1::EvaluationResult& e = x.evaluation();
     std::cout << absl::StrFormat("  errors        validation %.4f, test %.4f", e.validation_error(),
                                  e.test_error());
-    if (e.has_int8_test_error()) std::cout << absl::StrFormat(", int8 test %.4f", e.int8_test_error());
+    if (e.has_int8_test_error())
+      std::cout << absl::StrFormat(", int8 test %.4f", e.int8_test_error());
     std::cout << absl::StrFormat("\n  training      %.1f s on %s (%s), %d epochs\n",
                                  e.training_seconds(), x.worker_id(), e.device(), e.epochs_size());
   }
@@ -256,7 +256,8 @@ absl::Status Export(CoordinatorClient& client, int64_t job_id, int64_t candidate
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": ", ec.message()));
-  if (absl::Status s = WriteProtoFile(dir + "/architecture.textproto", r->architecture()); !s.ok()) {
+  if (absl::Status s = WriteProtoFile(dir + "/architecture.textproto", r->architecture());
+      !s.ok()) {
     return s;
   }
   if (absl::Status s = WriteProtoFile(dir + "/candidate.json", r->candidate()); !s.ok()) return s;

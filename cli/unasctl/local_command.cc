@@ -7,10 +7,11 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "cli/unasctl/coordinator_client.h"
@@ -56,9 +57,8 @@ class LocalRun {
     SubprocessOptions options;
     options.parent_death_signal = SIGTERM;
     coordinator_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{ExecutableDir() + "/unas-coordinator", "--db",
-                                 dir_ + "/search.db", "--listen", "127.0.0.1:0", "--port-file",
-                                 port_file},
+        std::vector<std::string>{ExecutableDir() + "/unas-coordinator", "--db", dir_ + "/search.db",
+                                 "--listen", "127.0.0.1:0", "--port-file", port_file},
         dir_ + "/coordinator.log", options);
     std::optional<int> port = WaitForPortFile(port_file, absl::Seconds(30));
     if (!port) {
@@ -73,8 +73,7 @@ class LocalRun {
   void StartWorkers() {
     int gpus = flags_.synthetic ? 0 : CountGpus();
     int cores = std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::string> common = {ExecutableDir() + "/unas-worker", "--coordinator",
-                                       address_};
+    std::vector<std::string> common = {ExecutableDir() + "/unas-worker", "--coordinator", address_};
     if (flags_.synthetic) common.push_back("--synthetic");
     SubprocessOptions options;
     options.parent_death_signal = SIGTERM;
@@ -103,6 +102,7 @@ class LocalRun {
   // Graceful stop: workers first (they give back their leases), then the
   // coordinator; SIGKILL whatever does not stop in time.
   void Stop() {
+    std::lock_guard<std::mutex> lock(stop_mu_);  // Ctrl-C and the normal end may race
     for (auto& w : workers_) w->Signal(SIGTERM);
     for (auto& w : workers_) {
       if (!w->Wait(absl::Seconds(30))) w->Kill();
@@ -121,6 +121,7 @@ class LocalRun {
   LocalFlags flags_;
   std::string dir_;
   std::string address_;
+  std::mutex stop_mu_;
   std::unique_ptr<Subprocess> coordinator_;
   std::vector<std::unique_ptr<Subprocess>> workers_;
 };
@@ -155,8 +156,8 @@ int RunLocal(const LocalFlags& flags) {
   if (!raw.ok()) return Fail(raw.status());
   absl::StatusOr<v1::JobSpec> prepared = PrepareJobSpec(*raw);
   if (!prepared.ok()) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(flags.spec, ": ", prepared.status().message())));
+    return Fail(
+        absl::InvalidArgumentError(absl::StrCat(flags.spec, ": ", prepared.status().message())));
   }
   std::string dir = flags.dir.empty() ? "runs/" + prepared->name() : flags.dir;
   std::error_code ec;
@@ -184,10 +185,10 @@ int RunLocal(const LocalFlags& flags) {
   if (interrupted.load()) return 130;
   if (!job.ok()) return Fail(job.status());
   std::cout << "\njob " << *job_id << " '" << prepared->name() << "': "
-            << absl::AsciiStrToLower(absl::StripPrefix(v1::JobState_Name(job->state()),
-                                                       "JOB_STATE_"))
-            << (job->failure_reason().empty() ? "" : " (" + job->failure_reason() + ")")
-            << ", " << job->progress().evaluations_done() << " evaluations\n\n";
+            << absl::AsciiStrToLower(
+                   absl::StripPrefix(v1::JobState_Name(job->state()), "JOB_STATE_"))
+            << (job->failure_reason().empty() ? "" : " (" + job->failure_reason() + ")") << ", "
+            << job->progress().evaluations_done() << " evaluations\n\n";
   if (absl::Status s = PrintParetoTable(client, *job_id, std::cout); !s.ok()) return Fail(s);
   if (!flags.no_report) {
     std::string report_dir = dir + "/report";
@@ -206,8 +207,9 @@ void AddLocalCommand(CLI::App& app, int* exit_code) {
       "local", "Run a whole search on this machine: coordinator, workers, progress, report");
   local->add_option("spec", flags->spec, "job spec file (.textproto or .json)")->required();
   local->add_option("--dir", flags->dir, "run folder (default: runs/<job name>)");
-  local->add_option("--slots", flags->slots,
-                    "candidates trained at once (default: one per core, or one per GPU)")
+  local
+      ->add_option("--slots", flags->slots,
+                   "candidates trained at once (default: one per core, or one per GPU)")
       ->check(CLI::Range(0, 256));
   local->add_option("--threads", flags->threads, "LibTorch threads per slot")
       ->check(CLI::Range(1, 256))

@@ -28,8 +28,8 @@ std::string ProgressBar::Render(const v1::JobProgress& p, double evaluations_per
   int filled = std::clamp(p.evaluations_done() * width / rounds, 0, width);
   std::string bar = absl::StrCat("[", std::string(static_cast<size_t>(filled), '#'),
                                  std::string(static_cast<size_t>(width - filled), '.'), "]");
-  std::string line = absl::StrFormat("%s %d/%d evaluations, %d training", bar,
-                                     p.evaluations_done(), p.rounds(), p.evaluations_in_flight());
+  std::string line = absl::StrFormat("%s %d/%d evaluations, %d training", bar, p.evaluations_done(),
+                                     p.rounds(), p.evaluations_in_flight());
   if (p.evaluations_failed() > 0) absl::StrAppend(&line, ", ", p.evaluations_failed(), " failed");
   if (p.candidates_skipped() > 0) {
     absl::StrAppend(&line, ", ", p.candidates_skipped(), " skipped");

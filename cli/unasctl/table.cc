@@ -71,8 +71,7 @@ void Table::PrintCsv(std::ostream& out) const {
   for (const auto& row : rows_) print(row);
 }
 
-void PrintJsonArray(std::ostream& out,
-                    const std::vector<const google::protobuf::Message*>& items) {
+void PrintJsonArray(std::ostream& out, const std::vector<const google::protobuf::Message*>& items) {
   out << "[";
   for (size_t i = 0; i < items.size(); ++i) {
     out << (i == 0 ? "\n  " : ",\n  ") << ToJson(*items[i], /*pretty=*/false);
@@ -106,8 +105,8 @@ void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candid
                                              "peak_memory_bytes", "model_size_bytes",
                                              "model_size_deployed_bytes", "macs", "feasible",
                                              "worker_id", "architecture"}
-                  : std::vector<std::string>{"ID", "PARENT", "STATE", "VAL ERR", "TEST ERR",
-                                             "PMU", "SIZE", "MACS", "OK", "ARCHITECTURE"});
+                  : std::vector<std::string>{"ID", "PARENT", "STATE", "VAL ERR", "TEST ERR", "PMU",
+                                             "SIZE", "MACS", "OK", "ARCHITECTURE"});
   for (const v1::Candidate& c : candidates) {
     std::string state(absl::StripPrefix(v1::CandidateState_Name(c.state()), "CANDIDATE_STATE_"));
     bool done = c.state() == v1::CANDIDATE_STATE_DONE;

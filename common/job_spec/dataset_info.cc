@@ -8,7 +8,7 @@ namespace {
 
 // Default image sizes of the datasets whose size is configurable.
 constexpr int kChars74kDefaultSize = 48;  // the μNAS configs' 48x48
-constexpr int kVwwDefaultSize = 96;       // the usual MCU setting (the original's 192x220 is a quirk)
+constexpr int kVwwDefaultSize = 96;  // the usual MCU setting (the original's 192x220 is a quirk)
 
 v1::TensorShape Shape(int height, int width, int channels) {
   v1::TensorShape shape;

@@ -4,9 +4,9 @@
 #define UNAS_COMMON_JOB_SPEC_DATASET_INFO_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "unas/v1/architecture.pb.h"
 #include "unas/v1/job_spec.pb.h"
 

@@ -35,8 +35,8 @@ void FillDataset(v1::DatasetSpec* d) {
   if (!d->has_binary()) d->set_binary(false);
   if (!d->has_max_train_examples()) d->set_max_train_examples(0);
   if (!d->has_max_test_examples()) d->set_max_test_examples(0);
-  bool sized = d->name() == v1::DATASET_NAME_CHARS74K ||
-               d->name() == v1::DATASET_NAME_VISUAL_WAKE_WORDS;
+  bool sized =
+      d->name() == v1::DATASET_NAME_CHARS74K || d->name() == v1::DATASET_NAME_VISUAL_WAKE_WORDS;
   if (sized && !d->has_image_size() && info.ok()) {
     d->mutable_image_size()->set_height(info->input_shape.height());
     d->mutable_image_size()->set_width(info->input_shape.width());

@@ -46,9 +46,8 @@ absl::StatusOr<v1::JobSpec> ReadWithBases(const std::filesystem::path& path,
   std::filesystem::path base_path = path.parent_path() / spec.base();
   absl::StatusOr<v1::JobSpec> base = ReadWithBases(base_path, chain);
   if (!base.ok()) {
-    return absl::Status(base.status().code(),
-                        absl::StrCat(path.string(), ": base \"", spec.base(), "\": ",
-                                     base.status().message()));
+    return absl::Status(base.status().code(), absl::StrCat(path.string(), ": base \"", spec.base(),
+                                                           "\": ", base.status().message()));
   }
   v1::JobSpec merged = *std::move(base);
   for (int i = 0; i < spec.clear_from_base_size(); ++i) {

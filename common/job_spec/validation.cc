@@ -16,8 +16,9 @@ class Checker {
     errors_.push_back({field, absl::StrCat(field, " ", rule)});
   }
   void Required(const std::string& field, bool present, const std::string& hint = "") {
-    if (!present) Fail(field, absl::StrCat("is required", hint.empty() ? "" : " (", hint,
-                                           hint.empty() ? "" : ")"));
+    if (!present)
+      Fail(field,
+           absl::StrCat("is required", hint.empty() ? "" : " (", hint, hint.empty() ? "" : ")"));
   }
   template <typename T>
   void Positive(const std::string& field, T value) {
@@ -82,8 +83,8 @@ void CheckDataset(const v1::JobSpec& spec, Checker& c) {
   }
   c.HalfOpen("dataset.validation_fraction", d.validation_fraction(), 0, 1);
   if (d.binary() && !info->has_binary_variant) {
-    c.Fail("dataset.binary",
-           absl::StrCat("is not available: ", DatasetDisplayName(d.name()), " has no binary variant"));
+    c.Fail("dataset.binary", absl::StrCat("is not available: ", DatasetDisplayName(d.name()),
+                                          " has no binary variant"));
   }
   if (d.has_image_size()) {
     c.Positive("dataset.image_size.height", d.image_size().height());
@@ -97,10 +98,10 @@ void CheckDataset(const v1::JobSpec& spec, Checker& c) {
   const v1::TensorShape& want = info->input_shape;
   if (spec.has_input_shape() && (s.height() != want.height() || s.width() != want.width() ||
                                  s.channels() != want.channels())) {
-    c.Fail("input_shape", absl::StrCat("(", s.height(), "x", s.width(), "x", s.channels(),
-                                       ") does not match the dataset's ", want.height(), "x",
-                                       want.width(), "x", want.channels(),
-                                       "; it is derived from the dataset, leave it out"));
+    c.Fail("input_shape",
+           absl::StrCat("(", s.height(), "x", s.width(), "x", s.channels(),
+                        ") does not match the dataset's ", want.height(), "x", want.width(), "x",
+                        want.channels(), "; it is derived from the dataset, leave it out"));
   }
   if (spec.has_num_classes() && spec.num_classes() != info->num_classes) {
     c.Fail("num_classes", absl::StrCat("(", spec.num_classes(), ") does not match the dataset's ",
@@ -123,7 +124,8 @@ void CheckCnnSpace(const v1::CnnSpaceBounds& b, Checker& c) {
   for (int i = 0; i < b.kernel_sizes_size(); ++i) {
     int k = b.kernel_sizes(i);
     if (k < 1 || k % 2 == 0) {
-      c.Fail(absl::StrCat(p, "kernel_sizes[", i, "]"), absl::StrCat("(", k, ") must be odd and >= 1"));
+      c.Fail(absl::StrCat(p, "kernel_sizes[", i, "]"),
+             absl::StrCat("(", k, ") must be odd and >= 1"));
     }
   }
   if (b.pool_sizes().empty()) c.Fail(p + "pool_sizes", "must not be empty");
@@ -137,8 +139,8 @@ void CheckMlpSpace(const v1::MlpSpaceBounds& b, Checker& c) {
   c.AtLeast(p + "max_layers", b.max_layers(), 1);
   c.AtLeast(p + "min_units", b.min_units(), 1);
   if (b.max_units() < b.min_units()) {
-    c.Fail(p + "max_units", absl::StrCat("(", b.max_units(), ") must be >= ", p, "min_units (",
-                                         b.min_units(), ")"));
+    c.Fail(p + "max_units",
+           absl::StrCat("(", b.max_units(), ") must be >= ", p, "min_units (", b.min_units(), ")"));
   }
 }
 
@@ -255,8 +257,8 @@ void CheckPruning(const v1::TrainingSpec& t, Checker& c) {
                                             "start_epoch (", pr.start_epoch(), ")"));
   }
   if (pr.has_finish_epoch() && t.epochs() > 0 && pr.finish_epoch() > t.epochs()) {
-    c.Fail(p + "finish_epoch", absl::StrCat("(", pr.finish_epoch(),
-                                            ") must be <= training.epochs (", t.epochs(), ")"));
+    c.Fail(p + "finish_epoch",
+           absl::StrCat("(", pr.finish_epoch(), ") must be <= training.epochs (", t.epochs(), ")"));
   }
   c.HalfOpen(p + "min_sparsity", pr.min_sparsity(), 0, 1);
   c.HalfOpen(p + "max_sparsity", pr.max_sparsity(), 0, 1);
@@ -278,8 +280,8 @@ void CheckTraining(const v1::TrainingSpec& t, Checker& c) {
     c.Required("training.optimizer.learning_rate", false, "or a piecewise_constant schedule");
   }
   c.HalfOpen("training.optimizer.momentum", o.momentum(), 0, 1);
-  if (o.momentum() != 0 && (o.kind() == v1::OPTIMIZER_KIND_ADAM ||
-                            o.kind() == v1::OPTIMIZER_KIND_ADAMW)) {
+  if (o.momentum() != 0 &&
+      (o.kind() == v1::OPTIMIZER_KIND_ADAM || o.kind() == v1::OPTIMIZER_KIND_ADAMW)) {
     c.Fail("training.optimizer.momentum", "applies to SGD and SGDW only");
   }
   c.AtLeast("training.optimizer.weight_decay", o.weight_decay(), 0.0);
@@ -313,8 +315,9 @@ void CheckTraining(const v1::TrainingSpec& t, Checker& c) {
 
 void CheckBounds(const v1::Bounds& b, Checker& c) {
   if (!b.has_error() && !b.has_peak_memory_bytes() && !b.has_model_size_bytes() && !b.has_macs()) {
-    c.Fail("bounds", "must set at least one of error, peak_memory_bytes, model_size_bytes, macs "
-                     "(the search's fitness is measured against the bounds)");
+    c.Fail("bounds",
+           "must set at least one of error, peak_memory_bytes, model_size_bytes, macs "
+           "(the search's fitness is measured against the bounds)");
   }
   if (b.has_error() && !(b.error() > 0 && b.error() <= 1)) {
     c.Fail("bounds.error", absl::StrCat("(", b.error(), ") must be in (0, 1]"));

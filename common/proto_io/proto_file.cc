@@ -41,14 +41,14 @@ class CollectingErrors : public google::protobuf::io::ErrorCollector {
 }  // namespace
 
 absl::StatusOr<ProtoFormat> ProtoFormatFromPath(absl::string_view path) {
-  std::string ext = absl::AsciiStrToLower(std::filesystem::path(std::string(path)).extension().string());
+  std::string ext =
+      absl::AsciiStrToLower(std::filesystem::path(std::string(path)).extension().string());
   if (ext == ".textproto" || ext == ".txtpb" || ext == ".pbtxt" || ext == ".textpb") {
     return ProtoFormat::kTextproto;
   }
   if (ext == ".json") return ProtoFormat::kJson;
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": unknown file type '", ext,
-                   "' (expected .textproto, .txtpb, .pbtxt or .json)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": unknown file type '", ext, "' (expected .textproto, .txtpb, .pbtxt or .json)"));
 }
 
 absl::Status ParseProto(absl::string_view text, ProtoFormat format, absl::string_view origin,

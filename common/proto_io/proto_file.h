@@ -6,10 +6,10 @@
 #define UNAS_COMMON_PROTO_IO_PROTO_FILE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace unas {

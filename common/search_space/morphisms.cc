@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/search_space/random_architecture.h"
-#include "common/status/status_macros.h"
 #include "common/search_space/validate.h"
+#include "common/status/status_macros.h"
 
 namespace unas {
 namespace {

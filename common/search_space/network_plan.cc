@@ -172,9 +172,8 @@ absl::StatusOr<int> Planner::ConvLayer(const v1::ConvLayer& layer, const std::st
     const Shape& s = ShapeOf(x);
     // A 1x1 tensor cannot be pooled further; the pre-pool is skipped then.
     if (layer.has_prepool() && (s.height > 1 || s.width > 1)) {
-      UNAS_ASSIGN_OR_RETURN(
-          x, Pool(OpKind::kMaxPool, path + ".prepool", x, std::min<int64_t>(2, s.height),
-                  std::min<int64_t>(2, s.width)));
+      UNAS_ASSIGN_OR_RETURN(x, Pool(OpKind::kMaxPool, path + ".prepool", x,
+                                    std::min<int64_t>(2, s.height), std::min<int64_t>(2, s.width)));
     }
   }
   const Shape& s = ShapeOf(x);
@@ -243,8 +242,8 @@ absl::StatusOr<NetworkPlan> Planner::Cnn(const v1::CnnArchitecture& cnn) {
       return Invalid(block_path + ".is_branch", "the first block cannot be a branch");
     }
     if (!block.is_branch()) {
-      UNAS_ASSIGN_OR_RETURN(
-          int x, TieUp(pending, block_path + ".input_pool", block_path + ".input_add"));
+      UNAS_ASSIGN_OR_RETURN(int x,
+                            TieUp(pending, block_path + ".input_pool", block_path + ".input_add"));
       last_block_input = x;
       for (int l = 0; l < block.layers_size(); ++l) {
         UNAS_ASSIGN_OR_RETURN(
@@ -262,12 +261,12 @@ absl::StatusOr<NetworkPlan> Planner::Cnn(const v1::CnnArchitecture& cnn) {
       const v1::ConvLayer& layer = block.layers(l);
       const bool forced = l == last && layer.type() != v1::CONV_LAYER_TYPE_DEPTHWISE;
       UNAS_ASSIGN_OR_RETURN(x, ConvLayer(layer, absl::StrCat(block_path, ".layers[", l, "]"), x,
-                                            forced ? target_channels : 0));
+                                         forced ? target_channels : 0));
     }
     if (block.layers(last).type() == v1::CONV_LAYER_TYPE_DEPTHWISE) {
       // A depthwise layer cannot change channels: a 1x1 projection follows.
       UNAS_ASSIGN_OR_RETURN(x, Conv(OpKind::kConv2D, block_path + ".branch_projection", x, 1, 1,
-                                       target_channels, false, false));
+                                    target_channels, false, false));
     }
     pending.push_back(x);
   }
@@ -286,8 +285,7 @@ absl::StatusOr<NetworkPlan> Planner::Cnn(const v1::CnnArchitecture& cnn) {
                 "pooling", x, std::min<int64_t>(pooling.pool_size(), s.height),
                 std::min<int64_t>(pooling.pool_size(), s.width)));
   }
-  UNAS_RETURN_IF_ERROR(
-      DenseHead(x, cnn.dense_blocks(), "dense_blocks", options_.dropout).status());
+  UNAS_RETURN_IF_ERROR(DenseHead(x, cnn.dense_blocks(), "dense_blocks", options_.dropout).status());
   return std::move(plan_);
 }
 

@@ -83,8 +83,8 @@ absl::StatusOr<SearchSpace> ResolveSearchSpace(const v1::SearchSpaceSpec& spec) 
   if (c.has_max_dense_units()) cnn.max_dense_units = c.max_dense_units();
   UNAS_RETURN_IF_ERROR(
       CheckRange("search_space.cnn.max_conv_blocks", cnn.max_conv_blocks, 1, kLimitConvBlocks));
-  UNAS_RETURN_IF_ERROR(CheckRange("search_space.cnn.max_layers_per_block",
-                                     cnn.max_layers_per_block, 1, kLimitLayersPerBlock));
+  UNAS_RETURN_IF_ERROR(CheckRange("search_space.cnn.max_layers_per_block", cnn.max_layers_per_block,
+                                  1, kLimitLayersPerBlock));
   UNAS_RETURN_IF_ERROR(
       CheckRange("search_space.cnn.max_filters", cnn.max_filters, 1, kLimitFilters));
   UNAS_RETURN_IF_ERROR(
@@ -92,7 +92,7 @@ absl::StatusOr<SearchSpace> ResolveSearchSpace(const v1::SearchSpaceSpec& spec) 
   UNAS_RETURN_IF_ERROR(
       CheckRange("search_space.cnn.min_dense_units", cnn.min_dense_units, 1, kLimitUnits));
   UNAS_RETURN_IF_ERROR(CheckRange("search_space.cnn.max_dense_units", cnn.max_dense_units,
-                                     cnn.min_dense_units, kLimitUnits));
+                                  cnn.min_dense_units, kLimitUnits));
   auto kernels = ResolveSizes("search_space.cnn.kernel_sizes", c.kernel_sizes(), cnn.kernel_sizes,
                               kLimitKernel);
   if (!kernels.ok()) return kernels.status();

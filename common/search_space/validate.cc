@@ -73,8 +73,7 @@ absl::Status ValidateCnn(const v1::CnnArchitecture& cnn, const CnnSpace& space) 
     if (pooling.type() != v1::POOL_TYPE_AVG && pooling.type() != v1::POOL_TYPE_MAX) {
       return Invalid("pooling.type", "must be AVG or MAX");
     }
-    UNAS_RETURN_IF_ERROR(
-        CheckInList("pooling.pool_size", pooling.pool_size(), space.pool_sizes));
+    UNAS_RETURN_IF_ERROR(CheckInList("pooling.pool_size", pooling.pool_size(), space.pool_sizes));
   }
   const int dense = cnn.dense_blocks_size();
   if (dense < 1 || dense > space.max_dense_blocks) {
@@ -83,8 +82,8 @@ absl::Status ValidateCnn(const v1::CnnArchitecture& cnn, const CnnSpace& space) 
   }
   for (int d = 0; d < dense; ++d) {
     UNAS_RETURN_IF_ERROR(CheckInRange(absl::StrCat("dense_blocks[", d, "].units"),
-                                         cnn.dense_blocks(d).units(), space.min_dense_units,
-                                         space.max_dense_units));
+                                      cnn.dense_blocks(d).units(), space.min_dense_units,
+                                      space.max_dense_units));
   }
   return absl::OkStatus();
 }
@@ -96,8 +95,8 @@ absl::Status ValidateMlp(const v1::MlpArchitecture& mlp, const MlpSpace& space) 
                    absl::StrCat(layers, " layers; the space allows 1 to ", space.max_layers));
   }
   for (int l = 0; l < layers; ++l) {
-    UNAS_RETURN_IF_ERROR(CheckInRange(absl::StrCat("layers[", l, "].units"),
-                                         mlp.layers(l).units(), space.min_units, space.max_units));
+    UNAS_RETURN_IF_ERROR(CheckInRange(absl::StrCat("layers[", l, "].units"), mlp.layers(l).units(),
+                                      space.min_units, space.max_units));
   }
   return absl::OkStatus();
 }

@@ -12,10 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define UNAS_RETURN_IF_ERROR(expr)                                \
-  do {                                                            \
-    if (::absl::Status _unas_status = (expr); !_unas_status.ok()) \
-      return _unas_status;                                        \
+#define UNAS_RETURN_IF_ERROR(expr)                                                     \
+  do {                                                                                 \
+    if (::absl::Status _unas_status = (expr); !_unas_status.ok()) return _unas_status; \
   } while (false)
 
 #define UNAS_STATUS_CONCAT_INNER(a, b) a##b

@@ -45,11 +45,11 @@ struct JobEntry {
   std::unique_ptr<search::SearchAlgorithm> algorithm;
   DataShape data;
   search::BoundVector bounds;
-  bool sparse_size = false;  // unstructured pruning: size counts non-zero weights
+  bool sparse_size = false;              // unstructured pruning: size counts non-zero weights
   std::vector<CandidateRow> candidates;  // candidate_id - 1 → row
   std::deque<int64_t> queue;             // QUEUED ids, next first
   absl::flat_hash_map<uint64_t, int64_t> done_by_fingerprint;
-  std::vector<int64_t> history;          // DONE ids in completion order
+  std::vector<int64_t> history;  // DONE ids in completion order
   int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
   int consecutive_skips = 0;
   std::optional<double> best_feasible_error;
@@ -294,8 +294,8 @@ struct Coordinator::Impl {
       context.in_flight = in_flight;
       absl::StatusOr<std::optional<search::Proposal>> proposal = j.algorithm->Propose(context);
       if (!proposal.ok()) {
-        FailJob(j, absl::StrCat("the search could not propose candidate ",
-                                context.candidate_id, ": ", proposal.status().message()));
+        FailJob(j, absl::StrCat("the search could not propose candidate ", context.candidate_id,
+                                ": ", proposal.status().message()));
         return std::nullopt;
       }
       if (!proposal->has_value()) return std::nullopt;  // waits for results
@@ -408,17 +408,15 @@ struct Coordinator::Impl {
     for (const auto& [ref, lease_id] : expired) {
       JobEntry& j = jobs.at(ref.job_id);
       CandidateRow& row = j.row(ref.candidate_id);
-      std::string reason =
-          absl::StrCat(kLeaseExpiredPrefix, ": no heartbeat from worker ",
-                       row.candidate.worker_id(), " for ", j.job.spec().lease_ttl_seconds(),
-                       " s (attempt ", row.candidate.attempts(), ")");
+      std::string reason = absl::StrCat(
+          kLeaseExpiredPrefix, ": no heartbeat from worker ", row.candidate.worker_id(), " for ",
+          j.job.spec().lease_ttl_seconds(), " s (attempt ", row.candidate.attempts(), ")");
       EndAttempt(j, row, reason, /*permanent=*/false);
     }
   }
 
   // The piggy-backed next task of CompleteTask (no waiting).
-  void MaybeLeaseNext(const v1::CompleteTaskRequest& request,
-                      v1::CompleteTaskResponse* response) {
+  void MaybeLeaseNext(const v1::CompleteTaskRequest& request, v1::CompleteTaskResponse* response) {
     if (!request.acquire_next() || shutdown || !workers.contains(request.worker_id())) return;
     if (std::optional<v1::Task> task = TryAcquire(request.worker_id())) {
       *response->mutable_next_task() = std::move(*task);
@@ -575,9 +573,8 @@ std::vector<v1::Job> Coordinator::ListJobs(const v1::ListJobsRequest& request) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   std::vector<v1::Job> out;
   for (const auto& [id, j] : impl_->jobs) {
-    if (!request.states().empty() &&
-        std::find(request.states().begin(), request.states().end(), j.job.state()) ==
-            request.states().end()) {
+    if (!request.states().empty() && std::find(request.states().begin(), request.states().end(),
+                                               j.job.state()) == request.states().end()) {
       continue;
     }
     out.push_back(impl_->JobView(j));
@@ -590,9 +587,8 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(int64_t job_id) {
   absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
   if (!j.ok()) return j.status();
   if (IsFinished((*j)->job.state())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("job ", job_id, " has already ended (",
-                     v1::JobState_Name((*j)->job.state()), ")"));
+    return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has already ended (",
+                                                      v1::JobState_Name((*j)->job.state()), ")"));
   }
   if (absl::Status s = impl_->SetJobState(**j, v1::JOB_STATE_CANCELLED, "cancelled by a client");
       !s.ok()) {
@@ -607,8 +603,8 @@ absl::StatusOr<v1::ListCandidatesResponse> Coordinator::ListCandidates(
   absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
   if (!found.ok()) return found.status();
   JobEntry& j = **found;
-  int page_size = request.page_size() <= 0 ? kDefaultPageSize
-                                           : std::min(request.page_size(), kMaxPageSize);
+  int page_size =
+      request.page_size() <= 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
   int64_t offset = 0;
   if (!request.page_token().empty() &&
       (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)) {
@@ -635,9 +631,8 @@ absl::StatusOr<v1::ListCandidatesResponse> Coordinator::ListCandidates(
   std::vector<int64_t> selected;
   for (int64_t id : ids) {
     v1::CandidateState state = j.row(id).candidate.state();
-    if (request.states().empty() ||
-        std::find(request.states().begin(), request.states().end(), state) !=
-            request.states().end()) {
+    if (request.states().empty() || std::find(request.states().begin(), request.states().end(),
+                                              state) != request.states().end()) {
       selected.push_back(id);
     }
   }
@@ -656,8 +651,7 @@ absl::StatusOr<v1::Candidate> Coordinator::GetCandidate(int64_t job_id, int64_t 
   absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
   if (!j.ok()) return j.status();
   if (!(*j)->has(candidate_id)) {
-    return absl::NotFoundError(
-        absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
   }
   return Impl::Light((*j)->row(candidate_id).candidate);
 }
@@ -684,8 +678,8 @@ absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
   for (int64_t id : j.history) {
     const v1::Candidate& c = j.row(id).candidate;
     if (!request.include_infeasible() && !c.feasible()) continue;
-    double error = request.use_test_error() ? c.evaluation().test_error()
-                                            : c.evaluation().validation_error();
+    double error =
+        request.use_test_error() ? c.evaluation().test_error() : c.evaluation().validation_error();
     points.push_back(search::MakeObjectives(error, c.metrics()));
     ids.push_back(id);
   }
@@ -746,9 +740,8 @@ std::vector<v1::WorkerInfo> Coordinator::ListWorkers(bool include_inactive) {
     *info.mutable_last_heartbeat() = TimeUtil::MillisecondsToTimestamp(w.last_seen_ms);
     out.push_back(std::move(info));
   }
-  std::sort(out.begin(), out.end(), [](const v1::WorkerInfo& a, const v1::WorkerInfo& b) {
-    return a.name() < b.name();
-  });
+  std::sort(out.begin(), out.end(),
+            [](const v1::WorkerInfo& a, const v1::WorkerInfo& b) { return a.name() < b.name(); });
   return out;
 }
 
@@ -818,10 +811,10 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
   }
   for (const LeaseRef& ref : stale) {
     JobEntry& j = impl_->jobs.at(ref.job_id);
-    impl_->EndAttempt(j, j.row(ref.candidate_id),
-                      absl::StrCat("worker ", request.name(), " (", id,
-                                   ") restarted while training it"),
-                      /*permanent=*/false);
+    impl_->EndAttempt(
+        j, j.row(ref.candidate_id),
+        absl::StrCat("worker ", request.name(), " (", id, ") restarted while training it"),
+        /*permanent=*/false);
   }
   if (!stale.empty()) impl_->changed.notify_all();
   v1::RegisterWorkerResponse response;
@@ -846,8 +839,7 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
       *response.mutable_task() = std::move(*task);
       return response;
     }
-    if (impl_->shutdown ||
-        impl_->changed.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (impl_->shutdown || impl_->changed.wait_until(lock, deadline) == std::cv_status::timeout) {
       return response;
     }
   }
@@ -913,8 +905,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     if (!metrics.ok()) valid = metrics.status();
   }
   if (!valid.ok()) {
-    std::string reason = absl::StrCat("invalid result from worker ", request.worker_id(), ": ",
-                                      valid.message());
+    std::string reason =
+        absl::StrCat("invalid result from worker ", request.worker_id(), ": ", valid.message());
     if (state == v1::CANDIDATE_STATE_LEASED && row.lease_id == request.lease_id()) {
       impl_->EndAttempt(j, row, reason, /*permanent=*/false);
     }
@@ -971,8 +963,9 @@ absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
   if (it == impl_->leases.end()) return absl::OkStatus();  // already expired or ended
   JobEntry& j = impl_->jobs.at(it->second.job_id);
   CandidateRow& row = j.row(it->second.candidate_id);
-  std::string reason = absl::StrCat("worker ", request.worker_id(), " failed: ",
-                                    request.reason().empty() ? "no reason given" : request.reason());
+  std::string reason =
+      absl::StrCat("worker ", request.worker_id(),
+                   " failed: ", request.reason().empty() ? "no reason given" : request.reason());
   impl_->EndAttempt(j, row, reason, request.permanent());
   impl_->changed.notify_all();
   return absl::OkStatus();

@@ -48,8 +48,8 @@ class Coordinator {
  public:
   // Rebuilds every job from the store (populations replayed in history
   // order, leases given a fresh TTL) and is ready to serve.
-  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(
-      std::unique_ptr<store::Store> store, CoordinatorOptions options = {});
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(std::unique_ptr<store::Store> store,
+                                                             CoordinatorOptions options = {});
   ~Coordinator();
 
   // JobService.
@@ -62,8 +62,7 @@ class Coordinator {
   absl::StatusOr<v1::Candidate> GetCandidate(int64_t job_id, int64_t candidate_id);
   absl::StatusOr<v1::GetParetoFrontResponse> GetParetoFront(
       const v1::GetParetoFrontRequest& request);
-  absl::StatusOr<v1::ExportCandidateResponse> ExportCandidate(int64_t job_id,
-                                                              int64_t candidate_id);
+  absl::StatusOr<v1::ExportCandidateResponse> ExportCandidate(int64_t job_id, int64_t candidate_id);
   std::vector<v1::WorkerInfo> ListWorkers(bool include_inactive);
 
   // WatchJob: events after `*cursor` (0 = from now, with the current progress

@@ -18,10 +18,10 @@ absl::Status Invalid(absl::string_view field, absl::string_view rule) {
 }  // namespace
 
 absl::Status ValidateEvaluationResult(const v1::EvaluationResult& r,
-                                      const v1::Architecture& architecture,
-                                      const DataShape& data) {
+                                      const v1::Architecture& architecture, const DataShape& data) {
   if (!InUnitInterval(r.validation_error())) {
-    return Invalid("validation_error", absl::StrCat("(", r.validation_error(), ") must be in [0, 1]"));
+    return Invalid("validation_error",
+                   absl::StrCat("(", r.validation_error(), ") must be in [0, 1]"));
   }
   if (!InUnitInterval(r.test_error())) {
     return Invalid("test_error", absl::StrCat("(", r.test_error(), ") must be in [0, 1]"));
@@ -44,10 +44,11 @@ absl::Status ValidateEvaluationResult(const v1::EvaluationResult& r,
   }
   for (int i = 0; i < r.epochs_size(); ++i) {
     const v1::EpochRecord& e = r.epochs(i);
-    for (double v : {e.train_loss(), e.train_accuracy(), e.validation_loss(),
-                     e.validation_accuracy(), e.learning_rate(), e.sparsity(),
-                     e.images_per_second()}) {
-      if (!std::isfinite(v)) return Invalid(absl::StrCat("epochs[", i, "]"), "has a non-finite value");
+    for (double v :
+         {e.train_loss(), e.train_accuracy(), e.validation_loss(), e.validation_accuracy(),
+          e.learning_rate(), e.sparsity(), e.images_per_second()}) {
+      if (!std::isfinite(v))
+        return Invalid(absl::StrCat("epochs[", i, "]"), "has a non-finite value");
     }
   }
   if (r.pruning().empty()) return absl::OkStatus();
@@ -87,7 +88,8 @@ absl::Status ValidateEvaluationResult(const v1::EvaluationResult& r,
   PlanOptions options;
   options.pruning = &r.pruning();
   absl::StatusOr<NetworkPlan> pruned = PlanNetwork(architecture, data, options);
-  if (!pruned.ok()) return absl::InvalidArgumentError(absl::StrCat("result.pruning: ", pruned.status().message()));
+  if (!pruned.ok())
+    return absl::InvalidArgumentError(absl::StrCat("result.pruning: ", pruned.status().message()));
   return absl::OkStatus();
 }
 

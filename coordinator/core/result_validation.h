@@ -19,8 +19,7 @@ inline constexpr size_t kMaxTrainedWeightsBytes = size_t{64} << 20;
 // [0, 1], finite non-negative times, per-layer pruning entries that name
 // prunable layers of this architecture with counts within its dense sizes.
 absl::Status ValidateEvaluationResult(const v1::EvaluationResult& result,
-                                      const v1::Architecture& architecture,
-                                      const DataShape& data);
+                                      const v1::Architecture& architecture, const DataShape& data);
 
 }  // namespace unas::coordinator
 

@@ -15,8 +15,7 @@ absl::StatusOr<std::optional<Proposal>> AgingEvolution::Propose(const ProposalCo
     if (context.evaluations_done + context.in_flight >= options_.initial_population_size) {
       return std::nullopt;
     }
-    absl::StatusOr<v1::Architecture> arch =
-        RandomArchitecture(options_.space, options_.data, rng);
+    absl::StatusOr<v1::Architecture> arch = RandomArchitecture(options_.space, options_.data, rng);
     if (!arch.ok()) return arch.status();
     proposal.architecture = *std::move(arch);
     if (options_.sparsity) proposal.sparsity = RandomSparsity(*options_.sparsity, rng);
@@ -26,9 +25,9 @@ absl::StatusOr<std::optional<Proposal>> AgingEvolution::Propose(const ProposalCo
   absl::StatusOr<Neighbour> child =
       RandomNeighbour(parent.architecture, options_.space, options_.data, rng);
   if (!child.ok()) {
-    return absl::Status(child.status().code(),
-                        absl::StrCat("mutating candidate ", parent.candidate_id, ": ",
-                                     child.status().message()));
+    return absl::Status(
+        child.status().code(),
+        absl::StrCat("mutating candidate ", parent.candidate_id, ": ", child.status().message()));
   }
   proposal.architecture = std::move(child->architecture);
   proposal.parent_id = parent.candidate_id;

@@ -22,8 +22,8 @@ namespace unas::search {
 
 struct Proposal {
   v1::Architecture architecture;
-  std::optional<double> sparsity;     // pruning jobs only
-  std::optional<int64_t> parent_id;   // absent for random candidates
+  std::optional<double> sparsity;    // pruning jobs only
+  std::optional<int64_t> parent_id;  // absent for random candidates
 };
 
 // Where the search stands when a worker asks for work.

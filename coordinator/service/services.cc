@@ -90,8 +90,7 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
 grpc::Status JobServiceImpl::ExportCandidate(grpc::ServerContext*,
                                              const v1::ExportCandidateRequest* request,
                                              v1::ExportCandidateResponse* response) {
-  return Reply(coordinator_->ExportCandidate(request->job_id(), request->candidate_id()),
-               response);
+  return Reply(coordinator_->ExportCandidate(request->job_id(), request->candidate_id()), response);
 }
 
 grpc::Status JobServiceImpl::ListWorkers(grpc::ServerContext*,
@@ -116,8 +115,7 @@ grpc::Status WorkerServiceImpl::AcquireTask(grpc::ServerContext* context,
   return Reply(coordinator_->AcquireTask(*request, wait), response);
 }
 
-grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
-                                          const v1::HeartbeatRequest* request,
+grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
   return Reply(coordinator_->Heartbeat(*request), response);
 }

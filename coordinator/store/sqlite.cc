@@ -23,11 +23,10 @@ absl::Status Connection::Error(absl::string_view what) const {
   return absl::InternalError(absl::StrCat(path_, ": ", what, ": ", sqlite3_errmsg(db_)));
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
-                                                             Mode mode) {
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
   int flags = SQLITE_OPEN_NOMUTEX;
-  flags |= mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |=
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -71,8 +70,8 @@ absl::StatusOr<Statement*> Connection::Prepare(absl::string_view sql) {
     return it->second.get();
   }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
-                         SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
     return Error(absl::StrCat("cannot prepare \"", sql, "\""));
   }
   auto statement = std::unique_ptr<Statement>(new Statement(stmt, db_));
@@ -117,8 +116,8 @@ bool Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc != SQLITE_DONE) {
-    status_ = absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_), " in \"",
-                                               sqlite3_sql(stmt_), "\""));
+    status_ = absl::InternalError(
+        absl::StrCat("sqlite: ", sqlite3_errmsg(db_), " in \"", sqlite3_sql(stmt_), "\""));
   }
   return false;
 }

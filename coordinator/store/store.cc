@@ -73,9 +73,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 }
 
 absl::StatusOr<int64_t> Store::InsertJob(const v1::JobSpec& spec, int64_t now_ms) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO jobs (name, spec, seed, state, create_time_ms, update_time_ms) "
-      "VALUES (?, ?, ?, ?, ?, ?)"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare("INSERT INTO jobs (name, spec, seed, state, create_time_ms, update_time_ms) "
+                   "VALUES (?, ?, ?, ?, ?, ?)"));
   stmt->Bind(1, spec.name())
       .BindBlob(2, spec.SerializeAsString())
       .Bind(3, static_cast<int64_t>(spec.seed()))
@@ -88,14 +89,17 @@ absl::StatusOr<int64_t> Store::InsertJob(const v1::JobSpec& spec, int64_t now_ms
 
 absl::Status Store::UpdateJobState(int64_t job_id, v1::JobState state, const std::string& reason,
                                    int64_t now_ms) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "UPDATE jobs SET state = ?, failure_reason = ?, update_time_ms = ? WHERE job_id = ?"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "UPDATE jobs SET state = ?, failure_reason = ?, update_time_ms = ? WHERE job_id = ?"));
   stmt->Bind(1, int64_t{state}).Bind(2, reason).Bind(3, now_ms).Bind(4, job_id);
   return stmt->Run();
 }
 
 absl::Status Store::SaveAlgorithmState(int64_t job_id, const std::string& state) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("UPDATE jobs SET algorithm_state = ? WHERE job_id = ?"));
+  UNAS_ASSIGN_OR_RETURN(auto stmt,
+                        db_->Prepare("UPDATE jobs SET algorithm_state = ? WHERE job_id = ?"));
   stmt->BindBlob(1, state).Bind(2, job_id);
   return stmt->Run();
 }
@@ -117,10 +121,12 @@ absl::Status Store::RecordEvaluation(const CandidateRow& row, const EvaluationRo
 
 absl::Status Store::WriteCandidate(const CandidateRow& row) {
   const v1::Candidate& c = row.candidate;
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO candidates (job_id, candidate_id, architecture, sparsity, parent_id, "
-      "fingerprint, state, attempts, lease_id, worker_id, lease_expiry_ms, dense_metrics, "
-      "create_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "INSERT INTO candidates (job_id, candidate_id, architecture, sparsity, parent_id, "
+          "fingerprint, state, attempts, lease_id, worker_id, lease_expiry_ms, dense_metrics, "
+          "create_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   stmt->Bind(1, c.job_id())
       .Bind(2, c.candidate_id())
       .BindBlob(3, c.architecture().SerializeAsString())
@@ -141,9 +147,10 @@ absl::Status Store::WriteCandidate(const CandidateRow& row) {
 
 absl::Status Store::LeaseCandidate(const CandidateRow& row) {
   const v1::Candidate& c = row.candidate;
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "UPDATE candidates SET state = ?, attempts = ?, lease_id = ?, worker_id = ?, "
-      "lease_expiry_ms = ? WHERE job_id = ? AND candidate_id = ?"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare("UPDATE candidates SET state = ?, attempts = ?, lease_id = ?, worker_id = ?, "
+                   "lease_expiry_ms = ? WHERE job_id = ? AND candidate_id = ?"));
   stmt->Bind(1, int64_t{c.state()})
       .Bind(2, int64_t{c.attempts()})
       .Bind(3, row.lease_id)
@@ -159,20 +166,23 @@ absl::Status Store::RecordAttemptFailure(const CandidateRow& row, int attempt,
   const v1::Candidate& c = row.candidate;
   UNAS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
   {
-    UNAS_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
-        "INSERT INTO attempt_failures (job_id, candidate_id, attempt, reason, time_ms) "
-        "VALUES (?, ?, ?, ?, ?)"));
+    UNAS_ASSIGN_OR_RETURN(
+        auto insert,
+        db_->Prepare(
+            "INSERT INTO attempt_failures (job_id, candidate_id, attempt, reason, time_ms) "
+            "VALUES (?, ?, ?, ?, ?)"));
     insert->Bind(1, c.job_id()).Bind(2, c.candidate_id()).Bind(3, int64_t{attempt});
     insert->Bind(4, reason).Bind(5, now_ms);
     UNAS_RETURN_IF_ERROR(insert->Run());
   }
   {
-    UNAS_ASSIGN_OR_RETURN(auto update, db_->Prepare(
-        "UPDATE candidates SET state = ?, lease_id = NULL, lease_expiry_ms = NULL, "
-        "finish_time_ms = ? WHERE job_id = ? AND candidate_id = ?"));
+    UNAS_ASSIGN_OR_RETURN(
+        auto update,
+        db_->Prepare("UPDATE candidates SET state = ?, lease_id = NULL, lease_expiry_ms = NULL, "
+                     "finish_time_ms = ? WHERE job_id = ? AND candidate_id = ?"));
     update->Bind(1, int64_t{c.state()});
-    update->Bind(2, c.state() == v1::CANDIDATE_STATE_FAILED ? std::optional<int64_t>(now_ms)
-                                                              : std::nullopt);
+    update->Bind(
+        2, c.state() == v1::CANDIDATE_STATE_FAILED ? std::optional<int64_t>(now_ms) : std::nullopt);
     update->Bind(3, c.job_id()).Bind(4, c.candidate_id());
     UNAS_RETURN_IF_ERROR(update->Run());
   }
@@ -182,10 +192,11 @@ absl::Status Store::RecordAttemptFailure(const CandidateRow& row, int attempt,
 absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow& e) {
   const v1::Candidate& c = row.candidate;
   {
-    UNAS_ASSIGN_OR_RETURN(auto update, db_->Prepare(
-        "UPDATE candidates SET state = ?, lease_id = NULL, lease_expiry_ms = NULL, "
-        "worker_id = ?, finish_seq = ?, finish_time_ms = ? "
-        "WHERE job_id = ? AND candidate_id = ?"));
+    UNAS_ASSIGN_OR_RETURN(
+        auto update,
+        db_->Prepare("UPDATE candidates SET state = ?, lease_id = NULL, lease_expiry_ms = NULL, "
+                     "worker_id = ?, finish_seq = ?, finish_time_ms = ? "
+                     "WHERE job_id = ? AND candidate_id = ?"));
     update->Bind(1, int64_t{v1::CANDIDATE_STATE_DONE})
         .Bind(2, e.worker_id)
         .Bind(3, row.finish_seq)
@@ -198,19 +209,20 @@ absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow
     v1::EvaluationResult light = e.result;
     light.clear_trained_weights();
     light.clear_quantized_model();
-    UNAS_ASSIGN_OR_RETURN(auto insert, db_->Prepare(
-        "INSERT INTO evaluations (job_id, candidate_id, validation_error, test_error, "
-        "int8_test_error, peak_memory_bytes, peak_memory_with_input_bytes, model_size_bytes, "
-        "model_size_deployed_bytes, macs, latency_proxy, feasible, metrics, result, "
-        "trained_weights, quantized_model, training_seconds, worker_id, reused_from) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    UNAS_ASSIGN_OR_RETURN(
+        auto insert,
+        db_->Prepare(
+            "INSERT INTO evaluations (job_id, candidate_id, validation_error, test_error, "
+            "int8_test_error, peak_memory_bytes, peak_memory_with_input_bytes, model_size_bytes, "
+            "model_size_deployed_bytes, macs, latency_proxy, feasible, metrics, result, "
+            "trained_weights, quantized_model, training_seconds, worker_id, reused_from) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     insert->Bind(1, c.job_id())
         .Bind(2, c.candidate_id())
         .Bind(3, e.result.validation_error())
         .Bind(4, e.result.test_error())
-        .Bind(5, e.result.has_int8_test_error()
-                     ? std::optional<double>(e.result.int8_test_error())
-                     : std::nullopt)
+        .Bind(5, e.result.has_int8_test_error() ? std::optional<double>(e.result.int8_test_error())
+                                                : std::nullopt)
         .Bind(6, e.metrics.peak_memory_bytes())
         .Bind(7, e.metrics.peak_memory_with_input_bytes())
         .Bind(8, e.metrics.model_size_bytes())
@@ -234,8 +246,10 @@ absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow
     UNAS_RETURN_IF_ERROR(insert->Run());
   }
   if (!e.reused_from.has_value()) {
-    UNAS_ASSIGN_OR_RETURN(auto worker, db_->Prepare(
-        "UPDATE workers SET evaluations_done = evaluations_done + 1 WHERE worker_id = ?"));
+    UNAS_ASSIGN_OR_RETURN(
+        auto worker,
+        db_->Prepare(
+            "UPDATE workers SET evaluations_done = evaluations_done + 1 WHERE worker_id = ?"));
     worker->Bind(1, e.worker_id);
     UNAS_RETURN_IF_ERROR(worker->Run());
   }
@@ -243,11 +257,13 @@ absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow
 }
 
 absl::Status Store::UpsertWorker(const v1::WorkerInfo& w, int64_t now_ms) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO workers (worker_id, name, host, device, slots, registered_ms, "
-      "last_heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (worker_id) DO UPDATE SET host = excluded.host, device = excluded.device, "
-      "slots = excluded.slots, last_heartbeat_ms = excluded.last_heartbeat_ms"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "INSERT INTO workers (worker_id, name, host, device, slots, registered_ms, "
+          "last_heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (worker_id) DO UPDATE SET host = excluded.host, device = excluded.device, "
+          "slots = excluded.slots, last_heartbeat_ms = excluded.last_heartbeat_ms"));
   stmt->Bind(1, w.worker_id())
       .Bind(2, w.name())
       .Bind(3, w.host())
@@ -259,16 +275,17 @@ absl::Status Store::UpsertWorker(const v1::WorkerInfo& w, int64_t now_ms) {
 }
 
 absl::Status Store::TouchWorker(const std::string& worker_id, int64_t now_ms) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt,
-                   db_->Prepare("UPDATE workers SET last_heartbeat_ms = ? WHERE worker_id = ?"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("UPDATE workers SET last_heartbeat_ms = ? WHERE worker_id = ?"));
   stmt->Bind(1, now_ms).Bind(2, worker_id);
   return stmt->Run();
 }
 
 absl::StatusOr<std::vector<JobRow>> Store::LoadJobs() {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT job_id, spec, state, failure_reason, algorithm_state, create_time_ms, "
-      "update_time_ms FROM jobs ORDER BY job_id"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare("SELECT job_id, spec, state, failure_reason, algorithm_state, create_time_ms, "
+                   "update_time_ms FROM jobs ORDER BY job_id"));
   std::vector<JobRow> jobs;
   while (stmt->Step()) {
     JobRow row;
@@ -289,13 +306,15 @@ absl::StatusOr<std::vector<JobRow>> Store::LoadJobs() {
 }
 
 absl::StatusOr<std::vector<CandidateRow>> Store::LoadCandidates(int64_t job_id) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT c.candidate_id, c.architecture, c.sparsity, c.parent_id, c.fingerprint, c.state, "
-      "c.attempts, c.lease_id, c.worker_id, c.lease_expiry_ms, c.dense_metrics, c.finish_seq, "
-      "c.create_time_ms, c.finish_time_ms, e.metrics, e.result, e.feasible "
-      "FROM candidates c LEFT JOIN evaluations e "
-      "ON e.job_id = c.job_id AND e.candidate_id = c.candidate_id "
-      "WHERE c.job_id = ? ORDER BY c.candidate_id"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "SELECT c.candidate_id, c.architecture, c.sparsity, c.parent_id, c.fingerprint, c.state, "
+          "c.attempts, c.lease_id, c.worker_id, c.lease_expiry_ms, c.dense_metrics, c.finish_seq, "
+          "c.create_time_ms, c.finish_time_ms, e.metrics, e.result, e.feasible "
+          "FROM candidates c LEFT JOIN evaluations e "
+          "ON e.job_id = c.job_id AND e.candidate_id = c.candidate_id "
+          "WHERE c.job_id = ? ORDER BY c.candidate_id"));
   stmt->Bind(1, job_id);
   std::vector<CandidateRow> rows;
   while (stmt->Step()) {
@@ -331,9 +350,10 @@ absl::StatusOr<std::vector<CandidateRow>> Store::LoadCandidates(int64_t job_id) 
   }
   UNAS_RETURN_IF_ERROR(stmt->status());
 
-  UNAS_ASSIGN_OR_RETURN(auto reasons, db_->Prepare(
-      "SELECT candidate_id, reason FROM attempt_failures WHERE job_id = ? "
-      "ORDER BY candidate_id, attempt"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto reasons,
+      db_->Prepare("SELECT candidate_id, reason FROM attempt_failures WHERE job_id = ? "
+                   "ORDER BY candidate_id, attempt"));
   reasons->Bind(1, job_id);
   while (reasons->Step()) {
     int64_t id = reasons->Int(0);
@@ -351,9 +371,11 @@ absl::StatusOr<std::vector<CandidateRow>> Store::LoadCandidates(int64_t job_id) 
 }
 
 absl::StatusOr<std::vector<v1::WorkerInfo>> Store::LoadWorkers() {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT worker_id, name, host, device, slots, last_heartbeat_ms, evaluations_done "
-      "FROM workers ORDER BY name"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "SELECT worker_id, name, host, device, slots, last_heartbeat_ms, evaluations_done "
+          "FROM workers ORDER BY name"));
   std::vector<v1::WorkerInfo> workers;
   while (stmt->Step()) {
     v1::WorkerInfo w;
@@ -371,9 +393,9 @@ absl::StatusOr<std::vector<v1::WorkerInfo>> Store::LoadWorkers() {
 }
 
 absl::StatusOr<Artifacts> Store::LoadArtifacts(int64_t job_id, int64_t candidate_id) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT trained_weights, quantized_model FROM evaluations "
-      "WHERE job_id = ? AND candidate_id = ?"));
+  UNAS_ASSIGN_OR_RETURN(auto stmt,
+                        db_->Prepare("SELECT trained_weights, quantized_model FROM evaluations "
+                                     "WHERE job_id = ? AND candidate_id = ?"));
   stmt->Bind(1, job_id).Bind(2, candidate_id);
   if (!stmt->Step()) {
     UNAS_RETURN_IF_ERROR(stmt->status());

@@ -68,8 +68,8 @@ class Store {
   absl::Status LeaseCandidate(const CandidateRow& row);
   // An attempt that failed or whose lease expired: records the reason and
   // moves the candidate to its new state (QUEUED again, or FAILED).
-  absl::Status RecordAttemptFailure(const CandidateRow& row, int attempt,
-                                    const std::string& reason, int64_t now_ms);
+  absl::Status RecordAttemptFailure(const CandidateRow& row, int attempt, const std::string& reason,
+                                    int64_t now_ms);
   // A DONE candidate and its evaluation, in one transaction.
   absl::Status RecordEvaluation(const CandidateRow& row, const EvaluationRow& evaluation);
   // A new candidate that is DONE at once because it copies the evaluation of

@@ -31,20 +31,29 @@ std::vector<std::string> Lines(const std::string& text) {
 template <typename Message>
 Message ParseJsonList(const std::string& field, const std::string& array) {
   Message message;
-  auto status = google::protobuf::util::JsonStringToMessage("{\"" + field + "\": " + array + "}",
-                                                            &message);
+  auto status =
+      google::protobuf::util::JsonStringToMessage("{\"" + field + "\": " + array + "}", &message);
   EXPECT_TRUE(status.ok()) << status.message() << "\n" << array;
   return message;
 }
 
 constexpr char kSpec[] = R"pb(
-name: "cli_test"
-dataset { name: DATASET_NAME_FASHION_MNIST }
-search_space { kind: SEARCH_SPACE_KIND_CNN cnn { max_conv_blocks: 3 max_filters: 16 } }
-algorithm { aging_evolution { population_size: 6 sample_size: 3 } rounds: 20 }
-training { optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 } epochs: 1 }
-bounds { error: 0.3 peak_memory_bytes: 20000 model_size_bytes: 20000 }
-seed: 9
+  name: "cli_test"
+  dataset { name: DATASET_NAME_FASHION_MNIST }
+  search_space {
+    kind: SEARCH_SPACE_KIND_CNN
+    cnn { max_conv_blocks: 3 max_filters: 16 }
+  }
+  algorithm {
+    aging_evolution { population_size: 6 sample_size: 3 }
+    rounds: 20
+  }
+  training {
+    optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 }
+    epochs: 1
+  }
+  bounds { error: 0.3 peak_memory_bytes: 20000 model_size_bytes: 20000 }
+  seed: 9
 )pb";
 
 class UnasctlTest : public ::testing::Test {
@@ -64,12 +73,13 @@ class UnasctlTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     std::ofstream(*dir_ + "/spec.textproto") << kSpec;
-    auto submitted = RunCommand(
-        {Unasctl(), "submit", *dir_ + "/spec.textproto", "--coordinator", Address()});
+    auto submitted =
+        RunCommand({Unasctl(), "submit", *dir_ + "/spec.textproto", "--coordinator", Address()});
     ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
     job_id_ = std::stoll(submitted.out);
-    auto watched = RunCommand({Unasctl(), "watch", submitted.out.substr(0, submitted.out.find('\n')),
-                               "--coordinator", Address()});
+    auto watched =
+        RunCommand({Unasctl(), "watch", submitted.out.substr(0, submitted.out.find('\n')),
+                    "--coordinator", Address()});
     ASSERT_EQ(watched.exit_code, 0) << watched.err;
     EXPECT_THAT(watched.out, HasSubstr("succeeded"));
     EXPECT_THAT(watched.err, HasSubstr("20/20 evaluations"));
@@ -145,8 +155,8 @@ TEST_F(UnasctlTest, HistoryPopulationAndPareto) {
       "candidates", Run({"population", Job(), "--json"}).out);
   EXPECT_EQ(population.candidates_size(), 6);
 
-  auto pareto = ParseJsonList<v1::ListCandidatesResponse>("candidates",
-                                                          Run({"pareto", Job(), "--json"}).out);
+  auto pareto =
+      ParseJsonList<v1::ListCandidatesResponse>("candidates", Run({"pareto", Job(), "--json"}).out);
   for (const v1::Candidate& c : pareto.candidates()) EXPECT_TRUE(c.feasible());
   auto all = ParseJsonList<v1::ListCandidatesResponse>(
       "candidates", Run({"pareto", Job(), "--all", "--objectives", "error,size", "--json"}).out);
@@ -223,8 +233,14 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
       kind: SEARCH_SPACE_KIND_CNN
       cnn { max_conv_blocks: 2 max_layers_per_block: 1 max_filters: 8 max_dense_units: 32 }
     }
-    algorithm { aging_evolution { population_size: 4 sample_size: 2 } rounds: 10 }
-    training { optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.003 } epochs: 1 }
+    algorithm {
+      aging_evolution { population_size: 4 sample_size: 2 }
+      rounds: 10
+    }
+    training {
+      optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.003 }
+      epochs: 1
+    }
     bounds { error: 0.6 peak_memory_bytes: 20000 model_size_bytes: 20000 }
     seed: 2
   )pb";
@@ -238,14 +254,15 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
     int done = 0;
     while (absl::Now() < deadline && done < 3) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      std::optional<int> port = unas::WaitForPortFile(run_dir + "/coordinator.port",
-                                                      absl::Milliseconds(10));
+      std::optional<int> port =
+          unas::WaitForPortFile(run_dir + "/coordinator.port", absl::Milliseconds(10));
       if (!port) continue;
-      auto r = RunCommand({Unasctl(), "jobs", "--csv", "--coordinator",
-                           "127.0.0.1:" + std::to_string(*port)},
-                          absl::Seconds(20));
+      auto r = RunCommand(
+          {Unasctl(), "jobs", "--csv", "--coordinator", "127.0.0.1:" + std::to_string(*port)},
+          absl::Seconds(20));
       std::vector<std::string> lines = Lines(r.out);
-      if (lines.size() == 2) done = std::stoi(std::vector<std::string>(absl::StrSplit(lines[1], ','))[3]);
+      if (lines.size() == 2)
+        done = std::stoi(std::vector<std::string>(absl::StrSplit(lines[1], ','))[3]);
     }
     ASSERT_GE(done, 3) << first.ReadLog();
     ASSERT_LT(done, 10) << "too late to test a resume";
@@ -253,8 +270,8 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
   }
   // The coordinator got SIGTERM from its dying parent; give it a moment.
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  auto second = RunCommand({Unasctl(), "local", spec, "--dir", run_dir, "--slots", "2"},
-                           absl::Minutes(8));
+  auto second =
+      RunCommand({Unasctl(), "local", spec, "--dir", run_dir, "--slots", "2"}, absl::Minutes(8));
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_THAT(second.err, HasSubstr("resuming job 1 'tiny'"));
   EXPECT_THAT(second.out, HasSubstr("succeeded, 10 evaluations"));

@@ -43,16 +43,19 @@ inline std::unique_ptr<Coordinator> MakeCoordinator(const std::string& db, FakeC
 inline v1::JobSpec SmallSpec(int rounds = 30, uint64_t seed = 1) {
   v1::JobSpec spec;
   EXPECT_TRUE(ParseProto(R"pb(
-    name: "small"
-    dataset { name: DATASET_NAME_FASHION_MNIST }
-    search_space {
-      kind: SEARCH_SPACE_KIND_CNN
-      cnn { max_conv_blocks: 3 max_filters: 16 }
-    }
-    algorithm { aging_evolution { population_size: 8 sample_size: 4 } }
-    training { optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 } epochs: 1 }
-    bounds { error: 0.3 peak_memory_bytes: 20000 model_size_bytes: 20000 }
-  )pb",
+                           name: "small"
+                           dataset { name: DATASET_NAME_FASHION_MNIST }
+                           search_space {
+                             kind: SEARCH_SPACE_KIND_CNN
+                             cnn { max_conv_blocks: 3 max_filters: 16 }
+                           }
+                           algorithm { aging_evolution { population_size: 8 sample_size: 4 } }
+                           training {
+                             optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 }
+                             epochs: 1
+                           }
+                           bounds { error: 0.3 peak_memory_bytes: 20000 model_size_bytes: 20000 }
+                         )pb",
                          ProtoFormat::kTextproto, "small", &spec)
                   .ok());
   spec.mutable_algorithm()->set_rounds(rounds);
@@ -111,7 +114,8 @@ inline int DrainSynthetic(Coordinator& c, const std::string& worker_id, int limi
   while (n < limit) {
     std::optional<v1::Task> task = Acquire(c, worker_id);
     if (!task) break;
-    absl::StatusOr<v1::CompleteTaskResponse> r = Complete(c, worker_id, *task, SyntheticResult(*task));
+    absl::StatusOr<v1::CompleteTaskResponse> r =
+        Complete(c, worker_id, *task, SyntheticResult(*task));
     EXPECT_TRUE(r.ok()) << r.status();
     ++n;
   }

@@ -39,9 +39,9 @@ TEST(FaultTest, CoordinatorKilledTenTimesLosesAndDuplicatesNothing) {
   int64_t job_id = Submit(coordinator, spec);
   std::vector<std::unique_ptr<unas::testing::Subprocess>> workers;
   for (int i = 0; i < 3; ++i) {
-    workers.push_back(StartWorker(dir, coordinator.address(), "s" + std::to_string(i),
-                                  {"--synthetic", "--synthetic-delay-ms", "25", "--ack-log",
-                                   acks}));
+    workers.push_back(
+        StartWorker(dir, coordinator.address(), "s" + std::to_string(i),
+                    {"--synthetic", "--synthetic-delay-ms", "25", "--ack-log", acks}));
   }
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> pause_ms(150, 600);
@@ -75,8 +75,8 @@ TEST(FaultTest, CoordinatorKilledTenTimesLosesAndDuplicatesNothing) {
   while (in >> ack_job >> ack_candidate) {
     ++acknowledged;
     EXPECT_EQ(ack_job, job_id);
-    EXPECT_TRUE(done.contains(ack_candidate)) << "acknowledged candidate " << ack_candidate
-                                              << " is not DONE in the store";
+    EXPECT_TRUE(done.contains(ack_candidate))
+        << "acknowledged candidate " << ack_candidate << " is not DONE in the store";
   }
   // The last report before the job ended may be stored without its worker
   // seeing the acknowledgement (the coordinator died in between): not every

@@ -18,25 +18,38 @@ TEST(IntegrationTest, ThreeWorkersRunARealFashionMnistSearch) {
   std::string dir = unas::testing::MakeTestDir("integration");
   CoordinatorProcess coordinator(dir, dir + "/search.db", 0, {"--heartbeat-interval", "1"});
   v1::JobSpec spec;
-  ASSERT_TRUE(ParseProto(R"pb(
-    name: "tiny_fashion"
-    dataset { name: DATASET_NAME_FASHION_MNIST max_train_examples: 3000 max_test_examples: 1000 }
-    search_space {
-      kind: SEARCH_SPACE_KIND_CNN
-      cnn { max_conv_blocks: 2 max_layers_per_block: 1 max_filters: 8 max_dense_units: 32 }
-    }
-    algorithm { aging_evolution { population_size: 3 sample_size: 2 } rounds: 6 }
-    training { optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.003 } epochs: 1 batch_size: 64 }
-    bounds { error: 0.5 peak_memory_bytes: 20000 model_size_bytes: 20000 }
-    seed: 4
-  )pb",
-                         ProtoFormat::kTextproto, "spec", &spec)
-                  .ok());
+  ASSERT_TRUE(
+      ParseProto(
+          R"pb(
+            name: "tiny_fashion"
+            dataset {
+              name: DATASET_NAME_FASHION_MNIST
+              max_train_examples: 3000
+              max_test_examples: 1000
+            }
+            search_space {
+              kind: SEARCH_SPACE_KIND_CNN
+              cnn { max_conv_blocks: 2 max_layers_per_block: 1 max_filters: 8 max_dense_units: 32 }
+            }
+            algorithm {
+              aging_evolution { population_size: 3 sample_size: 2 }
+              rounds: 6
+            }
+            training {
+              optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.003 }
+              epochs: 1
+              batch_size: 64
+            }
+            bounds { error: 0.5 peak_memory_bytes: 20000 model_size_bytes: 20000 }
+            seed: 4
+          )pb",
+          ProtoFormat::kTextproto, "spec", &spec)
+          .ok());
   int64_t job_id = Submit(coordinator, spec);
   std::vector<std::unique_ptr<unas::testing::Subprocess>> workers;
   for (int i = 0; i < 3; ++i) {
-    workers.push_back(StartWorker(dir, coordinator.address(), "trainer" + std::to_string(i),
-                                  {"--threads", "1"}));
+    workers.push_back(
+        StartWorker(dir, coordinator.address(), "trainer" + std::to_string(i), {"--threads", "1"}));
   }
   v1::Job job = WaitForJobEnd(coordinator, job_id, absl::Minutes(8));
   ASSERT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED)

@@ -27,9 +27,9 @@ class CoordinatorProcess {
   void Start(int port) {
     std::string port_file = dir_ + "/port";
     std::remove(port_file.c_str());
-    std::vector<std::string> argv = {unas::testing::BinaryPath("unas-coordinator"), "--db", db_,
-                                     "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--port-file", port_file};
+    std::vector<std::string> argv = {
+        unas::testing::BinaryPath("unas-coordinator"), "--db",        db_,      "--listen",
+        "127.0.0.1:" + std::to_string(port),           "--port-file", port_file};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     process_ = std::make_unique<unas::Subprocess>(argv, dir_ + "/coordinator.log");
     std::optional<int> bound = unas::testing::WaitForPortFile(port_file, absl::Seconds(20));
@@ -58,11 +58,17 @@ class CoordinatorProcess {
   std::unique_ptr<unas::Subprocess> process_;
 };
 
-inline std::unique_ptr<unas::Subprocess> StartWorker(
-    const std::string& dir, const std::string& address, const std::string& name,
-    std::vector<std::string> extra) {
-  std::vector<std::string> argv = {unas::testing::BinaryPath("unas-worker"), "--coordinator",
-                                   address, "--name", name, "--acquire-wait", "2"};
+inline std::unique_ptr<unas::Subprocess> StartWorker(const std::string& dir,
+                                                     const std::string& address,
+                                                     const std::string& name,
+                                                     std::vector<std::string> extra) {
+  std::vector<std::string> argv = {unas::testing::BinaryPath("unas-worker"),
+                                   "--coordinator",
+                                   address,
+                                   "--name",
+                                   name,
+                                   "--acquire-wait",
+                                   "2"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<unas::Subprocess>(argv, dir + "/" + name + ".log");
 }

@@ -12,15 +12,14 @@
 namespace unas::store {
 namespace {
 
-using ::testing::HasSubstr;
 using google::protobuf::util::TimeUtil;
+using ::testing::HasSubstr;
 
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = (std::filesystem::path(::testing::TempDir()) /
-             (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-              ".db"))
+             (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db"))
                 .string();
     for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
       std::filesystem::remove(path_ + suffix);

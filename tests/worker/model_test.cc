@@ -2,6 +2,8 @@
 // network plan and the resource graph over random architectures and their
 // neighbours, Keras initialisation, NHWC flattening, zero-padded Add, and the
 // prunable-layer view.
+#include "worker/model.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -14,7 +16,6 @@
 #include "common/search_space/resource_graph.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "worker/model.h"
 
 namespace unas::worker {
 namespace {
@@ -27,7 +28,8 @@ const DataShape kMnist{28, 28, 1, 10};
 const DataShape kCifar{32, 32, 3, 10};
 
 std::string ShapeText(const Shape& s) {
-  return std::to_string(s.height) + "x" + std::to_string(s.width) + "x" + std::to_string(s.channels);
+  return std::to_string(s.height) + "x" + std::to_string(s.width) + "x" +
+         std::to_string(s.channels);
 }
 
 rm::Shape GraphShape(const Shape& s, OpKind kind) {
@@ -64,9 +66,9 @@ bool CheckParity(const v1::Architecture& arch, const DataShape& data, const std:
     const PlannedOp& op = plan->ops[i];
     EXPECT_EQ(outputs[i].size(0), 2) << what << " " << op.name;
     const Shape torch_shape = PlanShapeOf(outputs[i]);
-    EXPECT_EQ(torch_shape, op.output) << what << " " << op.name << ": LibTorch "
-                                      << ShapeText(torch_shape) << ", plan "
-                                      << ShapeText(op.output);
+    EXPECT_EQ(torch_shape, op.output)
+        << what << " " << op.name << ": LibTorch " << ShapeText(torch_shape) << ", plan "
+        << ShapeText(op.output);
     auto it = graph_ops.find(op.name);
     if (it == graph_ops.end()) {
       ADD_FAILURE() << what << ": the resource graph has no op " << op.name;
@@ -165,11 +167,12 @@ TEST(Model, ExampleArchitecturesMatchTheirPlans) {
   for (const char* name : {"branch_cifar", "branch_dw_last_kws", "chain_mnist", "edge_bounds",
                            "inplace_add", "mlp_seven_layers", "residual_same_shape"}) {
     v1::Architecture arch;
-    const std::string path = std::string(UNAS_SOURCE_DIR) + "/configs/architectures/" + name +
-                             ".textproto";
+    const std::string path =
+        std::string(UNAS_SOURCE_DIR) + "/configs/architectures/" + name + ".textproto";
     ASSERT_TRUE(ReadProtoFile(path, &arch).ok()) << path;
     bool built = false;
-    for (const DataShape& data : {kMnist, kCifar, DataShape{49, 10, 1, 12}, DataShape{28, 28, 1, 2}}) {
+    for (const DataShape& data :
+         {kMnist, kCifar, DataShape{49, 10, 1, 12}, DataShape{28, 28, 1, 2}}) {
       built |= CheckParity(arch, data, path);
     }
     EXPECT_TRUE(built) << path << " builds for none of the test shapes";
@@ -181,7 +184,9 @@ TEST(Model, KerasInitialisation) {
   // conv 5x5 (1 -> 16), depthwise 3x3 on 16 channels with BN, dense 64, output 10.
   const v1::Architecture arch = ParseArch(R"pb(
     cnn {
-      conv_blocks { layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 5 filters: 16 has_relu: true } }
+      conv_blocks {
+        layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 5 filters: 16 has_relu: true }
+      }
       conv_blocks { layers { type: CONV_LAYER_TYPE_DEPTHWISE kernel_size: 3 has_bn: true } }
       dense_blocks { units: 64 }
     })pb");
@@ -269,7 +274,7 @@ TEST(Model, AddZeroPadsSmallerInputsAtTheBottomRight) {
   ASSERT_GE(add, 0);
   torch::NoGradGuard no_grad;
   auto params = (*net)->named_parameters();
-  params["conv_blocks_0_layers_0.weight"].zero_();  // main path: zeros
+  params["conv_blocks_0_layers_0.weight"].zero_();     // main path: zeros
   params["conv_blocks_1_layers_0.weight"].fill_(1.0);  // branch: copy of the input
   torch::Tensor x = torch::arange(25, torch::kFloat).reshape({1, 1, 5, 5});
   std::vector<torch::Tensor> outputs;
@@ -296,9 +301,9 @@ TEST(Model, PrunableLayersExposeTheirChannelDimension) {
   std::vector<PrunableLayer> layers = (*net)->prunable_layers();
   std::vector<std::string> names;
   for (const PrunableLayer& l : layers) names.push_back(l.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"conv_blocks[0].layers[0]", "conv_blocks[1].layers[0]",
-                                             "conv_blocks[1].branch_projection",
-                                             "dense_blocks[0]"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"conv_blocks[0].layers[0]", "conv_blocks[1].layers[0]",
+                                      "conv_blocks[1].branch_projection", "dense_blocks[0]"}));
   for (const PrunableLayer& l : layers) {
     const PlannedOp& op = (*net)->plan().ops[l.plan_index];
     EXPECT_EQ(l.weight.size(l.channel_dim), op.output.channels) << l.name;
@@ -312,8 +317,9 @@ TEST(Model, PrunableLayersExposeTheirChannelDimension) {
   // Masking a channel through the exposed tensor reaches the module.
   torch::NoGradGuard no_grad;
   layers[0].weight.select(layers[0].channel_dim, 3).zero_();
-  EXPECT_EQ((*net)->named_parameters()["conv_blocks_0_layers_0.weight"][3].abs().sum().item<double>(),
-            0.0);
+  EXPECT_EQ(
+      (*net)->named_parameters()["conv_blocks_0_layers_0.weight"][3].abs().sum().item<double>(),
+      0.0);
 }
 
 TEST(Model, UnbuildableArchitectureIsAnError) {
@@ -321,9 +327,27 @@ TEST(Model, UnbuildableArchitectureIsAnError) {
   const v1::Architecture arch = ParseArch(R"pb(
     cnn {
       conv_blocks {
-        layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 7 filters: 4 stride2: true has_prepool: true }
-        layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 7 filters: 4 stride2: true has_prepool: true }
-        layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 7 filters: 4 stride2: true has_prepool: true }
+        layers {
+          type: CONV_LAYER_TYPE_CONV2D
+          kernel_size: 7
+          filters: 4
+          stride2: true
+          has_prepool: true
+        }
+        layers {
+          type: CONV_LAYER_TYPE_CONV2D
+          kernel_size: 7
+          filters: 4
+          stride2: true
+          has_prepool: true
+        }
+        layers {
+          type: CONV_LAYER_TYPE_CONV2D
+          kernel_size: 7
+          filters: 4
+          stride2: true
+          has_prepool: true
+        }
       }
       dense_blocks { units: 10 }
     })pb");

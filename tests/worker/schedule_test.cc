@@ -1,6 +1,7 @@
 // Learning-rate schedules, early stopping and class weights (Keras semantics).
-#include "gtest/gtest.h"
 #include "worker/schedule.h"
+
+#include "gtest/gtest.h"
 
 namespace unas::worker {
 namespace {

@@ -1,6 +1,8 @@
 // Optimizers against their formulas, losses, the training loop's semantics
 // (schedules, early stopping, callbacks, hooks, validation error, kernel_l2),
 // and real training on a Fashion-MNIST subset.
+#include "worker/trainer.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -8,12 +10,11 @@
 #include <filesystem>
 
 #include "common/job_spec/loader.h"
-#include "google/protobuf/text_format.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "worker/optimizer.h"
 #include "worker/train_candidate.h"
-#include "worker/trainer.h"
 
 namespace unas::worker {
 namespace {
@@ -237,7 +238,11 @@ constexpr char kSmallCnn[] = R"pb(
     }
     conv_blocks {
       layers {
-        type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 32 stride2: true has_prepool: true
+        type: CONV_LAYER_TYPE_CONV2D
+        kernel_size: 3
+        filters: 32
+        stride2: true
+        has_prepool: true
         has_relu: true
       }
     }
@@ -352,8 +357,9 @@ TEST(TrainFashionMnist, BinaryTaskTrainsOneLogit) {
   ASSERT_TRUE(net.ok());
   EXPECT_EQ((*net)->plan().ops.back().output.channels, 1);
   TrainerOptions options;
-  options.training = FashionJob("optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.01 } "
-                                "epochs: 1 batch_size: 32 augmentation { enabled: false }")
+  options.training = FashionJob(
+                         "optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.01 } "
+                         "epochs: 1 batch_size: 32 augmentation { enabled: false }")
                          .training();
   absl::StatusOr<v1::EvaluationResult> result = Train(*net, data, options, c10::kCPU);
   ASSERT_TRUE(result.ok()) << result.status();
@@ -470,8 +476,9 @@ TEST(TrainLoop, ReduceOnPlateauLowersTheRate) {
 }
 
 TEST(TrainLoop, KernelL2AddsItsPenaltyToTheLoss) {
-  const char* base = "optimizer { kind: OPTIMIZER_KIND_SGD learning_rate: 0 } epochs: 1 "
-                     "batch_size: 300 augmentation { enabled: false }";
+  const char* base =
+      "optimizer { kind: OPTIMIZER_KIND_SGD learning_rate: 0 } epochs: 1 "
+      "batch_size: 300 augmentation { enabled: false }";
   Tiny plain;
   plain.options.training = Recipe(base);
   Tiny penalised;
@@ -488,8 +495,9 @@ TEST(TrainLoop, KernelL2AddsItsPenaltyToTheLoss) {
 
 TEST(TrainLoop, CallbackErrorStopsTraining) {
   Tiny t;
-  t.options.training = Recipe("optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 } "
-                              "epochs: 5 batch_size: 100");
+  t.options.training = Recipe(
+      "optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.001 } "
+      "epochs: 5 batch_size: 100");
   int calls = 0;
   t.options.on_epoch = [&](const v1::EpochRecord& r) {
     ++calls;
@@ -519,8 +527,9 @@ TEST(TrainLoop, ClassWeightsChangeTheLoss) {
   for (size_t i = 0; i < t.data.train.labels.size(); ++i) {
     if (i % 3 != 0) t.data.train.labels[i] = 0;
   }
-  const char* base = "optimizer { kind: OPTIMIZER_KIND_SGD learning_rate: 0 } epochs: 1 "
-                     "batch_size: 300 augmentation { enabled: false }";
+  const char* base =
+      "optimizer { kind: OPTIMIZER_KIND_SGD learning_rate: 0 } epochs: 1 "
+      "batch_size: 300 augmentation { enabled: false }";
   t.options.training = Recipe(base);
   absl::StatusOr<v1::EvaluationResult> plain = t.Run();
   t.options.training = Recipe(std::string(base) + " use_class_weights: true");
@@ -533,7 +542,8 @@ TEST(TrainLoop, ClassWeightsChangeTheLoss) {
 
 TEST(TrainLoop, MismatchedDataIsAnError) {
   Tiny t;
-  t.options.training = Recipe("optimizer { kind: OPTIMIZER_KIND_SGD learning_rate: 0.1 } epochs: 1");
+  t.options.training =
+      Recipe("optimizer { kind: OPTIMIZER_KIND_SGD learning_rate: 0.1 } epochs: 1");
   absl::StatusOr<UnasNet> net = BuildNetwork(Arch(kTinyCnn), DataShape{32, 32, 3, 10});
   ASSERT_TRUE(net.ok());
   absl::StatusOr<v1::EvaluationResult> r = Train(*net, t.data, t.options, c10::kCPU);

@@ -20,8 +20,9 @@ absl::StatusOr<double> SyntheticError(const v1::Task& task) {
   return std::clamp(base + wobble, 0.001, 0.999);
 }
 
-absl::StatusOr<v1::EvaluationResult> SyntheticEvaluator::Evaluate(
-    const v1::Task& task, const EpochObserver& progress, const std::atomic<bool>& stop) {
+absl::StatusOr<v1::EvaluationResult> SyntheticEvaluator::Evaluate(const v1::Task& task,
+                                                                  const EpochObserver& progress,
+                                                                  const std::atomic<bool>& stop) {
   absl::StatusOr<double> error = SyntheticError(task);
   if (!error.ok()) return absl::InvalidArgumentError(error.status().message());
   absl::Time start = absl::Now();

@@ -20,8 +20,7 @@ struct SyntheticOptions {
 class SyntheticEvaluator : public Evaluator {
  public:
   explicit SyntheticEvaluator(SyntheticOptions options = {}) : options_(options) {}
-  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
-                                                const EpochObserver& progress,
+  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task, const EpochObserver& progress,
                                                 const std::atomic<bool>& stop) override;
 
  private:

@@ -18,8 +18,7 @@ class TrainingEvaluator : public Evaluator {
   explicit TrainingEvaluator(int threads);
   ~TrainingEvaluator() override;
 
-  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
-                                                const EpochObserver& progress,
+  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task, const EpochObserver& progress,
                                                 const std::atomic<bool>& stop) override;
 
  private:

@@ -156,8 +156,8 @@ struct WorkerLoop::Impl {
         if (status.ok()) return std::nullopt;
       }
       if (!Retryable(status.error_code())) {
-        spdlog::error("job {} candidate {}: report refused: {}", task.job_id(),
-                      task.candidate_id(), status.error_message());
+        spdlog::error("job {} candidate {}: report refused: {}", task.job_id(), task.candidate_id(),
+                      status.error_message());
         return std::nullopt;
       }
       // Keep the result while the coordinator is away; stop retrying only on
@@ -221,8 +221,8 @@ struct WorkerLoop::Impl {
         if (withdraw.load() || stopping.load()) stop = true;
       }
     });
-    spdlog::info("job {} candidate {} (attempt {}): evaluating", task.job_id(),
-                 task.candidate_id(), task.attempt());
+    spdlog::info("job {} candidate {} (attempt {}): evaluating", task.job_id(), task.candidate_id(),
+                 task.attempt());
     absl::StatusOr<v1::EvaluationResult> result = evaluator->Evaluate(
         task,
         [&](const v1::EpochRecord& record) {

@@ -20,10 +20,10 @@ namespace unas::worker {
 struct WorkerOptions {
   std::string coordinator = "127.0.0.1:50051";
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  std::string name;    // stable across restarts: the coordinator keys workers by name
+  std::string name;  // stable across restarts: the coordinator keys workers by name
   std::string host;
   std::string device = "cpu";
-  int slots = 1;       // candidates evaluated at once
+  int slots = 1;  // candidates evaluated at once
   int acquire_wait_seconds = 30;
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(10);

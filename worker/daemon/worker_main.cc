@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--name", options.name,
                  "stable worker name (default: the host name); a restarted worker with the "
                  "same name is the same worker");
-  app.add_option("--slots", options.slots, "candidates trained at once")
-      ->check(CLI::Range(1, 256));
+  app.add_option("--slots", options.slots, "candidates trained at once")->check(CLI::Range(1, 256));
   app.add_option("--threads", threads, "LibTorch threads (default: cores / slots)")
       ->check(CLI::Range(0, 1024));
   app.add_option("--acquire-wait", options.acquire_wait_seconds, "long-poll seconds")

@@ -66,7 +66,8 @@ void RotateNearest(int height, int width, int channels, double radians, const ui
 void ShiftMirrored(int height, int width, int channels, int dy, int dx, const uint8_t* in,
                    uint8_t* out) {
   for (int y = 0; y < height; ++y) {
-    const uint8_t* src_row = in + static_cast<int64_t>(Symmetric(y + dy, height)) * width * channels;
+    const uint8_t* src_row =
+        in + static_cast<int64_t>(Symmetric(y + dy, height)) * width * channels;
     uint8_t* dst_row = out + static_cast<int64_t>(y) * width * channels;
     for (int x = 0; x < width; ++x) {
       std::memcpy(dst_row + x * channels, src_row + Symmetric(x + dx, width) * channels, channels);

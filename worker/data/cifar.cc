@@ -1,8 +1,8 @@
 #include "worker/data/cifar.h"
 
 #include "absl/strings/str_cat.h"
-#include "worker/data/idx.h"
 #include "common/status/status_macros.h"
+#include "worker/data/idx.h"
 
 namespace unas::worker {
 
@@ -13,8 +13,8 @@ absl::StatusOr<ImageSet> ReadCifarBatch(const std::string& path, int num_classes
   if (data.size() % kCifarRecordBytes != 0) {
     return absl::DataLossError(absl::StrCat(
         path, ": truncated CIFAR-10 batch: ", data.size(), " bytes is not a multiple of the ",
-        kCifarRecordBytes, "-byte record (", data.size() / kCifarRecordBytes,
-        " whole records and ", data.size() % kCifarRecordBytes, " bytes)"));
+        kCifarRecordBytes, "-byte record (", data.size() / kCifarRecordBytes, " whole records and ",
+        data.size() % kCifarRecordBytes, " bytes)"));
   }
   const int64_t count = static_cast<int64_t>(data.size() / kCifarRecordBytes);
   constexpr int kPlane = kCifarSide * kCifarSide;
@@ -28,8 +28,8 @@ absl::StatusOr<ImageSet> ReadCifarBatch(const std::string& path, int num_classes
     const unsigned char* record = bytes + i * kCifarRecordBytes;
     const int label = record[0];
     if (label >= num_classes) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": label ", label, " of record ", i,
-                                                     " is not below ", num_classes));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": label ", label, " of record ", i, " is not below ", num_classes));
     }
     set.labels[i] = label;
     uint8_t* out = set.mutable_image(i);
@@ -42,8 +42,7 @@ absl::StatusOr<ImageSet> ReadCifarBatch(const std::string& path, int num_classes
   return set;
 }
 
-absl::StatusOr<ImageSet> ReadCifarBatches(const std::vector<std::string>& paths,
-                                          int num_classes) {
+absl::StatusOr<ImageSet> ReadCifarBatches(const std::vector<std::string>& paths, int num_classes) {
   ImageSet all;
   for (const std::string& path : paths) {
     UNAS_ASSIGN_OR_RETURN(ImageSet batch, ReadCifarBatch(path, num_classes));

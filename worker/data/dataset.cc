@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/job_spec/dataset_info.h"
+#include "common/status/status_macros.h"
 #include "worker/data/cifar.h"
 #include "worker/data/idx.h"
-#include "common/status/status_macros.h"
 
 namespace unas::worker {
 namespace {
@@ -20,7 +20,8 @@ bool IsFile(const fs::path& p) {
 }
 
 // The first candidate that exists in dir; NotFound naming all of them.
-absl::StatusOr<std::string> FindFile(const std::string& dir, const std::vector<std::string>& names) {
+absl::StatusOr<std::string> FindFile(const std::string& dir,
+                                     const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     fs::path p = fs::path(dir) / name;
     if (IsFile(p)) return p.string();
@@ -32,10 +33,10 @@ absl::StatusOr<std::string> FindFile(const std::string& dir, const std::vector<s
 absl::Status CheckShape(const ImageSet& set, const DatasetInfo& info, const std::string& what) {
   if (set.height != info.input_shape.height() || set.width != info.input_shape.width() ||
       set.channels != info.input_shape.channels()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": images are ", set.height, "x", set.width, "x", set.channels, ", expected ",
-        info.input_shape.height(), "x", info.input_shape.width(), "x",
-        info.input_shape.channels()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": images are ", set.height, "x", set.width, "x", set.channels,
+                     ", expected ", info.input_shape.height(), "x", info.input_shape.width(), "x",
+                     info.input_shape.channels()));
   }
   return absl::OkStatus();
 }
@@ -104,8 +105,8 @@ absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec, uint64_t split_
   }
   std::error_code ec;
   if (!fs::is_directory(ds.data_dir, ec)) {
-    return absl::NotFoundError(absl::StrCat("dataset.data_dir: ", ds.data_dir,
-                                            " is not a folder (", display, ")"));
+    return absl::NotFoundError(
+        absl::StrCat("dataset.data_dir: ", ds.data_dir, " is not a folder (", display, ")"));
   }
   RawSplits raw;
   switch (spec.name()) {

@@ -20,8 +20,8 @@ uint32_t BigEndian32(const std::string& data, size_t offset) {
 }
 
 absl::Status Truncated(const std::string& path, size_t expected, size_t actual) {
-  return absl::DataLossError(absl::StrCat(path, ": truncated IDX file: expected ", expected,
-                                          " bytes, found ", actual));
+  return absl::DataLossError(
+      absl::StrCat(path, ": truncated IDX file: expected ", expected, " bytes, found ", actual));
 }
 
 absl::StatusOr<std::string> Inflate(const std::string& path, const std::string& compressed) {
@@ -90,9 +90,9 @@ absl::StatusOr<ImageSet> ReadIdxImages(const std::string& path) {
   if (data.size() < 16) return Truncated(path, 16, data.size());
   const uint32_t magic = BigEndian32(data, 0);
   if (magic != kIdxImagesMagic) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": wrong magic number 0x", absl::Hex(magic, absl::kZeroPad8),
-                     " (IDX images need 0x00000803)"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": wrong magic number 0x",
+                                                   absl::Hex(magic, absl::kZeroPad8),
+                                                   " (IDX images need 0x00000803)"));
   }
   const uint64_t count = BigEndian32(data, 4);
   const uint64_t rows = BigEndian32(data, 8);
@@ -120,9 +120,9 @@ absl::StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path) {
   if (data.size() < 8) return Truncated(path, 8, data.size());
   const uint32_t magic = BigEndian32(data, 0);
   if (magic != kIdxLabelsMagic) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": wrong magic number 0x", absl::Hex(magic, absl::kZeroPad8),
-                     " (IDX labels need 0x00000801)"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": wrong magic number 0x",
+                                                   absl::Hex(magic, absl::kZeroPad8),
+                                                   " (IDX labels need 0x00000801)"));
   }
   const uint64_t count = BigEndian32(data, 4);
   const uint64_t expected = 8 + count;
@@ -136,8 +136,8 @@ absl::StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path) {
   return labels;
 }
 
-absl::StatusOr<ImageSet> ReadIdxPair(const std::string& images_path,
-                                     const std::string& labels_path, int num_classes) {
+absl::StatusOr<ImageSet> ReadIdxPair(const std::string& images_path, const std::string& labels_path,
+                                     int num_classes) {
   UNAS_ASSIGN_OR_RETURN(ImageSet set, ReadIdxImages(images_path));
   UNAS_ASSIGN_OR_RETURN(std::vector<int32_t> labels, ReadIdxLabels(labels_path));
   const int64_t images = static_cast<int64_t>(set.pixels.size()) / set.image_bytes();
@@ -148,9 +148,8 @@ absl::StatusOr<ImageSet> ReadIdxPair(const std::string& images_path,
   }
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] >= num_classes) {
-      return absl::InvalidArgumentError(absl::StrCat(labels_path, ": label ", labels[i],
-                                                     " of example ", i, " is not below ",
-                                                     num_classes));
+      return absl::InvalidArgumentError(absl::StrCat(
+          labels_path, ": label ", labels[i], " of example ", i, " is not below ", num_classes));
     }
   }
   set.labels = std::move(labels);

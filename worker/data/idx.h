@@ -29,8 +29,8 @@ absl::StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path);
 
 // Images and labels of one split; the counts must agree and every label must
 // be below num_classes.
-absl::StatusOr<ImageSet> ReadIdxPair(const std::string& images_path,
-                                     const std::string& labels_path, int num_classes);
+absl::StatusOr<ImageSet> ReadIdxPair(const std::string& images_path, const std::string& labels_path,
+                                     int num_classes);
 
 }  // namespace unas::worker
 

@@ -57,7 +57,7 @@ std::vector<int64_t> ClassCounts(const ImageSet& set, int num_classes) {
 }
 
 absl::StatusOr<std::pair<ImageSet, ImageSet>> StratifiedSplit(const ImageSet& all, double fraction,
-                                                             uint64_t seed) {
+                                                              uint64_t seed) {
   if (!(fraction >= 0.0 && fraction < 1.0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("validation fraction ", fraction, " is outside [0, 1)"));

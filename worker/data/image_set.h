@@ -38,7 +38,7 @@ struct ImageSet {
 // class chosen by a permutation seeded with `seed`. Both parts keep the
 // original order of the images. fraction must lie in [0, 1).
 absl::StatusOr<std::pair<ImageSet, ImageSet>> StratifiedSplit(const ImageSet& all, double fraction,
-                                                             uint64_t seed);
+                                                              uint64_t seed);
 
 // Images per label, labels 0..num_classes-1 (labels outside are ignored).
 std::vector<int64_t> ClassCounts(const ImageSet& set, int num_classes);

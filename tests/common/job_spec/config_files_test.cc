@@ -29,16 +29,36 @@ TEST(ConfigFilesTest, EveryExperimentOfTheReferenceHasAConfig) {
   // The 29 experiments of UNAS_REFERENCE.md §10 plus the quick demo search.
   std::vector<std::string> files = ConfigFiles();
   EXPECT_EQ(files.size(), 30u);
-  for (const char* name :
-       {"cnn_mnist_aging", "cnn_mnist_aging_no_ms", "cnn_mnist_aging_no_pmu",
-        "cnn_mnist_struct_pru", "cnn_mnist_sparse", "cnn_mnist_bo", "cnn_mnist_bo_struct_pru",
-        "cnn_mnist_binary", "cnn_fashion_aging", "cnn_fashion_aging_struct_pru", "cnn_fashion_bo",
-        "mlp_fashion", "cnn_cifar10_aging", "cnn_cifar10_struct_pru", "cnn_cifar10_distill",
-        "cnn_cifar10_binary", "cnn_cifar10_binary_sparse", "cnn_cifar10_binary_struct_pru",
-        "cnn_chars74k_aging", "cnn_chars74k_struct_pru", "cnn_chars74k_sparse",
-        "cnn_chars74k_distill", "cnn_chars74k_bo", "cnn_chars74k_bo_struct_pru",
-        "cnn_chars74k_binary", "cnn_chars74k_binary_struct_pru", "cnn_speech_commands_aging",
-        "cnn_speech_commands_struct_pru", "cnn_vww", "fashion_mnist_quick"}) {
+  for (const char* name : {"cnn_mnist_aging",
+                           "cnn_mnist_aging_no_ms",
+                           "cnn_mnist_aging_no_pmu",
+                           "cnn_mnist_struct_pru",
+                           "cnn_mnist_sparse",
+                           "cnn_mnist_bo",
+                           "cnn_mnist_bo_struct_pru",
+                           "cnn_mnist_binary",
+                           "cnn_fashion_aging",
+                           "cnn_fashion_aging_struct_pru",
+                           "cnn_fashion_bo",
+                           "mlp_fashion",
+                           "cnn_cifar10_aging",
+                           "cnn_cifar10_struct_pru",
+                           "cnn_cifar10_distill",
+                           "cnn_cifar10_binary",
+                           "cnn_cifar10_binary_sparse",
+                           "cnn_cifar10_binary_struct_pru",
+                           "cnn_chars74k_aging",
+                           "cnn_chars74k_struct_pru",
+                           "cnn_chars74k_sparse",
+                           "cnn_chars74k_distill",
+                           "cnn_chars74k_bo",
+                           "cnn_chars74k_bo_struct_pru",
+                           "cnn_chars74k_binary",
+                           "cnn_chars74k_binary_struct_pru",
+                           "cnn_speech_commands_aging",
+                           "cnn_speech_commands_struct_pru",
+                           "cnn_vww",
+                           "fashion_mnist_quick"}) {
     EXPECT_TRUE(std::find(files.begin(), files.end(), std::string(name) + ".textproto") !=
                 files.end())
         << name;

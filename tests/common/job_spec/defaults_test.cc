@@ -1,6 +1,7 @@
 // The documented defaults (docs/job_spec.md) and the dataset facts.
-#include "common/job_spec/dataset_info.h"
 #include "common/job_spec/defaults.h"
+
+#include "common/job_spec/dataset_info.h"
 #include "gtest/gtest.h"
 
 namespace unas {
@@ -69,8 +70,7 @@ TEST(DefaultsTest, PruningDistillationAndSchedulesGetTheirDefaults) {
   EXPECT_DOUBLE_EQ(t.distillation().alpha(), 0.3);
   EXPECT_DOUBLE_EQ(t.distillation().temperature(), 1.0);
   EXPECT_DOUBLE_EQ(t.lr_schedule().reduce_on_plateau().factor(), 0.1);
-  EXPECT_EQ(t.lr_schedule().reduce_on_plateau().monitor(),
-            v1::MONITORED_QUANTITY_VALIDATION_LOSS);
+  EXPECT_EQ(t.lr_schedule().reduce_on_plateau().monitor(), v1::MONITORED_QUANTITY_VALIDATION_LOSS);
   EXPECT_EQ(t.early_stopping().monitor(), v1::MONITORED_QUANTITY_VALIDATION_LOSS);
 }
 
@@ -99,14 +99,14 @@ TEST(DatasetInfoTest, ShapesAndClasses) {
     bool binary;
     int h, w, c, classes;
   };
-  for (const Case& k : std::initializer_list<Case>{
-           {v1::DATASET_NAME_MNIST, false, 28, 28, 1, 10},
-           {v1::DATASET_NAME_MNIST, true, 28, 28, 1, 2},
-           {v1::DATASET_NAME_FASHION_MNIST, false, 28, 28, 1, 10},
-           {v1::DATASET_NAME_CIFAR10, true, 32, 32, 3, 2},
-           {v1::DATASET_NAME_CHARS74K, false, 48, 48, 3, 62},
-           {v1::DATASET_NAME_SPEECH_COMMANDS, false, 98, 40, 1, 12},
-           {v1::DATASET_NAME_VISUAL_WAKE_WORDS, false, 96, 96, 3, 2}}) {
+  for (const Case& k :
+       std::initializer_list<Case>{{v1::DATASET_NAME_MNIST, false, 28, 28, 1, 10},
+                                   {v1::DATASET_NAME_MNIST, true, 28, 28, 1, 2},
+                                   {v1::DATASET_NAME_FASHION_MNIST, false, 28, 28, 1, 10},
+                                   {v1::DATASET_NAME_CIFAR10, true, 32, 32, 3, 2},
+                                   {v1::DATASET_NAME_CHARS74K, false, 48, 48, 3, 62},
+                                   {v1::DATASET_NAME_SPEECH_COMMANDS, false, 98, 40, 1, 12},
+                                   {v1::DATASET_NAME_VISUAL_WAKE_WORDS, false, 96, 96, 3, 2}}) {
     v1::DatasetSpec spec;
     spec.set_name(k.name);
     spec.set_binary(k.binary);

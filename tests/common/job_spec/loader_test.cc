@@ -1,10 +1,11 @@
 // Reading spec files: formats, parse errors that point at the line, base
 // specs and their override semantics, and lossless textproto/JSON round trips.
+#include "common/job_spec/loader.h"
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "common/job_spec/loader.h"
 #include "common/proto_io/proto_file.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -19,9 +20,8 @@ class LoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("loader_test_" + std::string(::testing::UnitTest::GetInstance()
-                                             ->current_test_info()
-                                             ->name()));
+           ("loader_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -41,10 +41,18 @@ constexpr char kBase[] = R"pb(
   name: "base"
   dataset { name: DATASET_NAME_FASHION_MNIST }
   search_space { kind: SEARCH_SPACE_KIND_CNN dropout: 0.15 }
-  algorithm { aging_evolution { population_size: 10 sample_size: 5 } rounds: 20 }
+  algorithm {
+    aging_evolution { population_size: 10 sample_size: 5 }
+    rounds: 20
+  }
   training {
     optimizer { kind: OPTIMIZER_KIND_SGDW learning_rate: 0.01 momentum: 0.9 }
-    lr_schedule { piecewise_constant { boundaries: [ 5, 8 ] values: [ 0.01, 0.005, 0.001 ] } }
+    lr_schedule {
+      piecewise_constant {
+        boundaries: [ 5, 8 ]
+        values: [ 0.01, 0.005, 0.001 ]
+      }
+    }
     epochs: 10
   }
   bounds { error: 0.2 peak_memory_bytes: 1000 macs: 50000 }
@@ -101,10 +109,15 @@ TEST_F(LoaderTest, VariantOverridesItsBase) {
   std::string path = Write("specs/variant.textproto", R"pb(
     base: "base.textproto"
     name: "variant"
-    search_space { dropout: 0 }                          # explicit zero replaces 0.15
+    search_space { dropout: 0 }  # explicit zero replaces 0.15
     training {
       optimizer { momentum: 0 kind: OPTIMIZER_KIND_ADAMW }
-      lr_schedule { piecewise_constant { boundaries: [ 3 ] values: [ 0.1, 0.2 ] } }
+      lr_schedule {
+        piecewise_constant {
+          boundaries: [ 3 ]
+          values: [ 0.1, 0.2 ]
+        }
+      }
       pruning { start_epoch: 2 finish_epoch: 4 }
     }
     bounds { error: 0.1 }
@@ -149,9 +162,12 @@ TEST_F(LoaderTest, VariantCanSwitchOneofAndClearBaseFields) {
 
 TEST_F(LoaderTest, ChainsOfBasesResolveInOrder) {
   Write("a.textproto", kBase);
-  Write("b.textproto", R"pb(base: "a.textproto" name: "b" training { epochs: 7 })pb");
-  std::string path =
-      Write("c.textproto", R"pb(base: "b.textproto" name: "c" training { batch_size: 32 })pb");
+  Write("b.textproto", R"pb(base: "a.textproto"
+                            name: "b"
+                            training { epochs: 7 })pb");
+  std::string path = Write("c.textproto", R"pb(base: "b.textproto"
+                                               name: "c"
+                                               training { batch_size: 32 })pb");
   absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(path);
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->name(), "c");
@@ -172,8 +188,8 @@ TEST_F(LoaderTest, BaseErrors) {
   EXPECT_THAT(std::string(spec.status().message()), HasSubstr("specs include each other"));
 
   Write("ok.textproto", kBase);
-  std::string bad_clear =
-      Write("c.textproto", R"pb(base: "ok.textproto" clear_from_base: "bounds.flops")pb");
+  std::string bad_clear = Write("c.textproto", R"pb(base: "ok.textproto"
+                                                    clear_from_base: "bounds.flops")pb");
   spec = ReadJobSpecFile(bad_clear);
   EXPECT_THAT(std::string(spec.status().message()),
               HasSubstr("clear_from_base[0] (\"bounds.flops\"): Bounds has no field 'flops'"));
