@@ -2,6 +2,7 @@
 // coordinators, and a worker that sends garbage.
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -82,6 +83,8 @@ TEST(FaultTest, CoordinatorKilledTenTimesLosesAndDuplicatesNothing) {
   // seeing the acknowledgement (the coordinator died in between): not every
   // stored result has an ack line, but every ack line has a stored result.
   EXPECT_GT(acknowledged, 150);
+  // Keep the logs of a failed run; tidy up after a passing one.
+  if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
 TEST(FaultTest, WorkerKilledMidEvaluationIsReplacedAndTheJobCompletes) {
@@ -130,6 +133,8 @@ TEST(FaultTest, WorkerKilledMidEvaluationIsReplacedAndTheJobCompletes) {
   EXPECT_EQ(candidate.worker_id(), "w2") << "re-run by the rescuer";
   ASSERT_EQ(candidate.failure_reasons_size(), 1);
   EXPECT_THAT(candidate.failure_reasons(0), HasSubstr("lease expired"));
+  // Keep the logs of a failed run; tidy up after a passing one.
+  if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
 TEST(FaultTest, GarbageResultsAreRefusedAndTheJobGoesOn) {
@@ -182,6 +187,8 @@ TEST(FaultTest, GarbageResultsAreRefusedAndTheJobGoesOn) {
       EXPECT_LE(row.candidate.evaluation().test_error(), 1.0);
     }
   }
+  // Keep the logs of a failed run; tidy up after a passing one.
+  if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "common/proto_io/proto_file.h"
@@ -92,6 +93,8 @@ TEST(IntegrationTest, ThreeWorkersRunARealFashionMnistSearch) {
 
   for (auto& w : workers) w->Signal(SIGTERM);
   for (auto& w : workers) EXPECT_EQ(w->Wait(absl::Seconds(30)), 0) << w->ReadLog();
+  // Keep the logs of a failed run; tidy up after a passing one.
+  if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace
