@@ -173,28 +173,18 @@ class ForkJoinSolver {
   // Closed-form optimal merge of the remaining (sorted) units of every chain from `pos`.
   SegmentSchedule MergeRest(std::vector<int> pos, int64_t level) const {
     SegmentSchedule s;
-    s.peak = level;
-    const int n = static_cast<int>(chains_.size());
-    while (true) {
-      int best = -1;
-      for (int i = 0; i < n; ++i) {
-        if (pos[i] >= static_cast<int>(chains_[i].units.size())) continue;
-        if (best < 0 || Preferred(chains_[i].units[pos[i]], chains_[best].units[pos[best]])) {
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      const Block& u = chains_[best].units[pos[best]];
-      s.peak = std::max(s.peak, level + u.p);
-      level += u.d;
-      for (int k = u.first; k <= u.last; ++k) s.order.push_back(chains_[best].ops[k]);
-      ++pos[best];
-    }
+    s.peak = Merge(pos, level, &s.order);
     return s;
   }
 
-  // Peak of MergeRest without building the order.
+  // Peak of MergeRest without building the order (advances `pos` to the end).
   int64_t MergeRestPeak(std::vector<int>& pos, int64_t level) const {
+    return Merge(pos, level, nullptr);
+  }
+
+  // The merge itself: repeatedly runs the preferred next unit of any chain; appends the
+  // operators to `order` when given.
+  int64_t Merge(std::vector<int>& pos, int64_t level, std::vector<OpId>* order) const {
     int64_t peak = level;
     const int n = static_cast<int>(chains_.size());
     while (true) {
@@ -209,6 +199,9 @@ class ForkJoinSolver {
       const Block& u = chains_[best].units[pos[best]];
       peak = std::max(peak, level + u.p);
       level += u.d;
+      if (order != nullptr) {
+        for (int k = u.first; k <= u.last; ++k) order->push_back(chains_[best].ops[k]);
+      }
       ++pos[best];
     }
     return peak;
