@@ -17,11 +17,15 @@
 // The fork buffer x couples the chains: it stays live until the last chain has started. Fusing
 // the first operator of a chain with its successor is therefore not always safe, so each chain
 // keeps its first operator as a separate unit; fusing among the other operators stays safe
-// (x's release depends only on first operators). The search then runs a bottleneck Dijkstra over
-// the vector of per-chain unit counts until every chain has started ("phase 1"); once x is
-// freed the rest is independent chains again and the closed-form merge gives its exact cost.
+// (x's release depends only on first operators). A polynomial family of schedules (which chain
+// starts last, and a threshold on the preference order for what the others run before it) gives
+// a candidate; when it meets a lower bound it is optimal. Otherwise a bottleneck A* over the
+// vector of per-chain unit counts until every chain has started ("phase 1") looks for a strictly
+// better schedule; once x is freed the rest is independent chains again and the closed-form merge
+// gives its exact cost.
 
 #include <algorithm>
+#include <limits>
 #include <queue>
 #include <tuple>
 #include <vector>
@@ -69,6 +73,8 @@ struct Chain {
   std::vector<int> ops = {};      // problem op indices, in order
   std::vector<Block> units = {};  // [first op] + fused rest, or all fused when x is not freed here
   std::vector<Block> free_units = {};  // all ops fused as if x were free (for the lower bound)
+  std::vector<Block> blocks = {};      // one per operator, unfused
+  int64_t last_gap = 0;  // p - d of the last operator: its step is (level at the end) + last_gap
 };
 
 class ForkJoinSolver {
@@ -126,6 +132,8 @@ class ForkJoinSolver {
                                .last = static_cast<int>(k)});
         prev = s;
       }
+      c.blocks = blocks;
+      c.last_gap = blocks.back().p - blocks.back().d;
       c.free_units = FuseChain(blocks);
       if (x_release_ > 0) {
         c.units.push_back(blocks[0]);
@@ -147,6 +155,7 @@ class ForkJoinSolver {
     const int join = seg_.end - 1;
     for (int i = seg_.begin; i < join; ++i) done[i] = true;
     const int64_t before_join = LevelAfter(p_, done);
+    before_join_ = before_join;
     bool join_inplace = false;
     for (int in : p_.ops[join].inplace_inputs) {
       bool last = true;
@@ -163,13 +172,115 @@ class ForkJoinSolver {
       s.order.push_back(join);
       return s;
     }
-    SegmentSchedule s = SearchPhase1(start_level);
+    // A polynomial family of schedules gives an upper bound; when it meets the lower bound the
+    // schedule is optimal and no search is needed (the common case, see the benchmark).
+    const int64_t lower = std::max({start_level, join_step, LowerBound(0, start_level)});
+    SegmentSchedule h = HeuristicSchedule(start_level, lower);
+    if (std::max(h.peak, join_step) <= lower) {
+      h.peak = std::max(h.peak, join_step);
+      h.order.push_back(join);
+      return h;
+    }
+    // Otherwise search for a strictly better schedule; none found proves the heuristic optimal.
+    // The join's step is part of every schedule's peak: no partial schedule needs to beat it.
+    SegmentSchedule s = SearchPhase1(start_level, join_step, std::max(h.peak, join_step));
+    if (s.order.empty()) s = std::move(h);
     s.peak = std::max(s.peak, join_step);
     s.order.push_back(join);
     return s;
   }
 
  private:
+  // The best schedule of a polynomial family (an upper bound): for every choice of the chain z
+  // that starts last (and so frees x) and every threshold on the preference order, each other
+  // chain runs, before z starts, its first operator and then the units of its rest preferred
+  // over the threshold; phase 1 is the optimal merge of those prefixes, phase 2 the optimal
+  // merge of what is left. n chains and m units give O(n * m) candidates of O(m * n) each.
+  // Stops early once a schedule reaches `good_enough` (a lower bound: it cannot be beaten).
+  SegmentSchedule HeuristicSchedule(int64_t start_level, int64_t good_enough) const {
+    SegmentSchedule best;
+    best.peak = std::numeric_limits<int64_t>::max();
+    ThresholdFamily(start_level, good_enough, &best);
+    return best;
+  }
+
+  // Evaluates a schedule given as (chain, operator) steps from `start_level` and keeps it in
+  // *best when its peak is lower.
+  void Consider(const std::vector<std::pair<int, int>>& steps, int64_t start_level,
+                SegmentSchedule* best) const {
+    const int n = static_cast<int>(chains_.size());
+    int64_t level = start_level;
+    int64_t peak = start_level;
+    int started = 0;
+    for (const auto& [c, k] : steps) {
+      const Block& b = chains_[c].blocks[k];
+      peak = std::max(peak, level + b.p);
+      level += b.d;
+      if (k == 0 && ++started == n) level -= x_release_;
+    }
+    if (peak < best->peak) {
+      best->peak = peak;
+      best->order.clear();
+      for (const auto& [c, k] : steps) best->order.push_back(chains_[c].ops[k]);
+    }
+  }
+
+  // Merges fused unit lists by preference, appending their operators to `steps`.
+  static void MergeUnits(const std::vector<std::vector<Block>>& units,
+                         std::vector<std::pair<int, int>>* steps) {
+    const int n = static_cast<int>(units.size());
+    std::vector<size_t> pos(n, 0);
+    while (true) {
+      int pick = -1;
+      for (int i = 0; i < n; ++i) {
+        if (pos[i] >= units[i].size()) continue;
+        if (pick < 0 || Preferred(units[i][pos[i]], units[pick][pos[pick]])) pick = i;
+      }
+      if (pick < 0) break;
+      const Block& u = units[pick][pos[pick]++];
+      for (int k = u.first; k <= u.last; ++k) steps->push_back({pick, k});
+    }
+  }
+
+  void ThresholdFamily(int64_t start_level, int64_t good_enough, SegmentSchedule* best) const {
+    const int n = static_cast<int>(chains_.size());
+    std::vector<Block> thresholds;
+    for (const Chain& c : chains_) {
+      for (size_t u = 1; u < c.units.size(); ++u) thresholds.push_back(c.units[u]);
+    }
+    thresholds.push_back(Block{.p = std::numeric_limits<int64_t>::max() / 4, .d = 1});  // none
+    std::vector<std::pair<int, int>> steps;
+    std::vector<std::vector<Block>> phase(n);
+    std::vector<int> cut(n);
+    for (int z = 0; z < n; ++z) {
+      for (const Block& tau : thresholds) {
+        for (int c = 0; c < n; ++c) {
+          cut[c] = 0;
+          if (c == z) continue;
+          const std::vector<Block>& u = chains_[c].units;
+          size_t k = 1;
+          while (k < u.size() && !Preferred(tau, u[k])) ++k;
+          cut[c] = k < u.size() ? u[k].first : static_cast<int>(chains_[c].blocks.size());
+        }
+        steps.clear();
+        for (int c = 0; c < n; ++c) {
+          const std::vector<Block>& b = chains_[c].blocks;
+          phase[c] = c == z ? std::vector<Block>{} : FuseChain({b.begin(), b.begin() + cut[c]});
+        }
+        MergeUnits(phase, &steps);
+        steps.push_back({z, 0});
+        cut[z] = 1;
+        for (int c = 0; c < n; ++c) {
+          const std::vector<Block>& b = chains_[c].blocks;
+          phase[c] = FuseChain({b.begin() + cut[c], b.end()});
+        }
+        MergeUnits(phase, &steps);
+        Consider(steps, start_level, best);
+        if (best->peak <= good_enough) return;
+      }
+    }
+  }
+
   // Closed-form optimal merge of the remaining (sorted) units of every chain from `pos`.
   SegmentSchedule MergeRest(std::vector<int> pos, int64_t level) const {
     SegmentSchedule s;
@@ -207,6 +318,45 @@ class ForkJoinSolver {
     return peak;
   }
 
+  // A lower bound from the end of the segment: the operator that runs last before the join is
+  // the last operator of a chain that has not finished yet, and it runs when everything else has:
+  // at the level before the join minus its own level change, plus its own peak.
+  int64_t EndBound(const int64_t* pos) const {
+    int64_t best = std::numeric_limits<int64_t>::max();
+    for (size_t i = 0; i < chains_.size(); ++i) {
+      if (pos[i] < static_cast<int64_t>(chains_[i].units.size())) {
+        best = std::min(best, chains_[i].last_gap);
+      }
+    }
+    return best == std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::min()
+                                                       : before_join_ + best;
+  }
+
+  // A second lower bound from the coupling itself: the last chain to start runs while x is
+  // still live, and by then every other chain holds at least its lowest reachable residual
+  // (its leading down units run, each unstarted chain's first operator run). Relaxation: the
+  // down units are assumed to fit, and the best choice of the last chain is taken.
+  int64_t CoupledBound(const int64_t* pos, const bool* started, int64_t level) const {
+    const int n = static_cast<int>(chains_.size());
+    int64_t sum = level;
+    int64_t best_last = std::numeric_limits<int64_t>::max();
+    bool any_unstarted = false;
+    for (int i = 0; i < n; ++i) {
+      const std::vector<Block>& u = chains_[i].units;
+      int64_t k = pos[i];
+      int64_t residual = 0;
+      if (!started[i]) {
+        any_unstarted = true;
+        residual = u[0].d;
+        k = 1;
+      }
+      for (; k < static_cast<int64_t>(u.size()) && u[k].d <= 0; ++k) residual += u[k].d;
+      sum += residual;
+      if (!started[i]) best_last = std::min(best_last, u[0].p - residual);
+    }
+    return any_unstarted ? sum + best_last : std::numeric_limits<int64_t>::min();
+  }
+
   // A lower bound on the best completion from a phase-1 state: the same problem with x freed
   // right now (a relaxation: x only ever adds memory), solved exactly by the closed-form merge.
   // Unstarted chains use their x-free fusion (first operator included).
@@ -220,8 +370,9 @@ class ForkJoinSolver {
       started[i] = pos[i] > 0;
       any_unstarted = any_unstarted || !started[i];
     }
+    const int64_t coupled = std::max(CoupledBound(pos, started, level), EndBound(pos));
     if (any_unstarted) level -= x_release_;
-    int64_t peak = level;
+    int64_t peak = std::max(level, coupled);
     while (true) {
       int best = -1;
       const Block* best_block = nullptr;
@@ -243,7 +394,9 @@ class ForkJoinSolver {
 
   static int Get(uint64_t key, int i) { return static_cast<int>((key >> (4 * i)) & 15); }
 
-  SegmentSchedule SearchPhase1(int64_t start_level) {
+  // Exact search over phase-1 states for a schedule with a peak below `upper`; an empty order when
+  // there is none.
+  SegmentSchedule SearchPhase1(int64_t start_level, int64_t floor, int64_t upper) {
     const int n = static_cast<int>(chains_.size());
     struct Node {
       uint64_t key;
@@ -267,9 +420,12 @@ class ForkJoinSolver {
     // A* on the bottleneck: entries are ordered by max(path bottleneck, lower bound of the
     // rest), so the first terminal popped is optimal; `best` keeps the smallest path bottleneck
     // per state (a state reached again more cheaply is expanded again).
-    nodes.push_back({0, start_level, start_level, -1, -1, false});
-    queue.push({std::max(start_level, LowerBound(0, start_level)), 0, 0});
-    best[0] = start_level;
+    // Paths start with the floor as their bottleneck: among schedules whose peak does not exceed
+    // it, any will do, and the depth-first tie-break finds one without exploring the others.
+    const int64_t start_bottleneck = std::max(start_level, floor);
+    nodes.push_back({0, start_level, start_bottleneck, -1, -1, false});
+    queue.push({std::max(start_bottleneck, LowerBound(0, start_level)), 0, 0});
+    best[0] = start_bottleneck;
     std::vector<int> pos(n);
     while (!queue.empty()) {
       const auto [f, neg_depth, idx] = queue.top();
@@ -292,21 +448,23 @@ class ForkJoinSolver {
           level -= x_release_;
           for (int c = 0; c < n; ++c) pos[c] = Get(key, c);
           nb = std::max(nb, MergeRestPeak(pos, level));
+          if (nb >= upper) continue;
           nodes.push_back({key, level, nb, idx, i, true});
           queue.push({nb, depth(key), static_cast<int>(nodes.size()) - 1});
           continue;
         }
+        const int64_t f_child = std::max(nb, LowerBound(key, level));
+        if (f_child >= upper) continue;
         auto [it, inserted] = best.try_emplace(key, nb);
         if (!inserted) {
           if (it->second <= nb) continue;
           it->second = nb;
         }
         nodes.push_back({key, level, nb, idx, i, false});
-        queue.push(
-            {std::max(nb, LowerBound(key, level)), depth(key), static_cast<int>(nodes.size()) - 1});
+        queue.push({f_child, depth(key), static_cast<int>(nodes.size()) - 1});
       }
     }
-    return SegmentSchedule{};  // unreachable: some chain can always advance
+    return SegmentSchedule{};  // nothing below `upper`
   }
 
   template <typename NodeT>
@@ -332,6 +490,7 @@ class ForkJoinSolver {
   Segment seg_;
   std::vector<Chain> chains_;
   int64_t x_release_ = 0;
+  int64_t before_join_ = 0;  // level once every chain has run (x freed)
 };
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "resource_models/graph.h"
 #include "resource_models/pmu.h"
@@ -272,10 +274,9 @@ TEST(PmuExactnessTest, WideForkJoinAgainstGeneral) {
         TensorId t = x;
         for (int k = 0; k < 4; ++k) {
           const int f = std::uniform_int_distribution<int>(1, 16)(rng);
-          t = Unwrap(g.AddConv2D("b" + std::to_string(b) + "_" + std::to_string(k), t,
-                                 {.filters = f, .kernel = 1}));
+          t = Unwrap(g.AddConv2D(absl::StrCat("b", b, "_", k), t, {.filters = f, .kernel = 1}));
         }
-        t = Unwrap(g.AddConv2D("b" + std::to_string(b) + "_last", t, {.filters = 8, .kernel = 1}));
+        t = Unwrap(g.AddConv2D(absl::StrCat("b", b, "_last"), t, {.filters = 8, .kernel = 1}));
         tails.push_back(t);
       }
       x = Unwrap(g.AddAdd("add", tails));
@@ -285,6 +286,52 @@ TEST(PmuExactnessTest, WideForkJoinAgainstGeneral) {
       const PmuResult b = Unwrap(ComputePmu(g, {.algorithm = PmuAlgorithm::kGeneral}));
       ASSERT_EQ(a.peak_bytes, b.peak_bytes) << branches;
       CheckOrder(g, {}, a);
+    }
+  }
+}
+
+// Fork/joins with chains of different lengths, pooling and random sizes: exercises both ways the
+// fast path proves a schedule optimal (the candidate family meeting the lower bound, and the
+// pruned search finding nothing better), against the general search.
+TEST(PmuExactnessTest, UnevenForkJoinAgainstGeneral) {
+  std::mt19937 rng(2026);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int rep = 0; rep < 400; ++rep) {
+    Graph g;
+    const int hw = uniform(4, 12);
+    TensorId x = Unwrap(g.AddInput("in", {1, hw, hw, uniform(1, 4)}));
+    x = Unwrap(g.AddConv2D("stem", x, {.filters = uniform(1, 40), .kernel = 1}));
+    std::vector<TensorId> tails;
+    const int branches = uniform(2, 5);
+    const int out = uniform(1, 16);
+    for (int b = 0; b < branches; ++b) {
+      TensorId t = x;
+      const int len = uniform(1, 6);
+      int size = hw;
+      for (int k = 0; k < len; ++k) {
+        const std::string name = absl::StrCat("b", b, "_", k);
+        if (k == len - 1) {
+          t = Unwrap(g.AddConv2D(name, t, {.filters = out, .kernel = 1}));
+        } else if (uniform(0, 3) == 0 && size >= 2) {
+          const int pool = uniform(1, 2);
+          t = Unwrap(g.AddPool(name, t, {.pool_h = pool, .pool_w = pool}));
+          size /= pool;
+        } else {
+          t = Unwrap(g.AddConv2D(name, t, {.filters = uniform(1, 64), .kernel = 1}));
+        }
+      }
+      tails.push_back(t);
+    }
+    x = Unwrap(g.AddAdd("add", tails));
+    x = Unwrap(g.AddDense("fc", x, {.units = 3}));
+    ASSERT_TRUE(g.MarkOutput(x).ok());
+    for (const bool inplace : {true, false}) {
+      const PmuOptions fast{.add_inplace = inplace};
+      const PmuResult a = Unwrap(ComputePmu(g, fast));
+      const PmuResult b =
+          Unwrap(ComputePmu(g, {.add_inplace = inplace, .algorithm = PmuAlgorithm::kGeneral}));
+      ASSERT_EQ(a.peak_bytes, b.peak_bytes) << "rep " << rep << " add_inplace " << inplace;
+      CheckOrder(g, fast, a);
     }
   }
 }
