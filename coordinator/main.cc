@@ -1,6 +1,13 @@
 // unas-coordinator: serves JobService and WorkerService over one SQLite store.
 //
 //   unas-coordinator --db runs/search.db --listen 127.0.0.1:50051
+//   unas-coordinator --db /var/lib/unas/search.db --listen 0.0.0.0:50051
+//       --tls-cert server.pem --tls-key server-key.pem
+//       --worker-token-file worker.token --client-token-file client.token
+//       --metrics-listen 0.0.0.0:9464
+//
+// Beyond loopback it refuses to start (exit 2) without TLS and both tokens,
+// unless --insecure says so explicitly (docs/operations.md, "Security").
 //
 // SIGTERM or SIGINT stops it gracefully: in-flight calls finish, long-polls
 // return, the store is closed. After a crash (even SIGKILL) starting it again
@@ -16,10 +23,24 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "common/process/stop_signals.h"
+#include "common/rpc/token_file.h"
+#include "coordinator/auth/server_security.h"
 #include "coordinator/core/coordinator.h"
+#include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/service/services.h"
 #include "coordinator/store/store.h"
 #include "spdlog/spdlog.h"
+
+namespace {
+
+// Writes `port` to `path` atomically (scripts poll for the file).
+void WritePortFile(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"unas-coordinator: the μNAS search coordinator"};
@@ -30,6 +51,9 @@ int main(int argc, char** argv) {
   int heartbeat_interval = 5;
   int max_message_mb = 128;
   int lease_ttl = 0;
+  unas::coordinator::ServerSecurityOptions security_options;
+  std::string metrics_listen;
+  std::string metrics_port_file;
   app.add_option("--db", db_path, "SQLite database file (created if missing)");
   app.add_option("--listen", listen, "address:port to serve on (port 0 picks a free one)");
   app.add_option("--port-file", port_file, "write the port actually bound to this file");
@@ -42,11 +66,37 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 7 * 24 * 3600));
   app.add_option("--max-message-mb", max_message_mb, "largest gRPC message accepted")
       ->check(CLI::Range(1, 2000));
+  app.add_option("--tls-cert", security_options.tls_cert_file,
+                 "PEM certificate chain of this server (with --tls-key: serve TLS)");
+  app.add_option("--tls-key", security_options.tls_key_file, "PEM private key of --tls-cert");
+  app.add_option("--worker-token-file", security_options.worker_token_file,
+                 "file holding the token workers must present (WorkerService only)");
+  app.add_option("--client-token-file", security_options.client_token_file,
+                 "file holding the token clients must present (JobService only)");
+  app.add_flag("--insecure", security_options.insecure,
+               "serve beyond loopback without TLS or tokens (trusted networks only)");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one)");
+  app.add_option("--metrics-port-file", metrics_port_file,
+                 "write the metrics port actually bound to this file");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   // Debian's abseil is built with mutex deadlock detection on, which gRPC's
   // mutexes pay for on every lock (a graph of lock orders); we do not need it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  security_options.listen = listen;
+  absl::StatusOr<unas::coordinator::ServerSecurity> security =
+      unas::coordinator::MakeServerSecurity(security_options);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return security.status().code() == absl::StatusCode::kFailedPrecondition ? 2 : 1;
+  }
+  if (!unas::rpc::IsLoopbackAddress(listen) && security_options.insecure &&
+      !(security->tls && !security_options.worker_token_file.empty() &&
+        !security_options.client_token_file.empty())) {
+    spdlog::warn("--insecure: serving {} without full TLS and token protection", listen);
+  }
 
   absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(db_path);
   if (!store.ok()) {
@@ -56,6 +106,8 @@ int main(int argc, char** argv) {
   unas::coordinator::CoordinatorOptions options;
   options.heartbeat_interval_seconds = heartbeat_interval;
   options.default_lease_ttl_seconds = lease_ttl;
+  unas::coordinator::CoordinatorMetrics metrics;
+  if (!metrics_listen.empty()) options.observer = &metrics;
   absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> coordinator =
       unas::coordinator::Coordinator::Create(*std::move(store), options);
   if (!coordinator.ok()) {
@@ -68,11 +120,22 @@ int main(int argc, char** argv) {
                  job.progress().rounds());
   }
 
-  unas::coordinator::JobServiceImpl job_service(coordinator->get());
-  unas::coordinator::WorkerServiceImpl worker_service(coordinator->get());
+  if (!metrics_listen.empty()) {
+    if (absl::Status s = metrics.Serve(metrics_listen, coordinator->get()); !s.ok()) {
+      spdlog::error("{}", std::string(s.message()));
+      return 1;
+    }
+    std::string metrics_host = metrics_listen.substr(0, metrics_listen.rfind(':'));
+    spdlog::info("metrics on http://{}:{}/metrics", metrics_host, metrics.port());
+    if (!metrics_port_file.empty()) WritePortFile(metrics_port_file, metrics.port());
+  }
+
+  unas::coordinator::JobServiceImpl job_service(coordinator->get(), security->authorizer.get());
+  unas::coordinator::WorkerServiceImpl worker_service(coordinator->get(),
+                                                      security->authorizer.get());
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, security->credentials, &port);
   builder.SetMaxReceiveMessageSize(max_message_mb << 20);
   builder.SetMaxSendMessageSize(max_message_mb << 20);
   builder.RegisterService(&job_service);
@@ -83,12 +146,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string host = listen.substr(0, listen.rfind(':'));
-  spdlog::info("unas-coordinator serving {} on {}:{}", db_path, host, port);
-  if (!port_file.empty()) {
-    std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), port_file.c_str());
-  }
+  spdlog::info("unas-coordinator serving {} on {}:{} ({})", db_path, host, port,
+               security->tls ? "TLS" : "plaintext");
+  if (!port_file.empty()) WritePortFile(port_file, port);
 
   std::atomic<bool> stopping{false};
   std::thread lease_keeper([&] {
@@ -110,6 +170,7 @@ int main(int argc, char** argv) {
   }
   stopping = true;
   lease_keeper.join();
+  metrics.StopServing();  // scrapes read the coordinator, which goes next
   spdlog::info("stopped");
   return 0;
 }

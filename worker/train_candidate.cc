@@ -5,11 +5,16 @@
 #include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "worker/distill/distillation.h"
+#include "worker/distill/torchscript.h"
+#include "worker/pruning/dpf.h"
+#include "worker/quantize.h"
 #include "worker/trainer.h"
 
 namespace unas::worker {
@@ -23,6 +28,31 @@ absl::StatusOr<std::string> SerializeWeights(UnasNet& net) {
   std::ostringstream out;
   archive.save_to(out);
   return std::move(out).str();
+}
+
+// The hooks the job's training spec asks for (docs/training.md): DPF pruning
+// at the candidate's target sparsity (the middle of the job's range when the
+// request names none) and distillation.
+struct JobHooks {
+  std::unique_ptr<DpfPruning> pruning;
+  std::unique_ptr<Distillation> distillation;
+};
+
+absl::StatusOr<JobHooks> MakeJobHooks(const TrainRequest& request, const PlanOptions& plan_options,
+                                      c10::Device device) {
+  const v1::TrainingSpec& training = request.spec.training();
+  JobHooks hooks;
+  if (training.has_pruning()) {
+    const v1::PruningSpec& p = training.pruning();
+    const double sparsity = request.sparsity.value_or((p.min_sparsity() + p.max_sparsity()) / 2.0);
+    UNAS_ASSIGN_OR_RETURN(PruningSchedule schedule, MakePruningSchedule(p, sparsity));
+    hooks.pruning = std::make_unique<DpfPruning>(schedule, request.architecture, plan_options);
+  }
+  if (training.has_distillation()) {
+    UNAS_ASSIGN_OR_RETURN(hooks.distillation,
+                          Distillation::FromSpec(training.distillation(), device));
+  }
+  return hooks;
 }
 
 }  // namespace
@@ -63,7 +93,21 @@ absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
     options.on_epoch = on_epoch;
     options.on_batch = request.on_batch;
     options.hooks = request.hooks;
+    UNAS_ASSIGN_OR_RETURN(JobHooks job_hooks, MakeJobHooks(request, plan_options, device));
+    if (job_hooks.pruning) options.hooks.push_back(job_hooks.pruning.get());
+    if (job_hooks.distillation) options.hooks.push_back(job_hooks.distillation.get());
     UNAS_ASSIGN_OR_RETURN(v1::EvaluationResult result, Train(net, *dataset, options, device));
+    // Pruning: the compacted network (same outputs as the masked one) is
+    // what is quantised and exported; result.pruning rebuilds its plan.
+    if (job_hooks.pruning) net = job_hooks.pruning->compacted();
+    if (!request.torchscript_path.empty()) {
+      UNAS_RETURN_IF_ERROR(SaveTorchScript(*net, request.torchscript_path));
+    }
+    if (request.quantize) {
+      QuantizeOptions quantize_options;
+      quantize_options.threads = std::max(1, TrainingThreads());
+      UNAS_RETURN_IF_ERROR(QuantizeAndEvaluate(net, *dataset, quantize_options, device, &result));
+    }
     if (request.include_weights) {
       net->to(c10::Device(c10::kCPU));
       UNAS_ASSIGN_OR_RETURN(*result.mutable_trained_weights(), SerializeWeights(net));
@@ -84,12 +128,13 @@ absl::Status WriteWeightsFile(const std::string& path, const v1::EvaluationResul
   return absl::OkStatus();
 }
 
-absl::StatusOr<double> EvaluateWeights(const v1::Architecture& architecture,
-                                       const v1::JobSpec& spec, const std::string& weights,
-                                       const Dataset& dataset) {
+absl::StatusOr<double> EvaluateWeights(
+    const v1::Architecture& architecture, const v1::JobSpec& spec, const std::string& weights,
+    const Dataset& dataset, const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning) {
   try {
     PlanOptions plan_options;
     if (architecture.has_cnn()) plan_options.dropout = spec.search_space().dropout();
+    plan_options.pruning = pruning;
     UNAS_ASSIGN_OR_RETURN(UnasNet net, BuildNetwork(architecture, ShapeFor(dataset), plan_options));
     torch::serialize::InputArchive archive;
     std::istringstream in(weights);

@@ -29,9 +29,18 @@ struct TrainRequest {
   const Dataset* dataset = nullptr;
   // Seeds initialisation, dropout, shuffling and augmentation; empty: spec.seed().
   std::optional<uint64_t> seed;
-  int epochs = 0;                    // > 0 overrides spec.training.epochs
-  int threads = 0;                   // > 0: torch::set_num_threads(threads) first
-  bool include_weights = true;       // fill EvaluationResult.trained_weights
+  int epochs = 0;  // > 0 overrides spec.training.epochs
+  // Pruning jobs: the candidate's target sparsity; empty: the middle of the
+  // spec's [min_sparsity, max_sparsity].
+  std::optional<double> sparsity;
+  // Non-empty: also save the trained (compacted) network as a TorchScript
+  // module there, e.g. a distillation teacher (worker/distill/torchscript.h).
+  std::string torchscript_path;
+  int threads = 0;              // > 0: torch::set_num_threads(threads) first
+  bool include_weights = true;  // fill EvaluationResult.trained_weights
+  // Quantise the trained network to int8 and evaluate it (quantized_model,
+  // int8_test_error; worker/quantize.h).
+  bool quantize = true;
   BatchCallback on_batch;            // may be empty
   std::vector<TrainingHook*> hooks;  // not owned
 };
@@ -54,10 +63,12 @@ absl::Status WriteWeightsFile(const std::string& path, const v1::EvaluationResul
 
 // Loads trained weights into a freshly built network of `architecture` and
 // returns its test accuracy on `dataset` (what export and tests use to check
-// a weights file).
-absl::StatusOr<double> EvaluateWeights(const v1::Architecture& architecture,
-                                       const v1::JobSpec& spec, const std::string& weights,
-                                       const Dataset& dataset);
+// a weights file). Weights of a pruning job belong to the compacted network:
+// pass the result's `pruning` to build it.
+absl::StatusOr<double> EvaluateWeights(
+    const v1::Architecture& architecture, const v1::JobSpec& spec, const std::string& weights,
+    const Dataset& dataset,
+    const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning = nullptr);
 
 }  // namespace unas::worker
 

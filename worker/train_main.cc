@@ -5,7 +5,8 @@
 //              --arch configs/architectures/chain_mnist.textproto
 //              [--epochs N] [--threads N] [--max-train N] [--max-test N]
 //              [--data-dir DIR] [--device auto|cpu|cuda] [--seed S]
-//              [--out weights.pt] [--result result.json] [--json]
+//              [--out weights.pt] [--result result.json] [--json] [--no-int8]
+//              [--sparsity S] [--torchscript-out teacher.pt]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   int max_train = -1, max_test = -1;
   int64_t seed = -1;
   bool json = false;
+  bool no_int8 = false;
+  double sparsity = -1;
+  std::string torchscript_path;
   app.add_option("--spec", spec_path, "job spec (textproto or JSON)")->required();
   app.add_option("--arch", arch_path, "architecture (textproto or JSON)")->required();
   app.add_option("--epochs", epochs, "override training.epochs")->check(CLI::PositiveNumber);
@@ -51,6 +55,12 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_path, "write the trained weights (LibTorch archive) here");
   app.add_option("--result", result_path, "write the evaluation result (.json or .textproto)");
   app.add_flag("--json", json, "print the evaluation result as JSON on stdout");
+  app.add_flag("--no-int8", no_int8, "skip the int8 quantisation and its evaluation");
+  app.add_option("--sparsity", sparsity,
+                 "pruning jobs: target sparsity (default: middle of the spec's range)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--torchscript-out", torchscript_path,
+                 "also save the trained network as TorchScript (e.g. a distillation teacher)");
   CLI11_PARSE(app, argc, argv);
 
   // Overrides are applied before defaults and validation run.
@@ -74,6 +84,9 @@ int main(int argc, char** argv) {
   }
   request.threads = threads;
   request.include_weights = !out_path.empty();
+  request.quantize = !no_int8;
+  if (sparsity >= 0) request.sparsity = sparsity;
+  request.torchscript_path = torchscript_path;
 
   std::FILE* log = json ? stderr : stdout;
   absl::StatusOr<unas::worker::Dataset> dataset = unas::worker::LoadJobDataset(request.spec);
@@ -105,6 +118,21 @@ int main(int argc, char** argv) {
   std::fprintf(log, "validation error %.4f  test error %.4f  (%.1f s on %s)\n",
                result->validation_error(), result->test_error(), result->training_seconds(),
                result->device().c_str());
+  if (result->has_int8_test_error()) {
+    std::fprintf(log, "int8 test error %.4f  (accuracy %.2f %% float, %.2f %% int8, %d int8 ops)\n",
+                 result->int8_test_error(), 100.0 * (1.0 - result->test_error()),
+                 100.0 * (1.0 - result->int8_test_error()), result->quantized_model().ops_size());
+  }
+  if (result->has_achieved_sparsity()) {
+    std::fprintf(log,
+                 "pruning: sparsity %.3f; compacted layers (channels, non-zero / total weights):\n",
+                 result->achieved_sparsity());
+    for (const unas::v1::LayerPruning& p : result->pruning()) {
+      std::fprintf(log, "  %-36s %5d  %lld / %lld\n", p.layer().c_str(), p.surviving_channels(),
+                   static_cast<long long>(p.nonzero_weights()),
+                   static_cast<long long>(p.total_weights()));
+    }
+  }
   if (!out_path.empty()) {
     if (absl::Status s = unas::worker::WriteWeightsFile(out_path, *result); !s.ok()) return Fail(s);
     std::fprintf(log, "weights written to %s\n", out_path.c_str());

@@ -92,9 +92,7 @@ EvaluationMetrics Evaluate(UnasNet& net, const ImageSet& set, const Preprocessin
   at::Tensor correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(device));
   for (int64_t start = 0; start < set.size(); start += batch_size) {
     const int64_t count = std::min<int64_t>(batch_size, set.size() - start);
-    at::Tensor x =
-        ImagesToTensor(set.image(start), count, set.height, set.width, set.channels, preprocessing)
-            .to(device);
+    at::Tensor x = SetToTensor(set, start, count, preprocessing).to(device);
     at::Tensor y =
         LabelsToTensor(std::span<const int32_t>(set.labels.data() + start, count), binary)
             .to(device);
@@ -151,9 +149,8 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
 
   Rng rng(options.seed ^ kDataSeedSalt);
   std::vector<int64_t> order(data.train.size());
-  std::vector<uint8_t> batch_images;
+  BatchBuffers batch_buffers;
   std::vector<int32_t> batch_labels;
-  std::vector<uint8_t> scratch;
   const int64_t batches = (data.train.size() + batch_size - 1) / batch_size;
 
   v1::EvaluationResult result;
@@ -174,13 +171,11 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t first = b * batch_size;
       const int64_t count = std::min<int64_t>(batch_size, data.train.size() - first);
-      GatherBatch(data.train, std::span<const int64_t>(order.data() + first, count), batch_images,
-                  batch_labels);
-      AugmentBatch(augmentation, data.train.height, data.train.width, data.train.channels, count,
-                   batch_images.data(), rng, scratch);
-      at::Tensor x = ImagesToTensor(batch_images.data(), count, data.train.height, data.train.width,
-                                    data.train.channels, data.preprocessing)
-                         .to(device);
+      UNAS_ASSIGN_OR_RETURN(
+          at::Tensor x, TrainingBatch(data, augmentation, /*augment=*/true,
+                                      std::span<const int64_t>(order.data() + first, count), rng,
+                                      batch_buffers, batch_labels));
+      x = x.to(device);
       at::Tensor y = LabelsToTensor(batch_labels, binary).to(device);
 
       for (TrainingHook* hook : options.hooks) hook->BeforeForward(epoch, b);

@@ -19,21 +19,37 @@ void SetDeadline(grpc::ClientContext& context) {
 
 }  // namespace
 
-CoordinatorClient::CoordinatorClient(std::string address) : address_(std::move(address)) {
+CoordinatorClient::CoordinatorClient(std::string address, const rpc::ChannelSecurity& security)
+    : address_(std::move(address)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
-  stub_ = v1::JobService::NewStub(
-      grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      rpc::MakeChannel(address_, security, args);
+  if (!channel.ok()) {
+    setup_error_ = channel.status();
+    // A stub all the same, so stub() users get an error rather than a crash.
+    channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  }
+  stub_ = v1::JobService::NewStub(*channel);
 }
 
 absl::Status CoordinatorClient::Explain(const grpc::Status& status) const {
   if (status.ok()) return absl::OkStatus();
   switch (status.error_code()) {
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the coordinator at ", address_, " refused the token: ", status.error_message(),
+          " (use --token-file with the client token, or $UNAS_TOKEN_FILE)"));
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the coordinator at ", address_, " refused this call: ", status.error_message(),
+          " (unasctl needs the client token, not the worker token)"));
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::UnavailableError(absl::StrCat("cannot reach the coordinator at ", address_,
                                                  " (is unas-coordinator running? use "
-                                                 "--coordinator HOST:PORT)"));
+                                                 "--coordinator HOST:PORT; if it serves TLS, "
+                                                 "--tls-ca CA.pem)"));
     default:
       return FromGrpcStatus(status);
   }
@@ -41,6 +57,7 @@ absl::Status CoordinatorClient::Explain(const grpc::Status& status) const {
 
 #define UNAS_CALL(method, request, response)                      \
   do {                                                            \
+    if (!setup_error_.ok()) return setup_error_;                  \
     grpc::ClientContext context;                                  \
     SetDeadline(context);                                         \
     grpc::Status s = stub_->method(&context, request, &response); \

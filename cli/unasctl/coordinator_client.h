@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/rpc/channel.h"
 #include "unas/v1/job_service.grpc.pb.h"
 
 namespace unas::cli {
@@ -16,7 +17,9 @@ inline constexpr char kDefaultCoordinator[] = "127.0.0.1:50051";
 
 class CoordinatorClient {
  public:
-  explicit CoordinatorClient(std::string address);
+  // `security`: TLS and token (--tls-ca, --token-file). When its files
+  // cannot be used, every call returns that error.
+  explicit CoordinatorClient(std::string address, const rpc::ChannelSecurity& security = {});
 
   const std::string& address() const { return address_; }
 
@@ -40,6 +43,7 @@ class CoordinatorClient {
 
  private:
   std::string address_;
+  absl::Status setup_error_;
   std::unique_ptr<v1::JobService::Stub> stub_;
 };
 

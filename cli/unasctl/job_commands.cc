@@ -29,6 +29,7 @@ using google::protobuf::util::TimeUtil;
 
 struct Common {
   std::string coordinator = kDefaultCoordinator;
+  rpc::ChannelSecurity security;
   bool json = false;
   bool csv = false;
   OutputFormat format() const {
@@ -40,6 +41,14 @@ void AddCoordinatorFlag(CLI::App* cmd, Common* c) {
   cmd->add_option("--coordinator", c->coordinator, "coordinator address HOST:PORT")
       ->envname("UNAS_COORDINATOR")
       ->capture_default_str();
+  cmd->add_option("--tls-ca", c->security.tls_ca_file,
+                  "PEM CA of the coordinator's certificate: connect with TLS")
+      ->envname("UNAS_TLS_CA");
+  cmd->add_option("--token-file", c->security.token_file,
+                  "file holding the client token, sent with every call")
+      ->envname("UNAS_TOKEN_FILE");
+  cmd->add_option("--tls-server-name", c->security.tls_server_name,
+                  "name to check in the coordinator's certificate (default: the host)");
 }
 
 void AddFormatFlags(CLI::App* cmd, Common* c, bool csv) {
@@ -68,7 +77,7 @@ std::string BoundsText(const v1::Bounds& b) {
 // Runs `body` with a client for the resolved job; prints errors.
 template <typename Body>
 int WithJob(const Common& c, const std::string& job, Body body) {
-  CoordinatorClient client(c.coordinator);
+  CoordinatorClient client(c.coordinator, c.security);
   absl::StatusOr<int64_t> job_id = client.ResolveJob(job);
   if (!job_id.ok()) return Fail(job_id.status());
   absl::Status s = body(client, *job_id);
@@ -84,7 +93,7 @@ absl::Status Submit(const Common& c, const std::string& file) {
   if (absl::StatusOr<v1::JobSpec> checked = PrepareJobSpec(*spec); !checked.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(file, ": ", checked.status().message()));
   }
-  CoordinatorClient client(c.coordinator);
+  CoordinatorClient client(c.coordinator, c.security);
   // The raw spec goes over the wire: the coordinator fills its own defaults.
   absl::StatusOr<v1::Job> job = client.Submit(*spec);
   if (!job.ok()) return job.status();
@@ -102,7 +111,7 @@ absl::Status Submit(const Common& c, const std::string& file) {
 // --- jobs / status -------------------------------------------------------------
 
 absl::Status Jobs(const Common& c) {
-  CoordinatorClient client(c.coordinator);
+  CoordinatorClient client(c.coordinator, c.security);
   absl::StatusOr<std::vector<v1::Job>> jobs = client.ListJobs();
   if (!jobs.ok()) return jobs.status();
   if (c.json) {
@@ -460,7 +469,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
   AddCoordinatorFlag(workers, common.get());
   AddFormatFlags(workers, common.get(), true);
   workers->callback([=] {
-    CoordinatorClient client(common->coordinator);
+    CoordinatorClient client(common->coordinator, common->security);
     absl::StatusOr<std::vector<v1::WorkerInfo>> list = client.ListWorkers(*flag_all);
     if (!list.ok()) {
       *exit_code = Fail(list.status());

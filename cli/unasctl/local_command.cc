@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -73,6 +74,10 @@ class LocalRun {
   void StartWorkers() {
     int gpus = flags_.synthetic ? 0 : CountGpus();
     int cores = std::max(1u, std::thread::hardware_concurrency());
+    // The local coordinator is plaintext on loopback: a cluster's TLS and
+    // token settings in the environment would only make the workers fail.
+    unsetenv("UNAS_TLS_CA");
+    unsetenv("UNAS_TOKEN_FILE");
     std::vector<std::string> common = {ExecutableDir() + "/unas-worker", "--coordinator", address_};
     if (flags_.synthetic) common.push_back("--synthetic");
     SubprocessOptions options;

@@ -69,6 +69,7 @@ struct WorkerEntry {
 struct LeaseRef {
   int64_t job_id;
   int64_t candidate_id;
+  int64_t leased_at_ms;  // 0: leased before a restart (unknown)
 };
 
 }  // namespace
@@ -88,6 +89,19 @@ struct Coordinator::Impl {
   int64_t next_worker_number = 1;
 
   int64_t Now() const { return options.now_ms(); }
+
+  // One store write, timed for the observer.
+  template <typename Write>
+  absl::Status Commit(const char* operation, Write write) {
+    auto start = std::chrono::steady_clock::now();
+    absl::Status s = write();
+    if (options.observer != nullptr) {
+      options.observer->StoreCommit(
+          operation,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return s;
+  }
 
   // --- job helpers (mu held) -------------------------------------------------
 
@@ -213,7 +227,7 @@ struct Coordinator::Impl {
   // Tracks a lease the store has accepted.
   void TrackLease(JobEntry& j, const CandidateRow& row) {
     ++j.leased;
-    leases[row.lease_id] = {j.job.job_id(), row.candidate.candidate_id()};
+    leases[row.lease_id] = {j.job.job_id(), row.candidate.candidate_id(), Now()};
   }
 
   CandidateRow LeasedCopy(const JobEntry& j, const CandidateRow& row,
@@ -278,7 +292,9 @@ struct Coordinator::Impl {
     if (!j.queue.empty()) {
       CandidateRow& row = j.row(j.queue.front());
       CandidateRow leased = LeasedCopy(j, row, worker_id);
-      if (!store->LeaseCandidate(leased).ok()) return std::nullopt;
+      if (!Commit("lease", [&] { return store->LeaseCandidate(leased); }).ok()) {
+        return std::nullopt;
+      }
       j.queue.pop_front();
       row = std::move(leased);
       TrackLease(j, row);
@@ -343,7 +359,9 @@ struct Coordinator::Impl {
       }
       j.consecutive_skips = 0;
       CandidateRow leased = LeasedCopy(j, row, worker_id);
-      if (!store->InsertCandidate(leased).ok()) return std::nullopt;
+      if (!Commit("lease", [&] { return store->InsertCandidate(leased); }).ok()) {
+        return std::nullopt;
+      }
       j.candidates.push_back(std::move(leased));
       TrackLease(j, j.candidates.back());
       return MakeTask(j, j.candidates.back());
@@ -371,20 +389,34 @@ struct Coordinator::Impl {
   }
 
   // An attempt ended without a result: back to the queue, or FAILED after
-  // max_attempts (or at once when the failure is the candidate's own).
-  void EndAttempt(JobEntry& j, CandidateRow& row, const std::string& reason, bool permanent) {
+  // max_attempts (or at once when the failure is the candidate's own). A
+  // released attempt (the worker is shutting down) is re-queued without
+  // counting: pre-emption on a cluster must not use up a candidate's attempts.
+  void EndAttempt(JobEntry& j, CandidateRow& row, const std::string& reason, bool permanent,
+                  bool released = false) {
     CandidateRow next = row;
     v1::Candidate& c = next.candidate;
-    bool give_up = permanent || c.attempts() >= j.job.spec().max_attempts();
+    const int32_t attempt = c.attempts();
+    if (released && !permanent) c.set_attempts(std::max(0, attempt - 1));
+    bool give_up =
+        !(released && !permanent) && (permanent || c.attempts() >= j.job.spec().max_attempts());
     c.set_state(give_up ? v1::CANDIDATE_STATE_FAILED : v1::CANDIDATE_STATE_QUEUED);
     c.add_failure_reasons(reason);
     next.lease_id.clear();
     next.lease_expiry_ms = 0;
     if (give_up) *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(Now());
-    if (!store->RecordAttemptFailure(next, c.attempts(), reason, Now()).ok()) return;
+    if (!Commit("attempt_failure", [&] {
+           return store->RecordAttemptFailure(next, attempt, reason, Now());
+         }).ok()) {
+      return;
+    }
     leases.erase(row.lease_id);
     --j.leased;
-    if (absl::StartsWith(reason, kLeaseExpiredPrefix)) ++j.lease_expiries;
+    bool expired = absl::StartsWith(reason, kLeaseExpiredPrefix);
+    if (expired) ++j.lease_expiries;
+    if (options.observer != nullptr) {
+      options.observer->AttemptEnded(j.job.job_id(), give_up, expired);
+    }
     row = std::move(next);
     v1::JobEvent event;
     if (give_up) {
@@ -474,7 +506,7 @@ struct Coordinator::Impl {
             // No worker could heartbeat while we were down: a fresh TTL.
             row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
             ++j.leased;
-            leases[row.lease_id] = {job_id, c.candidate_id()};
+            leases[row.lease_id] = {job_id, c.candidate_id(), 0};
             break;
           case v1::CANDIDATE_STATE_DONE:
             done.push_back(&row);
@@ -824,7 +856,8 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
 }
 
 absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
-    const v1::AcquireTaskRequest& request, absl::Duration wait) {
+    const v1::AcquireTaskRequest& request, absl::Duration wait,
+    const std::function<bool()>& cancelled) {
   std::unique_lock<std::mutex> lock(impl_->mu);
   if (!impl_->workers.contains(request.worker_id())) {
     return absl::FailedPreconditionError(
@@ -839,7 +872,14 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
       *response.mutable_task() = std::move(*task);
       return response;
     }
-    if (impl_->shutdown || impl_->changed.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (impl_->shutdown || (cancelled && cancelled())) return response;
+    // Wake at least every 200 ms to notice a caller that has gone away.
+    const auto slice =
+        cancelled
+            ? std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200))
+            : deadline;
+    if (impl_->changed.wait_until(lock, slice) == std::cv_status::timeout &&
+        std::chrono::steady_clock::now() >= deadline) {
       return response;
     }
   }
@@ -932,9 +972,18 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
   evaluation.metrics = *metrics;
   evaluation.feasible = c.feasible();
   evaluation.worker_id = request.worker_id();
-  if (absl::Status s = impl_->store->RecordEvaluation(done, evaluation); !s.ok()) return s;
+  if (absl::Status s = impl_->Commit(
+          "evaluation", [&] { return impl_->store->RecordEvaluation(done, evaluation); });
+      !s.ok()) {
+    return s;
+  }
 
+  double lease_seconds = -1;
   if (state == v1::CANDIDATE_STATE_LEASED) {
+    if (auto lease = impl_->leases.find(row.lease_id);
+        lease != impl_->leases.end() && lease->second.leased_at_ms > 0) {
+      lease_seconds = static_cast<double>(impl_->Now() - lease->second.leased_at_ms) / 1000.0;
+    }
     impl_->leases.erase(row.lease_id);
     --j.leased;
   } else {
@@ -946,6 +995,9 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     w->second.info.set_evaluations_done(w->second.info.evaluations_done() + 1);
   }
   impl_->ObserveDone(j, row);
+  if (impl_->options.observer != nullptr) {
+    impl_->options.observer->EvaluationDone(request.job_id(), lease_seconds);
+  }
   v1::JobEvent event;
   *event.mutable_candidate_done() = Impl::Light(row.candidate);
   impl_->AddEvent(j, std::move(event));
@@ -963,10 +1015,10 @@ absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
   if (it == impl_->leases.end()) return absl::OkStatus();  // already expired or ended
   JobEntry& j = impl_->jobs.at(it->second.job_id);
   CandidateRow& row = j.row(it->second.candidate_id);
-  std::string reason =
-      absl::StrCat("worker ", request.worker_id(),
-                   " failed: ", request.reason().empty() ? "no reason given" : request.reason());
-  impl_->EndAttempt(j, row, reason, request.permanent());
+  std::string reason = absl::StrCat(
+      "worker ", request.worker_id(), request.released() ? " released it: " : " failed: ",
+      request.reason().empty() ? "no reason given" : request.reason());
+  impl_->EndAttempt(j, row, reason, request.permanent(), request.released());
   impl_->changed.notify_all();
   return absl::OkStatus();
 }

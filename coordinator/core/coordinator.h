@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "coordinator/core/observer.h"
 #include "coordinator/store/store.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_service.pb.h"
@@ -42,6 +43,9 @@ struct CoordinatorOptions {
   int max_events_per_job = 2000;
   // Lease TTL of jobs whose spec sets none (0: the spec default, 120 s).
   int default_lease_ttl_seconds = 0;
+  // Told about evaluations, failures and store commits (metrics); not owned,
+  // may be null.
+  CoordinatorObserver* observer = nullptr;
 };
 
 class Coordinator {
@@ -75,8 +79,11 @@ class Coordinator {
   absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(
       const v1::RegisterWorkerRequest& request);
   // Waits up to `wait` for a task; an empty response when none came.
+  // `cancelled` (may be empty) is polled while waiting: a long-poll whose
+  // caller has gone away (a worker stopping) ends without leasing anything.
   absl::StatusOr<v1::AcquireTaskResponse> AcquireTask(const v1::AcquireTaskRequest& request,
-                                                      absl::Duration wait);
+                                                      absl::Duration wait,
+                                                      const std::function<bool()>& cancelled = {});
   absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
   absl::StatusOr<v1::CompleteTaskResponse> CompleteTask(const v1::CompleteTaskRequest& request);
   absl::Status FailTask(const v1::FailTaskRequest& request);

@@ -1,7 +1,9 @@
-// The gRPC services of unas.v1 (docs/api.md) over a Coordinator.
+// The gRPC services of unas.v1 (docs/api.md) over a Coordinator. Every call
+// first passes the CallAuthorizer, when one is given (tokens configured).
 #ifndef UNAS_COORDINATOR_SERVICE_SERVICES_H_
 #define UNAS_COORDINATOR_SERVICE_SERVICES_H_
 
+#include "coordinator/auth/call_authorizer.h"
 #include "coordinator/core/coordinator.h"
 #include "unas/v1/job_service.grpc.pb.h"
 #include "unas/v1/worker_service.grpc.pb.h"
@@ -14,7 +16,8 @@ inline constexpr int kDefaultAcquireWaitSeconds = 30;
 
 class JobServiceImpl final : public v1::JobService::Service {
  public:
-  explicit JobServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  explicit JobServiceImpl(Coordinator* coordinator, const CallAuthorizer* authorizer = nullptr)
+      : coordinator_(coordinator), authorizer_(authorizer) {}
 
   grpc::Status SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest*, v1::Job*) override;
   grpc::Status GetJob(grpc::ServerContext*, const v1::GetJobRequest*, v1::Job*) override;
@@ -36,11 +39,13 @@ class JobServiceImpl final : public v1::JobService::Service {
 
  private:
   Coordinator* coordinator_;
+  const CallAuthorizer* authorizer_;
 };
 
 class WorkerServiceImpl final : public v1::WorkerService::Service {
  public:
-  explicit WorkerServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  explicit WorkerServiceImpl(Coordinator* coordinator, const CallAuthorizer* authorizer = nullptr)
+      : coordinator_(coordinator), authorizer_(authorizer) {}
 
   grpc::Status RegisterWorker(grpc::ServerContext*, const v1::RegisterWorkerRequest*,
                               v1::RegisterWorkerResponse*) override;
@@ -55,6 +60,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
 
  private:
   Coordinator* coordinator_;
+  const CallAuthorizer* authorizer_;
 };
 
 }  // namespace unas::coordinator

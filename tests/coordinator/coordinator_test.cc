@@ -139,6 +139,43 @@ TEST(CoordinatorTest, PermanentFailureIsNotRetried) {
             v1::CANDIDATE_STATE_FAILED);
 }
 
+// Pre-emption: a worker that shuts down gives its candidate back; that must
+// not use up attempts, however often it happens.
+TEST(CoordinatorTest, ReleasedAttemptsAreRequeuedWithoutCounting) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  v1::JobSpec spec = SmallSpec(2);
+  spec.set_max_attempts(1);
+  auto job = c->SubmitJob(spec);
+  std::string w = Register(*c, "w");
+  int64_t candidate = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::optional<v1::Task> task = Acquire(*c, w);
+    ASSERT_TRUE(task);
+    if (round == 0) candidate = task->candidate_id();
+    EXPECT_EQ(task->candidate_id(), candidate) << "a released candidate is handed out first";
+    EXPECT_EQ(task->attempt(), 1);
+    v1::FailTaskRequest release;
+    release.set_worker_id(w);
+    release.set_lease_id(task->lease_id());
+    release.set_reason("worker stopped before finishing");
+    release.set_released(true);
+    ASSERT_TRUE(c->FailTask(release).ok());
+    auto row = c->GetCandidate(job->job_id(), candidate);
+    EXPECT_EQ(row->state(), v1::CANDIDATE_STATE_QUEUED);
+    EXPECT_EQ(row->attempts(), 0);
+    EXPECT_THAT(row->failure_reasons(round), HasSubstr("released"));
+  }
+  // A real failure still counts: with max_attempts 1 it is final.
+  std::optional<v1::Task> task = Acquire(*c, w);
+  v1::FailTaskRequest fail;
+  fail.set_worker_id(w);
+  fail.set_lease_id(task->lease_id());
+  fail.set_reason("CUDA out of memory");
+  ASSERT_TRUE(c->FailTask(fail).ok());
+  EXPECT_EQ(c->GetCandidate(job->job_id(), candidate)->state(), v1::CANDIDATE_STATE_FAILED);
+}
+
 TEST(CoordinatorTest, ReportsAreIdempotentAndLateReportsStillCount) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);

@@ -137,6 +137,69 @@ TEST(FaultTest, WorkerKilledMidEvaluationIsReplacedAndTheJobCompletes) {
   if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
+// SIGTERM (what Slurm sends on scancel or pre-emption): a worker in the middle
+// of a candidate gives it back at once without using up an attempt, and an
+// idle worker exits without waiting for its long-poll to time out.
+TEST(FaultTest, TerminatedWorkersReleaseTheirCandidatesAndExitPromptly) {
+  std::string dir = unas::testing::MakeTestDir("worker_term");
+  std::string db = dir + "/search.db";
+  CoordinatorProcess coordinator(dir, db);
+  // An idle worker (no job yet) in a 60 s long-poll: cancelled on SIGTERM.
+  auto idle = std::make_unique<unas::Subprocess>(
+      std::vector<std::string>{unas::testing::BinaryPath("unas-worker"), "--coordinator",
+                               coordinator.address(), "--name", "idle", "--synthetic",
+                               "--acquire-wait", "60"},
+      dir + "/idle.log");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  idle->Signal(SIGTERM);
+  EXPECT_EQ(idle->Wait(absl::Seconds(20)), 0) << "still polling: " << idle->ReadLog();
+
+  v1::JobSpec spec = SmallSpec(3);
+  spec.set_lease_ttl_seconds(600);  // a lease expiry would take 10 minutes
+  spec.set_max_attempts(1);
+  int64_t job_id = Submit(coordinator, spec);
+  auto busy = StartWorker(dir, coordinator.address(), "busy",
+                          {"--synthetic", "--synthetic-delay-ms", "60000"});
+  int64_t busy_candidate = 0;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (busy_candidate == 0 && absl::Now() < deadline) {
+    auto client = coordinator.JobClient();
+    grpc::ClientContext context;
+    v1::ListCandidatesRequest request;
+    request.set_job_id(job_id);
+    request.add_states(v1::CANDIDATE_STATE_LEASED);
+    v1::ListCandidatesResponse response;
+    if (client->ListCandidates(&context, request, &response).ok() &&
+        response.candidates_size() > 0) {
+      busy_candidate = response.candidates(0).candidate_id();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(busy_candidate, 0) << busy->ReadLog();
+  busy->Signal(SIGTERM);
+  EXPECT_EQ(busy->Wait(absl::Seconds(20)), 0) << busy->ReadLog();
+
+  // The released candidate goes to the next worker although max_attempts is 1.
+  auto rescuer = StartWorker(dir, coordinator.address(), "rescuer",
+                             {"--synthetic", "--synthetic-delay-ms", "50"});
+  v1::Job job = WaitForJobEnd(coordinator, job_id, absl::Seconds(60));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << coordinator.process().ReadLog();
+  EXPECT_EQ(job.progress().evaluations_done(), 3);
+  EXPECT_EQ(job.progress().lease_expiries(), 0);
+  auto client = coordinator.JobClient();
+  grpc::ClientContext context;
+  v1::GetCandidateRequest request;
+  request.set_job_id(job_id);
+  request.set_candidate_id(busy_candidate);
+  v1::Candidate candidate;
+  ASSERT_TRUE(client->GetCandidate(&context, request, &candidate).ok());
+  EXPECT_EQ(candidate.state(), v1::CANDIDATE_STATE_DONE);
+  EXPECT_EQ(candidate.attempts(), 1);
+  ASSERT_EQ(candidate.failure_reasons_size(), 1);
+  EXPECT_THAT(candidate.failure_reasons(0), HasSubstr("released"));
+  if (!HasFailure()) std::filesystem::remove_all(dir);
+}
+
 TEST(FaultTest, GarbageResultsAreRefusedAndTheJobGoesOn) {
   std::string dir = unas::testing::MakeTestDir("garbage");
   CoordinatorProcess coordinator(dir, dir + "/search.db");

@@ -45,6 +45,7 @@ absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task&
   request.architecture = task.architecture();
   request.dataset = dataset->get();
   request.seed = task.seed();
+  if (task.has_sparsity()) request.sparsity = task.sparsity();
   request.on_batch = [&stop](int, int64_t, int64_t) {
     return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
                        : absl::OkStatus();

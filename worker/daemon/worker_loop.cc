@@ -5,6 +5,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -33,9 +34,13 @@ struct WorkerLoop::Impl {
   WorkerOptions options;
   Evaluator* evaluator;
   std::unique_ptr<v1::WorkerService::Stub> stub;
+  absl::Status setup_error;  // the channel's files could not be used
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable wake;  // Stop() wakes sleeping backoffs
+  // Long-polls in flight; Stop() cancels them, so an idle worker exits at once
+  // instead of after its acquire wait (Slurm sends SIGKILL 30 s after SIGTERM).
+  std::set<grpc::ClientContext*> polls;
   std::string worker_id;
   int heartbeat_interval_seconds = 5;
   std::atomic<int>* reported = nullptr;
@@ -91,7 +96,19 @@ struct WorkerLoop::Impl {
     v1::AcquireTaskResponse response;
     grpc::ClientContext context;
     context.set_deadline(Deadline(absl::Seconds(options.acquire_wait_seconds + 10)));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping.load()) return std::nullopt;
+      polls.insert(&context);
+    }
     grpc::Status status = stub->AcquireTask(&context, request, &response);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      polls.erase(&context);
+    }
+    if (stopping.load() && status.error_code() == grpc::StatusCode::CANCELLED) {
+      return std::nullopt;
+    }
     if (status.ok()) {
       backoff = options.initial_backoff;
       if (response.has_task()) return response.task();
@@ -151,6 +168,9 @@ struct WorkerLoop::Impl {
         absl::StatusCode code = result.status().code();
         request.set_permanent(code == absl::StatusCode::kInvalidArgument ||
                               code == absl::StatusCode::kFailedPrecondition);
+        // Shutting down before finishing: give the candidate back without
+        // using up one of its attempts.
+        request.set_released(stopping.load() && code == absl::StatusCode::kUnavailable);
         v1::FailTaskResponse response;
         status = stub->FailTask(&context, request, &response);
         if (status.ok()) return std::nullopt;
@@ -277,18 +297,27 @@ WorkerLoop::WorkerLoop(WorkerOptions options, Evaluator* evaluator)
   // Reconnect quickly after a coordinator restart.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  impl_->stub = v1::WorkerService::NewStub(
-      grpc::CreateCustomChannel(impl_->options.coordinator, impl_->options.credentials, args));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      rpc::MakeChannel(impl_->options.coordinator, impl_->options.security, args);
+  if (!channel.ok()) {
+    impl_->setup_error = channel.status();  // Run() reports it
+    channel = grpc::CreateCustomChannel(impl_->options.coordinator,
+                                        grpc::InsecureChannelCredentials(), args);
+  }
+  impl_->stub = v1::WorkerService::NewStub(*channel);
 }
 
 WorkerLoop::~WorkerLoop() = default;
 
 void WorkerLoop::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->stopping = true;
+  for (grpc::ClientContext* context : impl_->polls) context->TryCancel();
   impl_->wake.notify_all();
 }
 
 absl::Status WorkerLoop::Run() {
+  if (!impl_->setup_error.ok()) return impl_->setup_error;
   if (impl_->options.name.empty()) return absl::InvalidArgumentError("worker name is required");
   if (impl_->options.slots < 1) return absl::InvalidArgumentError("slots must be >= 1");
   if (!impl_->Register()) return absl::OkStatus();  // stopped before registering

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/rpc/channel.h"
 #include "grpcpp/grpcpp.h"
 #include "worker/daemon/evaluator.h"
 
@@ -19,7 +20,9 @@ namespace unas::worker {
 
 struct WorkerOptions {
   std::string coordinator = "127.0.0.1:50051";
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  // TLS and token (empty: plaintext, no token); Run() fails when its files
+  // cannot be used.
+  rpc::ChannelSecurity security;
   std::string name;  // stable across restarts: the coordinator keys workers by name
   std::string host;
   std::string device = "cpu";

@@ -3,6 +3,7 @@
 //   unas-worker --coordinator head:50051 --name node07/gpu0
 //   unas-worker --coordinator 127.0.0.1:50051 --slots 2 --threads 1   # a CPU box
 //   unas-worker --synthetic ...   # no training: for tests and benchmarks
+//   unas-worker --coordinator head:50051 --tls-ca ca.pem --token-file worker.token
 //
 // SIGTERM or SIGINT: stop acquiring, give back leases still held, exit 0.
 #include <unistd.h>
@@ -48,6 +49,15 @@ int main(int argc, char** argv) {
                "do not train: report a synthetic error computed from the architecture");
   app.add_option("--synthetic-delay-ms", synthetic_delay_ms,
                  "with --synthetic, pretend each evaluation takes this long");
+  app.add_option("--tls-ca", options.security.tls_ca_file,
+                 "PEM CA that signed the coordinator's certificate: connect with TLS")
+      ->envname("UNAS_TLS_CA");
+  app.add_option("--token-file", options.security.token_file,
+                 "file holding the worker token, sent with every call")
+      ->envname("UNAS_TOKEN_FILE");
+  app.add_option("--tls-server-name", options.security.tls_server_name,
+                 "name to check in the coordinator's certificate (default: the host in "
+                 "--coordinator)");
   app.add_option("--log-level", log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   CLI11_PARSE(app, argc, argv);

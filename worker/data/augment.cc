@@ -20,6 +20,7 @@ inline int Symmetric(int i, int n) {
 Augmentation AugmentationFromSpec(const v1::AugmentationSpec& spec) {
   Augmentation a;
   if (spec.has_enabled() && !spec.enabled()) return a;
+  a.audio = true;
   a.horizontal_flip = spec.horizontal_flip();
   a.rotation_probability = spec.rotation_probability();
   a.max_rotation_radians = spec.max_rotation_radians();

@@ -25,7 +25,11 @@ struct Augmentation {
   double rotation_probability = 0.0;
   double max_rotation_radians = 0.0;
   int max_shift_pixels = 0;
+  // Speech Commands' audio augmentation (time shift and background mixing,
+  // worker/data/speech_commands.h): on unless augmentation.enabled is false.
+  bool audio = false;
 
+  // Whether any image operation is on.
   bool active() const {
     return horizontal_flip || (rotation_probability > 0 && max_rotation_radians > 0) ||
            max_shift_pixels > 0;

@@ -6,8 +6,10 @@
 #include "absl/strings/str_join.h"
 #include "common/job_spec/dataset_info.h"
 #include "common/status/status_macros.h"
+#include "worker/data/chars74k.h"
 #include "worker/data/cifar.h"
 #include "worker/data/idx.h"
+#include "worker/data/visual_wake_words.h"
 
 namespace unas::worker {
 namespace {
@@ -44,7 +46,19 @@ absl::Status CheckShape(const ImageSet& set, const DatasetInfo& info, const std:
 struct RawSplits {
   ImageSet train;
   ImageSet test;
+  // Loaders that split themselves fill this and set has_validation.
+  ImageSet validation;
+  bool has_validation = false;
 };
+
+RawSplits FromImageSplits(ImageSplits splits) {
+  RawSplits raw;
+  raw.train = std::move(splits.train);
+  raw.validation = std::move(splits.validation);
+  raw.test = std::move(splits.test);
+  raw.has_validation = true;
+  return raw;
+}
 
 absl::StatusOr<RawSplits> LoadIdx(const std::string& dir, const DatasetInfo& info) {
   RawSplits raw;
@@ -108,6 +122,11 @@ absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec, uint64_t split_
     return absl::NotFoundError(
         absl::StrCat("dataset.data_dir: ", ds.data_dir, " is not a folder (", display, ")"));
   }
+  const double fraction = spec.has_validation_fraction() ? spec.validation_fraction() : 0.1;
+  if (!(fraction >= 0.0 && fraction < 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dataset.validation_fraction: ", fraction, " is outside [0, 1)"));
+  }
   RawSplits raw;
   switch (spec.name()) {
     case v1::DATASET_NAME_MNIST:
@@ -121,27 +140,62 @@ absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec, uint64_t split_
       ds.preprocessing.stddev.assign(std::begin(kCifarStd), std::end(kCifarStd));
       break;
     }
-    case v1::DATASET_NAME_CHARS74K:
-    case v1::DATASET_NAME_SPEECH_COMMANDS:
-    case v1::DATASET_NAME_VISUAL_WAKE_WORDS:
-      return absl::UnimplementedError(
-          absl::StrCat("dataset ", display, " is not supported by this worker yet"));
+    case v1::DATASET_NAME_CHARS74K: {
+      UNAS_ASSIGN_OR_RETURN(ImageSplits splits,
+                            LoadChars74k(ds.data_dir, info.input_shape.height(),
+                                         info.input_shape.width(), fraction > 0, split_seed));
+      raw = FromImageSplits(std::move(splits));
+      break;
+    }
+    case v1::DATASET_NAME_VISUAL_WAKE_WORDS: {
+      VwwOptions options;
+      options.height = info.input_shape.height();
+      options.width = info.input_shape.width();
+      options.validation_fraction = fraction;
+      options.max_train_examples = spec.max_train_examples();
+      options.max_test_examples = spec.max_test_examples();
+      UNAS_ASSIGN_OR_RETURN(ImageSplits splits,
+                            LoadVisualWakeWords(ds.data_dir, options, split_seed));
+      raw = FromImageSplits(std::move(splits));
+      break;
+    }
+    case v1::DATASET_NAME_SPEECH_COMMANDS: {
+      SpeechOptions options;
+      options.with_validation = fraction > 0;
+      options.max_train_examples = spec.max_train_examples();
+      options.max_test_examples = spec.max_test_examples();
+      UNAS_ASSIGN_OR_RETURN(SpeechCommandsData speech,
+                            LoadSpeechCommands(ds.data_dir, options, split_seed));
+      raw.train = std::move(speech.train);
+      raw.validation = std::move(speech.validation);
+      raw.test = std::move(speech.test);
+      raw.has_validation = true;
+      ds.train_audio = std::move(speech.train_audio);
+      ds.feature_normalisation = speech.normalisation;
+      break;
+    }
     default:
       return absl::InvalidArgumentError(absl::StrCat("dataset.name: unknown dataset ", display));
   }
   ds.num_classes = info.num_classes;
-  if (spec.binary()) {
-    for (int32_t& l : raw.train.labels) l = BinaryLabel(spec.name(), l);
-    for (int32_t& l : raw.test.labels) l = BinaryLabel(spec.name(), l);
+  if (spec.binary() && info.has_binary_variant) {
+    for (ImageSet* set : {&raw.train, &raw.validation, &raw.test}) {
+      for (int32_t& l : set->labels) l = BinaryLabel(spec.name(), l);
+    }
     ds.num_classes = 2;
   }
-  const double fraction = spec.has_validation_fraction() ? spec.validation_fraction() : 0.1;
-  UNAS_ASSIGN_OR_RETURN(auto parts, StratifiedSplit(raw.train, fraction, split_seed));
-  raw.train = ImageSet();  // free the unsplit copy
-  ds.train = std::move(parts.first);
-  ds.validation = std::move(parts.second);
+  if (raw.has_validation) {
+    ds.train = std::move(raw.train);
+    ds.validation = std::move(raw.validation);
+  } else {
+    UNAS_ASSIGN_OR_RETURN(auto parts, StratifiedSplit(raw.train, fraction, split_seed));
+    raw.train = ImageSet();  // free the unsplit copy
+    ds.train = std::move(parts.first);
+    ds.validation = std::move(parts.second);
+  }
   ds.test = std::move(raw.test);
-  ds.train.Truncate(spec.max_train_examples());
+  // Speech Commands truncated its clip lists already (train_audio matches).
+  if (ds.train_audio == nullptr) ds.train.Truncate(spec.max_train_examples());
   ds.test.Truncate(spec.max_test_examples());
   return ds;
 }

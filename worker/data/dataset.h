@@ -1,10 +1,12 @@
 // Datasets as the trainer sees them: train / validation / test images (uint8,
-// NHWC) with integer labels, the class count and the per-channel
-// preprocessing. docs/datasets.md describes formats, locations and splits.
+// NHWC) or float features with integer labels, the class count and the
+// per-channel preprocessing. docs/datasets.md describes formats, locations,
+// splits and memory.
 #ifndef UNAS_WORKER_DATA_DATASET_H_
 #define UNAS_WORKER_DATA_DATASET_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,10 +14,12 @@
 #include "common/search_space/space.h"
 #include "unas/v1/job_spec.pb.h"
 #include "worker/data/image_set.h"
+#include "worker/data/speech_commands.h"
 
 namespace unas::worker {
 
-// x = (byte / 255 - mean[c]) / stddev[c]; empty vectors mean 0 and 1.
+// x = (byte / 255 - mean[c]) / stddev[c] for pixels, (value - mean[c]) /
+// stddev[c] for float features; empty vectors mean 0 and 1.
 struct Preprocessing {
   std::vector<float> mean;
   std::vector<float> stddev;
@@ -29,6 +33,15 @@ struct Dataset {
   ImageSet validation;  // empty when validation_fraction is 0
   ImageSet test;
   Preprocessing preprocessing;
+  // Speech Commands: the training inputs are computed per batch from the
+  // audio (augmentation changes them every epoch); `train` then holds only
+  // the labels (train.labels[i] is train_audio->clip(i)'s). Null otherwise.
+  // worker/batch.h's TrainingBatch handles both kinds.
+  std::shared_ptr<const SpeechAudio> train_audio;
+  // Speech Commands: every stored or computed feature is already
+  // (mfcc - mean) / stddev with these (so `preprocessing` is the identity);
+  // a deployed model must standardise its MFCCs the same way.
+  FeatureNormalisation feature_normalisation;
 
   DataShape shape() const {
     return DataShape{train.height, train.width, train.channels, num_classes};
@@ -43,8 +56,9 @@ inline constexpr float kCifarStd[3] = {0.2023f, 0.1994f, 0.2010f};
 // folder), maps labels for the binary variant, holds out the stratified
 // validation split (seeded with split_seed; spec.validation_fraction, 0.1
 // when absent) and keeps the first max_train_examples / max_test_examples.
-// Errors name the file; Chars74K, Speech Commands and Visual Wake Words are
-// UNIMPLEMENTED for now.
+// Errors name the file. Chars74K, Speech Commands and Visual Wake Words have
+// their own splits (docs/datasets.md): fixed stratified counts, the hash
+// rule, and folders or a stratified split.
 absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec, uint64_t split_seed);
 
 // The binary variant's label for an original label (§9): MNIST digit < 5,

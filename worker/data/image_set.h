@@ -1,6 +1,8 @@
 // Labelled images kept as uint8 in memory (NHWC, one byte per element), the
-// form every dataset is loaded into. Converting to float happens per batch
-// (worker/batch.h), which keeps a Fashion-MNIST worker ~160 MB smaller.
+// form every image dataset is loaded into. Converting to float happens per
+// batch (worker/batch.h), which keeps a Fashion-MNIST worker ~160 MB smaller.
+// A set may instead hold float examples (Speech Commands' MFCCs), or only
+// labels when its inputs are computed per batch (Dataset::train_audio).
 #ifndef UNAS_WORKER_DATA_IMAGE_SET_H_
 #define UNAS_WORKER_DATA_IMAGE_SET_H_
 
@@ -18,12 +20,20 @@ struct ImageSet {
   int width = 0;
   int channels = 0;
   std::vector<uint8_t> pixels;  // size() * height * width * channels bytes, NHWC
+  // Float examples instead of pixels: size() * height * width * channels
+  // values, NHWC. A set holds pixels or features (or neither), never both.
+  std::vector<float> features;
   std::vector<int32_t> labels;  // one per image
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  // Elements per example (bytes for pixels, floats for features).
   int64_t image_bytes() const { return int64_t{height} * width * channels; }
   const uint8_t* image(int64_t i) const { return pixels.data() + i * image_bytes(); }
   uint8_t* mutable_image(int64_t i) { return pixels.data() + i * image_bytes(); }
+  const float* example_features(int64_t i) const { return features.data() + i * image_bytes(); }
+  float* mutable_example_features(int64_t i) { return features.data() + i * image_bytes(); }
+  bool has_pixels() const { return !pixels.empty(); }
+  bool has_features() const { return !features.empty(); }
 
   // A new set of the given images, in the given order.
   ImageSet Subset(std::span<const int64_t> indices) const;
@@ -32,6 +42,10 @@ struct ImageSet {
   // Appends `other` (same image shape required).
   absl::Status Append(const ImageSet& other);
 };
+
+// The indices (ascending) of the two parts of StratifiedSplit below.
+absl::StatusOr<std::pair<std::vector<int64_t>, std::vector<int64_t>>> StratifiedSplitIndices(
+    std::span<const int32_t> labels, double fraction, uint64_t seed);
 
 // Holds out round(fraction * n) images for validation, stratified: every
 // class keeps its share (largest-remainder apportionment), the images of each
