@@ -153,6 +153,8 @@ TEST(FaultTest, TerminatedWorkersReleaseTheirCandidatesAndExitPromptly) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   idle->Signal(SIGTERM);
   EXPECT_EQ(idle->Wait(absl::Seconds(20)), 0) << "still polling: " << idle->ReadLog();
+  // Let the coordinator notice the abandoned long-poll (it checks every 200 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
 
   v1::JobSpec spec = SmallSpec(3);
   spec.set_lease_ttl_seconds(600);  // a lease expiry would take 10 minutes
@@ -195,8 +197,13 @@ TEST(FaultTest, TerminatedWorkersReleaseTheirCandidatesAndExitPromptly) {
   ASSERT_TRUE(client->GetCandidate(&context, request, &candidate).ok());
   EXPECT_EQ(candidate.state(), v1::CANDIDATE_STATE_DONE);
   EXPECT_EQ(candidate.attempts(), 1);
-  ASSERT_EQ(candidate.failure_reasons_size(), 1);
-  EXPECT_THAT(candidate.failure_reasons(0), HasSubstr("released"));
+  // Released by the busy worker, and possibly before that by the idle worker's
+  // abandoned long-poll (if the job arrived within the 200 ms the coordinator
+  // takes to notice a cancelled call): every attempt so far was a release.
+  ASSERT_GE(candidate.failure_reasons_size(), 1);
+  for (const std::string& reason : candidate.failure_reasons()) {
+    EXPECT_THAT(reason, HasSubstr("released"));
+  }
   if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
