@@ -868,11 +868,12 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
   while (true) {
     impl_->TouchWorker(request.worker_id());
     impl_->ExpireLeasesLocked();
+    if (cancelled && cancelled()) return response;
     if (std::optional<v1::Task> task = impl_->TryAcquire(request.worker_id())) {
       *response.mutable_task() = std::move(*task);
       return response;
     }
-    if (impl_->shutdown || (cancelled && cancelled())) return response;
+    if (impl_->shutdown) return response;
     // Wake at least every 200 ms to notice a caller that has gone away.
     const auto slice =
         cancelled

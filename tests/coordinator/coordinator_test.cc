@@ -3,7 +3,10 @@
 // lose nothing, jobs share workers.
 #include "coordinator/core/coordinator.h"
 
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -174,6 +177,33 @@ TEST(CoordinatorTest, ReleasedAttemptsAreRequeuedWithoutCounting) {
   fail.set_reason("CUDA out of memory");
   ASSERT_TRUE(c->FailTask(fail).ok());
   EXPECT_EQ(c->GetCandidate(job->job_id(), candidate)->state(), v1::CANDIDATE_STATE_FAILED);
+}
+
+// A long-poll whose caller has gone away ends early and leases nothing.
+TEST(CoordinatorTest, CancelledLongPollEndsWithoutLeasing) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  std::string w = Register(*c, "w");
+  v1::AcquireTaskRequest request;
+  request.set_worker_id(w);
+  std::atomic<bool> cancelled{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancelled = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<v1::AcquireTaskResponse> r =
+      c->AcquireTask(request, absl::Seconds(60), [&] { return cancelled.load(); });
+  canceller.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_task());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  // Already cancelled when work is available: nothing is leased either.
+  auto job = c->SubmitJob(SmallSpec(2));
+  r = c->AcquireTask(request, absl::Seconds(1), [] { return true; });
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_task());
+  EXPECT_EQ(c->GetJob(job->job_id())->progress().evaluations_in_flight(), 0);
 }
 
 TEST(CoordinatorTest, ReportsAreIdempotentAndLateReportsStillCount) {
