@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -308,7 +309,6 @@ TEST_F(SecurityTest, UnasctlConnectsWithFlagsOrEnvironment) {
 
 #ifdef UNAS_HAVE_WORKER_BINARY
 TEST_F(SecurityTest, WorkerBinaryConnectsWithFlagsOrEnvironment) {
-  int64_t job_id = SubmitJob(SmallSpec(8, /*seed=*/11));
   std::string worker = unas::testing::BinaryPath("unas-worker");
   std::vector<std::string> common = {worker,        "--coordinator",  coordinator_->address(),
                                      "--synthetic", "--acquire-wait", "1"};
@@ -321,16 +321,25 @@ TEST_F(SecurityTest, WorkerBinaryConnectsWithFlagsOrEnvironment) {
   unas::SubprocessOptions env;
   env.env = {"UNAS_TLS_CA=" + Ca(), "UNAS_TOKEN_FILE=" + WorkerToken()};
   unas::Subprocess env_worker(by_env, *dir_ + "/by-env.log", env);
+  // Both must have registered through TLS with their token (before the job, so
+  // that neither can miss it and be signalled while still starting up).
+  auto stub = v1::JobService::NewStub(Channel(ClientToken()));
+  std::set<std::string> names;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!(names.contains("by-flags") && names.contains("by-env")) && absl::Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ListWorkersResponse workers;
+    ASSERT_TRUE(stub->ListWorkers(&context, v1::ListWorkersRequest(), &workers).ok());
+    names.clear();
+    for (const v1::WorkerInfo& w : workers.workers()) names.insert(w.name());
+  }
+  EXPECT_TRUE(names.contains("by-flags") && names.contains("by-env"))
+      << flags_worker.ReadLog() << env_worker.ReadLog();
+  int64_t job_id = SubmitJob(SmallSpec(8, /*seed=*/11));
   v1::Job job = WaitForEnd(job_id);
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << flags_worker.ReadLog() << env_worker.ReadLog();
-  auto stub = v1::JobService::NewStub(Channel(ClientToken()));
-  grpc::ClientContext context;
-  SetDeadline(context);
-  v1::ListWorkersResponse workers;
-  ASSERT_TRUE(stub->ListWorkers(&context, v1::ListWorkersRequest(), &workers).ok());
-  std::set<std::string> names;
-  for (const v1::WorkerInfo& w : workers.workers()) names.insert(w.name());
-  EXPECT_TRUE(names.contains("by-flags") && names.contains("by-env"));
   flags_worker.Signal(SIGTERM);
   env_worker.Signal(SIGTERM);
   EXPECT_EQ(flags_worker.Wait(absl::Seconds(20)), 0) << flags_worker.ReadLog();
