@@ -100,13 +100,13 @@ void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candid
     return;
   }
   bool csv = format == OutputFormat::kCsv;
-  Table table(csv ? std::vector<std::string>{"candidate_id", "parent_id", "state",
-                                             "validation_error", "test_error", "int8_test_error",
-                                             "peak_memory_bytes", "model_size_bytes",
-                                             "model_size_deployed_bytes", "macs", "feasible",
-                                             "worker_id", "architecture"}
-                  : std::vector<std::string>{"ID", "PARENT", "STATE", "VAL ERR", "TEST ERR", "PMU",
-                                             "SIZE", "MACS", "OK", "ARCHITECTURE"});
+  Table table(
+      csv ? std::vector<std::string>{"candidate_id", "parent_id", "state", "validation_error",
+                                     "test_error", "int8_test_error", "peak_memory_bytes",
+                                     "model_size_bytes", "model_size_deployed_bytes", "macs",
+                                     "feasible", "worker_id", "architecture"}
+          : std::vector<std::string>{"ID", "PARENT", "STATE", "VAL ERR", "TEST ERR", "INT8 ERR",
+                                     "PMU", "SIZE", "MACS", "OK", "ARCHITECTURE"});
   for (const v1::Candidate& c : candidates) {
     std::string state(absl::StripPrefix(v1::CandidateState_Name(c.state()), "CANDIDATE_STATE_"));
     bool done = c.state() == v1::CANDIDATE_STATE_DONE;
@@ -127,6 +127,9 @@ void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candid
       table.AddRow({absl::StrCat(c.candidate_id()), parent, state,
                     done ? absl::StrFormat("%.4f", c.evaluation().validation_error()) : "-",
                     done ? absl::StrFormat("%.4f", c.evaluation().test_error()) : "-",
+                    done && c.evaluation().has_int8_test_error()
+                        ? absl::StrFormat("%.4f", c.evaluation().int8_test_error())
+                        : "-",
                     HumanBytes(m.peak_memory_bytes()), HumanBytes(m.model_size_bytes()),
                     HumanCount(m.macs()), done ? (c.feasible() ? "yes" : "no") : "-",
                     DescribeArchitecture(c.architecture())});

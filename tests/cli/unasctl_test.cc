@@ -167,6 +167,7 @@ TEST_F(UnasctlTest, HistoryPopulationAndPareto) {
 
   auto table = Run({"history", Job()});
   EXPECT_THAT(table.out, HasSubstr("VAL ERR"));
+  EXPECT_THAT(table.out, HasSubstr("INT8 ERR"));
   EXPECT_EQ(Lines(table.out).size(), 21u);
 }
 
