@@ -14,8 +14,8 @@
 #include "common/search_space/morphisms.h"
 #include "common/search_space/random_architecture.h"
 #include "common/search_space/resource_graph.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/worker/worker_test_util.h"
 
 namespace unas::worker {
 namespace {
@@ -156,12 +156,6 @@ INSTANTIATE_TEST_SUITE_P(Shards, RandomParity,
                                   "_shard" + std::to_string(std::get<1>(info.param));
                          });
 
-v1::Architecture ParseArch(const std::string& text) {
-  v1::Architecture arch;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &arch)) << text;
-  return arch;
-}
-
 TEST(Model, ExampleArchitecturesMatchTheirPlans) {
   at::set_num_threads(1);
   for (const char* name : {"branch_cifar", "branch_dw_last_kws", "chain_mnist", "edge_bounds",
@@ -182,7 +176,7 @@ TEST(Model, ExampleArchitecturesMatchTheirPlans) {
 TEST(Model, KerasInitialisation) {
   torch::manual_seed(3);
   // conv 5x5 (1 -> 16), depthwise 3x3 on 16 channels with BN, dense 64, output 10.
-  const v1::Architecture arch = ParseArch(R"pb(
+  const v1::Architecture arch = testing::Arch(R"pb(
     cnn {
       conv_blocks {
         layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 5 filters: 16 has_relu: true }
@@ -231,7 +225,7 @@ TEST(Model, KerasInitialisation) {
 TEST(Model, DenseLayersFlattenInNhwcOrder) {
   // MLP on 2x3x2 inputs: the output layer reads the hidden layer, which we make
   // the identity, so output row 0 = e_k selects flattened element k.
-  const v1::Architecture arch = ParseArch("mlp { layers { units: 12 } }");
+  const v1::Architecture arch = testing::Arch("mlp { layers { units: 12 } }");
   absl::StatusOr<UnasNet> net = BuildNetwork(arch, DataShape{2, 3, 2, 4});
   ASSERT_TRUE(net.ok()) << net.status();
   torch::NoGradGuard no_grad;
@@ -255,7 +249,7 @@ TEST(Model, AddZeroPadsSmallerInputsAtTheBottomRight) {
   // Input 5x5x1. Block 0: conv 3x3 -> 3x3x2. Branch: 1x1 conv from the input
   // (5x5) forced to 2 channels, tied up by a 2x2 max pool to 2x2x2, then
   // zero-padded to 3x3 at the bottom/right and added.
-  const v1::Architecture arch = ParseArch(R"pb(
+  const v1::Architecture arch = testing::Arch(R"pb(
     cnn {
       conv_blocks { layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 2 } }
       conv_blocks {
@@ -287,7 +281,7 @@ TEST(Model, AddZeroPadsSmallerInputsAtTheBottomRight) {
 }
 
 TEST(Model, PrunableLayersExposeTheirChannelDimension) {
-  const v1::Architecture arch = ParseArch(R"pb(
+  const v1::Architecture arch = testing::Arch(R"pb(
     cnn {
       conv_blocks { layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 8 } }
       conv_blocks {
@@ -324,7 +318,7 @@ TEST(Model, PrunableLayersExposeTheirChannelDimension) {
 
 TEST(Model, UnbuildableArchitectureIsAnError) {
   // Three stride-2 7x7 convolutions collapse a 28x28 input.
-  const v1::Architecture arch = ParseArch(R"pb(
+  const v1::Architecture arch = testing::Arch(R"pb(
     cnn {
       conv_blocks {
         layers {

@@ -10,13 +10,12 @@
 #include <filesystem>
 #include <memory>
 
-#include "common/job_spec/loader.h"
 #include "common/search_space/random_architecture.h"
 #include "common/search_space/resource_graph.h"
 #include "common/search_space/rng.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/worker/worker_test_util.h"
 #include "worker/distill/distillation.h"
 #include "worker/distill/torchscript.h"
 #include "worker/pruning/channels.h"
@@ -29,14 +28,9 @@
 namespace unas::worker {
 namespace {
 
+using testing::Arch;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-v1::Architecture Arch(const char* text) {
-  v1::Architecture arch;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &arch));
-  return arch;
-}
 
 // Every structural feature compaction has to handle: a layer reading the
 // input, batch normalisation, a pre-pool, a depthwise layer inside a block, a
@@ -385,40 +379,15 @@ class DenseWeightProbe : public TrainingHook {
 
 // --- Fashion-MNIST ----------------------------------------------------------------------
 
-const Dataset& Fashion() {
-  static const Dataset* dataset = [] {
-    v1::DatasetSpec spec;
-    spec.set_name(v1::DATASET_NAME_FASHION_MNIST);
-    spec.set_max_train_examples(6000);
-    spec.set_max_test_examples(3000);
-    absl::StatusOr<Dataset> ds = LoadDataset(spec, 0);
-    return ds.ok() ? new Dataset(*std::move(ds)) : nullptr;
-  }();
-  if (dataset == nullptr) {
-    ADD_FAILURE() << "Fashion-MNIST is not readable at /usr/share/datasets/fashion-mnist";
-    static const Dataset empty;
-    return empty;
-  }
-  return *dataset;
-}
+// The Fashion-MNIST subset of these tests: 6,000 training and 3,000 test images.
+const Dataset& Fashion() { return testing::FashionSubset(6000, 3000); }
 
 Dataset SmallFashion(int64_t train, int64_t validation, int64_t test) {
-  Dataset ds = Fashion();
-  ds.train.Truncate(train);
-  ds.validation.Truncate(validation);
-  ds.test.Truncate(test);
-  return ds;
+  return testing::Truncated(Fashion(), train, validation, test);
 }
 
 v1::JobSpec FashionJob(const std::string& training) {
-  absl::StatusOr<v1::JobSpec> spec = ParseJobSpec(
-      "name: \"t\" dataset { name: DATASET_NAME_FASHION_MNIST max_train_examples: 6000 "
-      "max_test_examples: 3000 } search_space { kind: SEARCH_SPACE_KIND_CNN } "
-      "bounds { error: 0.5 } training { " +
-          training + " } seed: 5",
-      ProtoFormat::kTextproto, "test");
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  return spec.ok() ? *spec : v1::JobSpec();
+  return testing::FashionJob(training, /*max_test=*/3000, /*seed=*/5);
 }
 
 TEST(PruningEvaluation, RestoresTheDenseWeightsAfterEveryValidation) {

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "common/job_spec/loader.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/worker/worker_test_util.h"
 #include "worker/batch.h"
 #include "worker/int8/interpreter.h"
 #include "worker/model.h"
@@ -28,11 +28,7 @@
 namespace unas::worker {
 namespace {
 
-v1::Architecture Arch(const char* text) {
-  v1::Architecture arch;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &arch));
-  return arch;
-}
+using testing::Arch;
 
 // Non-trivial batch normalisation statistics and biases, so that folding
 // them into the convolutions matters.

@@ -13,12 +13,14 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/worker/worker_test_util.h"
 #include "worker/optimizer.h"
 #include "worker/train_candidate.h"
 
 namespace unas::worker {
 namespace {
 
+using testing::Arch;
 using ::testing::HasSubstr;
 
 // --- Optimizers: two steps on w = (1, -2) with fixed gradients ---------------------------
@@ -197,34 +199,12 @@ TEST(Device, SelectedAtRunTime) {
 
 // --- Training on real Fashion-MNIST --------------------------------------------------------
 
-constexpr char kFashionDir[] = "/usr/share/datasets/fashion-mnist";
+// The Fashion-MNIST subset of these tests: 6,000 training and 5,000 test images.
+const Dataset& Fashion() { return testing::FashionSubset(6000, 5000); }
 
-// Fashion-MNIST with the given training subset (validation 10 %, seed 0).
-const Dataset& Fashion() {
-  static const Dataset* dataset = [] {
-    v1::DatasetSpec spec;
-    spec.set_name(v1::DATASET_NAME_FASHION_MNIST);
-    spec.set_max_train_examples(6000);
-    spec.set_max_test_examples(5000);
-    absl::StatusOr<Dataset> ds = LoadDataset(spec, 0);
-    return ds.ok() ? new Dataset(*std::move(ds)) : nullptr;
-  }();
-  if (dataset == nullptr) {
-    ADD_FAILURE() << "Fashion-MNIST is not readable at " << kFashionDir;
-    static const Dataset empty;
-    return empty;
-  }
-  return *dataset;
-}
-
-// A small Fashion-MNIST subset with fewer validation images for the quick
-// semantics tests.
+// A smaller subset with fewer validation images for the quick semantics tests.
 Dataset SmallFashion(int64_t train, int64_t validation, int64_t test) {
-  Dataset ds = Fashion();
-  ds.train.Truncate(train);
-  ds.validation.Truncate(validation);
-  ds.test.Truncate(test);
-  return ds;
+  return testing::Truncated(Fashion(), train, validation, test);
 }
 
 // conv3x3x16 ReLU -> prepool + conv3x3x32 s2 ReLU -> max pool 2 -> dense 32: ~14 K weights.
@@ -260,21 +240,8 @@ constexpr char kTinyCnn[] = R"pb(
     dense_blocks { units: 16 }
   })pb";
 
-v1::Architecture Arch(const char* text) {
-  v1::Architecture arch;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &arch));
-  return arch;
-}
-
 v1::JobSpec FashionJob(const std::string& training) {
-  absl::StatusOr<v1::JobSpec> spec = ParseJobSpec(
-      "name: \"t\" dataset { name: DATASET_NAME_FASHION_MNIST max_train_examples: 6000 "
-      "max_test_examples: 5000 } search_space { kind: SEARCH_SPACE_KIND_CNN } "
-      "bounds { error: 0.5 } training { " +
-          training + " } seed: 11",
-      ProtoFormat::kTextproto, "test");
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  return spec.ok() ? *spec : v1::JobSpec();
+  return testing::FashionJob(training, /*max_test=*/5000, /*seed=*/11);
 }
 
 TEST(TrainFashionMnist, SmallCnnReaches75PercentIn2EpochsAndIsDeterministic) {
