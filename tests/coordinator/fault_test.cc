@@ -97,21 +97,7 @@ TEST(FaultTest, WorkerKilledMidEvaluationIsReplacedAndTheJobCompletes) {
   auto victim = StartWorker(dir, coordinator.address(), "victim",
                             {"--synthetic", "--synthetic-delay-ms", "60000"});
   // Wait until the victim holds a lease, then kill it mid-"training".
-  int64_t victim_candidate = 0;
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (victim_candidate == 0 && absl::Now() < deadline) {
-    auto client = coordinator.JobClient();
-    grpc::ClientContext context;
-    v1::ListCandidatesRequest request;
-    request.set_job_id(job_id);
-    request.add_states(v1::CANDIDATE_STATE_LEASED);
-    v1::ListCandidatesResponse response;
-    if (client->ListCandidates(&context, request, &response).ok() &&
-        response.candidates_size() > 0) {
-      victim_candidate = response.candidates(0).candidate_id();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const int64_t victim_candidate = WaitForLeasedCandidate(coordinator, job_id, absl::Seconds(30));
   ASSERT_NE(victim_candidate, 0) << victim->ReadLog();
   victim->Kill();
   auto rescuer = StartWorker(dir, coordinator.address(), "rescuer",
@@ -121,13 +107,7 @@ TEST(FaultTest, WorkerKilledMidEvaluationIsReplacedAndTheJobCompletes) {
   EXPECT_EQ(job.progress().evaluations_done(), 4);
   EXPECT_EQ(job.progress().lease_expiries(), 1);
 
-  auto client = coordinator.JobClient();
-  grpc::ClientContext context;
-  v1::GetCandidateRequest request;
-  request.set_job_id(job_id);
-  request.set_candidate_id(victim_candidate);
-  v1::Candidate candidate;
-  ASSERT_TRUE(client->GetCandidate(&context, request, &candidate).ok());
+  const v1::Candidate candidate = GetCandidate(coordinator, job_id, victim_candidate);
   EXPECT_EQ(candidate.state(), v1::CANDIDATE_STATE_DONE);
   EXPECT_EQ(candidate.attempts(), 2);
   EXPECT_EQ(candidate.worker_id(), "w2") << "re-run by the rescuer";
@@ -162,21 +142,7 @@ TEST(FaultTest, TerminatedWorkersReleaseTheirCandidatesAndExitPromptly) {
   int64_t job_id = Submit(coordinator, spec);
   auto busy = StartWorker(dir, coordinator.address(), "busy",
                           {"--synthetic", "--synthetic-delay-ms", "60000"});
-  int64_t busy_candidate = 0;
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (busy_candidate == 0 && absl::Now() < deadline) {
-    auto client = coordinator.JobClient();
-    grpc::ClientContext context;
-    v1::ListCandidatesRequest request;
-    request.set_job_id(job_id);
-    request.add_states(v1::CANDIDATE_STATE_LEASED);
-    v1::ListCandidatesResponse response;
-    if (client->ListCandidates(&context, request, &response).ok() &&
-        response.candidates_size() > 0) {
-      busy_candidate = response.candidates(0).candidate_id();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const int64_t busy_candidate = WaitForLeasedCandidate(coordinator, job_id, absl::Seconds(30));
   ASSERT_NE(busy_candidate, 0) << busy->ReadLog();
   busy->Signal(SIGTERM);
   EXPECT_EQ(busy->Wait(absl::Seconds(20)), 0) << busy->ReadLog();
@@ -188,13 +154,7 @@ TEST(FaultTest, TerminatedWorkersReleaseTheirCandidatesAndExitPromptly) {
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << coordinator.process().ReadLog();
   EXPECT_EQ(job.progress().evaluations_done(), 3);
   EXPECT_EQ(job.progress().lease_expiries(), 0);
-  auto client = coordinator.JobClient();
-  grpc::ClientContext context;
-  v1::GetCandidateRequest request;
-  request.set_job_id(job_id);
-  request.set_candidate_id(busy_candidate);
-  v1::Candidate candidate;
-  ASSERT_TRUE(client->GetCandidate(&context, request, &candidate).ok());
+  const v1::Candidate candidate = GetCandidate(coordinator, job_id, busy_candidate);
   EXPECT_EQ(candidate.state(), v1::CANDIDATE_STATE_DONE);
   EXPECT_EQ(candidate.attempts(), 1);
   // Released by the busy worker, and possibly before that by the idle worker's

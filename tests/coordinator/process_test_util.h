@@ -92,6 +92,42 @@ inline v1::Job WaitForJobEnd(CoordinatorProcess& coordinator, int64_t job_id,
   return job;
 }
 
+// Polls until some candidate of the job is LEASED; its id, or 0 on timeout.
+inline int64_t WaitForLeasedCandidate(CoordinatorProcess& coordinator, int64_t job_id,
+                                      absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    auto client = coordinator.JobClient();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ListCandidatesRequest request;
+    request.set_job_id(job_id);
+    request.add_states(v1::CANDIDATE_STATE_LEASED);
+    v1::ListCandidatesResponse response;
+    if (client->ListCandidates(&context, request, &response).ok() &&
+        response.candidates_size() > 0) {
+      return response.candidates(0).candidate_id();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return 0;
+}
+
+// One candidate through the JobService; a failed test when the call fails.
+inline v1::Candidate GetCandidate(CoordinatorProcess& coordinator, int64_t job_id,
+                                  int64_t candidate_id) {
+  auto client = coordinator.JobClient();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::GetCandidateRequest request;
+  request.set_job_id(job_id);
+  request.set_candidate_id(candidate_id);
+  v1::Candidate candidate;
+  grpc::Status status = client->GetCandidate(&context, request, &candidate);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return candidate;
+}
+
 inline int64_t Submit(CoordinatorProcess& coordinator, const v1::JobSpec& spec) {
   auto client = coordinator.JobClient();
   grpc::ClientContext context;
