@@ -162,7 +162,7 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
     for (TrainingHook* hook : options.hooks) hook->OnEpochBegin(epoch);
     net->train();
     std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.Index(i + 1)]);
+    rng.Shuffle(order);
 
     at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
     at::Tensor correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(device));

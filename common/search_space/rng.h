@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,6 +51,13 @@ class Rng {
   template <typename T>
   const T& Choose(const std::vector<T>& values) {
     return values[Index(values.size())];
+  }
+
+  // Fisher-Yates shuffle in place (one Index() per position, from the back),
+  // so a seed gives the same order on every platform, unlike std::shuffle.
+  template <typename T>
+  void Shuffle(std::vector<T>& values) {
+    for (size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[Index(i)]);
   }
 
   // The engine state as text (the standard's stream format for

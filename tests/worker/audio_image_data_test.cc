@@ -298,6 +298,20 @@ TEST(VisualWakeWords, FlatFolderIsSplitStratified) {
   EXPECT_THAT(s.message(), HasSubstr((dir.path() / "no_person").string()));
 }
 
+TEST(VisualWakeWords, TooSmallImageIsAnErrorNamingIt) {
+  TempDir dir("vww_small");
+  testing::MakeVwwTree(dir.path(), {""}, 10);
+  const std::string tiny = (dir.path() / "person" / "tiny.png").string();
+  testing::WriteRgbPng(tiny, 8, 8, std::vector<uint8_t>(8 * 8 * 3, 250));
+  v1::DatasetSpec spec;
+  spec.set_name(v1::DATASET_NAME_VISUAL_WAKE_WORDS);
+  spec.set_data_dir(dir.path().string());
+  absl::Status s = LoadDataset(spec, 5).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("tiny.png"));
+  EXPECT_THAT(s.message(), HasSubstr("under 16x16"));
+}
+
 TEST(VisualWakeWords, JpegFilesWhenBuiltWithLibjpeg) {
   TempDir dir("vww_jpeg");
   std::vector<uint8_t> pixels(32 * 32 * 3);

@@ -86,7 +86,7 @@ SplitCounts Chars74kSplitCounts(int64_t n, bool with_validation) {
 }
 
 absl::StatusOr<ImageSet> ReadRgbImages(const std::vector<LabelledFile>& files, int height,
-                                       int width) {
+                                       int width, bool central_crop) {
   ImageSet set;
   set.height = height;
   set.width = width;
@@ -95,16 +95,19 @@ absl::StatusOr<ImageSet> ReadRgbImages(const std::vector<LabelledFile>& files, i
   set.labels.reserve(files.size());
   for (size_t i = 0; i < files.size(); ++i) {
     UNAS_ASSIGN_OR_RETURN(RgbImage image, ReadImageRgb(files[i].path));
+    if (central_crop) {
+      if (image.height < 16 || image.width < 16) {
+        return absl::InvalidArgumentError(absl::StrCat(files[i].path, ": image is ", image.height,
+                                                       "x", image.width, ", under 16x16"));
+      }
+      image = CentralCrop875(image);
+    }
     std::vector<uint8_t> resized =
         ResizeBilinear(image.pixels.data(), image.height, image.width, 3, height, width);
     std::memcpy(set.mutable_image(static_cast<int64_t>(i)), resized.data(), resized.size());
     set.labels.push_back(files[i].label);
   }
   return set;
-}
-
-void ShuffleFiles(std::vector<LabelledFile>& files, Rng& rng) {
-  for (size_t i = files.size(); i > 1; --i) std::swap(files[i - 1], files[rng.Index(i)]);
 }
 
 absl::StatusOr<std::pair<ImageSet, ImageSet>> StratifiedSplitCount(const ImageSet& all,
@@ -122,7 +125,7 @@ absl::StatusOr<ImageSplits> LoadChars74k(const std::string& data_dir, int height
                                          bool with_validation, uint64_t seed) {
   UNAS_ASSIGN_OR_RETURN(std::vector<LabelledFile> files, ListChars74k(data_dir));
   Rng rng(seed ^ kOrderSeedSalt);
-  ShuffleFiles(files, rng);
+  rng.Shuffle(files);
   UNAS_ASSIGN_OR_RETURN(ImageSet all, ReadRgbImages(files, height, width));
   const SplitCounts counts = Chars74kSplitCounts(all.size(), with_validation);
   UNAS_ASSIGN_OR_RETURN(auto rest_test, StratifiedSplitCount(all, counts.test, seed));

@@ -42,10 +42,12 @@ struct SplitCounts {
 };
 SplitCounts Chars74kSplitCounts(int64_t n, bool with_validation);
 
-// Decodes the files (ReadImageRgb) and resizes each bilinearly to
-// height x width (ResizeBilinear); images in file order.
+// Decodes the files (ReadImageRgb), optionally takes the central 87.5 %
+// (CentralCrop875, for Visual Wake Words; such images must be at least 16x16)
+// and resizes each bilinearly to height x width (ResizeBilinear); images in
+// file order.
 absl::StatusOr<ImageSet> ReadRgbImages(const std::vector<LabelledFile>& files, int height,
-                                       int width);
+                                       int width, bool central_crop = false);
 
 struct ImageSplits {
   ImageSet train;
@@ -60,9 +62,6 @@ struct ImageSplits {
 // seeded order.
 absl::StatusOr<ImageSplits> LoadChars74k(const std::string& data_dir, int height, int width,
                                          bool with_validation, uint64_t seed);
-
-// Fisher-Yates shuffle drawn from rng.
-void ShuffleFiles(std::vector<LabelledFile>& files, Rng& rng);
 
 // Holds out exactly `count` images of `all`, stratified and seeded (a wrapper
 // of StratifiedSplit that takes a count).

@@ -59,11 +59,6 @@ absl::StatusOr<std::set<std::string>> ReadList(const fs::path& path) {
   return entries;
 }
 
-template <typename T>
-void Shuffle(std::vector<T>& v, Rng& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.Index(i)]);
-}
-
 int64_t CeilPercent(int64_t n, int percent) { return (n * percent + 99) / 100; }
 
 int32_t WordLabel(const std::string& word) {
@@ -178,10 +173,10 @@ absl::StatusOr<SpeechClipLists> ListSpeechCommands(const std::string& data_dir, 
       clips.push_back(SpeechClip{"", kSilenceLabel});
     }
     std::vector<SpeechClip>& others = unknown[split];
-    Shuffle(others, rng);
+    rng.Shuffle(others);
     const int64_t take = std::min<int64_t>(CeilPercent(n, kUnknownPercent), others.size());
     clips.insert(clips.end(), others.begin(), others.begin() + take);
-    Shuffle(clips, rng);
+    rng.Shuffle(clips);
     (split == SpeechSplit::kTrain        ? lists.train
      : split == SpeechSplit::kValidation ? lists.validation
                                          : lists.test) = std::move(clips);

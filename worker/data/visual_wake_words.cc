@@ -45,29 +45,6 @@ std::vector<int32_t> Labels(const std::vector<LabelledFile>& files) {
   return labels;
 }
 
-// Decoded, centre-cropped and resized images of `files`.
-absl::StatusOr<ImageSet> ReadVwwImages(const std::vector<LabelledFile>& files, int height,
-                                       int width) {
-  ImageSet set;
-  set.height = height;
-  set.width = width;
-  set.channels = 3;
-  set.pixels.resize(files.size() * set.image_bytes());
-  for (size_t i = 0; i < files.size(); ++i) {
-    UNAS_ASSIGN_OR_RETURN(RgbImage image, ReadImageRgb(files[i].path));
-    if (image.height < 16 || image.width < 16) {
-      return absl::InvalidArgumentError(absl::StrCat(files[i].path, ": image is ", image.height,
-                                                     "x", image.width, ", under 16x16"));
-    }
-    RgbImage crop = CentralCrop875(image);
-    std::vector<uint8_t> resized =
-        ResizeBilinear(crop.pixels.data(), crop.height, crop.width, 3, height, width);
-    std::memcpy(set.mutable_image(static_cast<int64_t>(i)), resized.data(), resized.size());
-    set.labels.push_back(files[i].label);
-  }
-  return set;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<LabelledFile>> ListVwwFolder(const std::string& folder) {
@@ -131,14 +108,17 @@ absl::StatusOr<ImageSplits> LoadVisualWakeWords(const std::string& data_dir,
   // never decoded.
   Rng rng(seed ^ kOrderSeedSalt);
   for (std::vector<LabelledFile>* files : {&train_files, &val_files, &test_files}) {
-    ShuffleFiles(*files, rng);
+    rng.Shuffle(*files);
   }
   Truncate(train_files, options.max_train_examples);
   Truncate(test_files, options.max_test_examples);
   ImageSplits splits;
-  UNAS_ASSIGN_OR_RETURN(splits.train, ReadVwwImages(train_files, options.height, options.width));
-  UNAS_ASSIGN_OR_RETURN(splits.validation, ReadVwwImages(val_files, options.height, options.width));
-  UNAS_ASSIGN_OR_RETURN(splits.test, ReadVwwImages(test_files, options.height, options.width));
+  UNAS_ASSIGN_OR_RETURN(splits.train, ReadRgbImages(train_files, options.height, options.width,
+                                                    /*central_crop=*/true));
+  UNAS_ASSIGN_OR_RETURN(splits.validation, ReadRgbImages(val_files, options.height, options.width,
+                                                         /*central_crop=*/true));
+  UNAS_ASSIGN_OR_RETURN(
+      splits.test, ReadRgbImages(test_files, options.height, options.width, /*central_crop=*/true));
   return splits;
 }
 

@@ -1,6 +1,9 @@
 #include "common/search_space/rng.h"
 
+#include <algorithm>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -68,6 +71,26 @@ TEST(RngTest, BernoulliAndNormalHaveTheirMoments) {
   const double mean = sum / n;
   EXPECT_NEAR(mean, 1.0, 0.001);
   EXPECT_NEAR(std::sqrt(sum_sq / n - mean * mean), 0.05, 0.001);
+}
+
+TEST(RngTest, ShuffleIsASeededFisherYatesPermutation) {
+  std::vector<int> values(50);
+  for (int i = 0; i < 50; ++i) values[i] = i;
+  std::vector<int> a = values;
+  std::vector<int> b = values;
+  Rng ra(9);
+  Rng rb(9);
+  ra.Shuffle(a);
+  // The pinned algorithm: one Index() per position, from the back.
+  for (size_t i = b.size(); i > 1; --i) std::swap(b[i - 1], b[rb.Index(i)]);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, values);
+  std::vector<int> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, values);
+  std::vector<int> empty;
+  ra.Shuffle(empty);  // no draw, no crash
+  EXPECT_TRUE(empty.empty());
 }
 
 TEST(RngTest, StateRoundTrips) {
