@@ -873,15 +873,17 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
       *response.mutable_task() = std::move(*task);
       return response;
     }
-    if (impl_->shutdown) return response;
-    // Wake at least every 200 ms to notice a caller that has gone away.
-    const auto slice =
-        cancelled
-            ? std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200))
-            : deadline;
-    if (impl_->changed.wait_until(lock, slice) == std::cv_status::timeout &&
-        std::chrono::steady_clock::now() >= deadline) {
-      return response;
+    // Wait for a change. Without one, wake only every 200 ms to see whether
+    // the caller has gone away: that check is all an idle wake-up costs, so
+    // many idle workers do not make the coordinator rescan its leases.
+    while (true) {
+      if (impl_->shutdown) return response;
+      const auto slice = cancelled ? std::min(deadline, std::chrono::steady_clock::now() +
+                                                            std::chrono::milliseconds(200))
+                                   : deadline;
+      if (impl_->changed.wait_until(lock, slice) == std::cv_status::no_timeout) break;
+      if (std::chrono::steady_clock::now() >= deadline) return response;
+      if (cancelled && cancelled()) return response;
     }
   }
 }
