@@ -11,58 +11,59 @@
 
 namespace unas::worker {
 
-at::Tensor ImagesToTensor(const uint8_t* images, int64_t count, int height, int width, int channels,
-                          const Preprocessing& preprocessing) {
-  at::Tensor out = at::empty({count, channels, height, width}, at::kFloat);
-  float* dst = out.data_ptr<float>();
-  const int64_t plane = int64_t{height} * width;
-  // Per channel: value = byte * scale + offset.
-  std::vector<float> scale(channels, 1.0f / 255.0f);
-  std::vector<float> offset(channels, 0.0f);
+namespace {
+
+// Per channel: value = x * scale[c] + offset[c].
+struct ChannelAffine {
+  std::vector<float> scale, offset;
+};
+
+ChannelAffine Affine(int channels, float input_range, const Preprocessing& preprocessing) {
+  ChannelAffine a{std::vector<float>(channels), std::vector<float>(channels)};
   for (int c = 0; c < channels; ++c) {
     const float mean =
         c < static_cast<int>(preprocessing.mean.size()) ? preprocessing.mean[c] : 0.0f;
     const float sd =
         c < static_cast<int>(preprocessing.stddev.size()) ? preprocessing.stddev[c] : 1.0f;
-    scale[c] = 1.0f / (255.0f * sd);
-    offset[c] = -mean / sd;
+    a.scale[c] = 1.0f / (input_range * sd);
+    a.offset[c] = -mean / sd;
   }
-  for (int64_t n = 0; n < count; ++n) {
-    const uint8_t* src = images + n * plane * channels;
-    float* image = dst + n * plane * channels;
-    if (channels == 1) {
-      const float s = scale[0], o = offset[0];
-      for (int64_t p = 0; p < plane; ++p) image[p] = src[p] * s + o;
-      continue;
-    }
-    for (int c = 0; c < channels; ++c) {
-      float* d = image + c * plane;
-      const float s = scale[c], o = offset[c];
-      for (int64_t p = 0; p < plane; ++p) d[p] = src[p * channels + c] * s + o;
+  return a;
+}
+
+// (count, channels, height, width) with NHWC memory, filled from NHWC values.
+template <typename T>
+at::Tensor NhwcToTensor(const T* src, int64_t count, int height, int width, int channels,
+                        const ChannelAffine& a) {
+  at::Tensor out = at::empty({count, height, width, channels}, at::kFloat);
+  float* dst = out.data_ptr<float>();
+  const int64_t pixels = count * height * width;
+  if (channels == 1) {
+    const float s = a.scale[0], o = a.offset[0];
+    for (int64_t p = 0; p < pixels; ++p) dst[p] = static_cast<float>(src[p]) * s + o;
+  } else {
+    for (int64_t p = 0; p < pixels; ++p) {
+      for (int c = 0; c < channels; ++c) {
+        dst[p * channels + c] =
+            static_cast<float>(src[p * channels + c]) * a.scale[c] + a.offset[c];
+      }
     }
   }
-  return out;
+  return out.permute({0, 3, 1, 2});
+}
+
+}  // namespace
+
+at::Tensor ImagesToTensor(const uint8_t* images, int64_t count, int height, int width, int channels,
+                          const Preprocessing& preprocessing) {
+  return NhwcToTensor(images, count, height, width, channels,
+                      Affine(channels, 255.0f, preprocessing));
 }
 
 at::Tensor FeaturesToTensor(const float* features, int64_t count, int height, int width,
                             int channels, const Preprocessing& preprocessing) {
-  at::Tensor out = at::empty({count, channels, height, width}, at::kFloat);
-  float* dst = out.data_ptr<float>();
-  const int64_t plane = int64_t{height} * width;
-  for (int c = 0; c < channels; ++c) {
-    const float mean =
-        c < static_cast<int>(preprocessing.mean.size()) ? preprocessing.mean[c] : 0.0f;
-    const float sd =
-        c < static_cast<int>(preprocessing.stddev.size()) ? preprocessing.stddev[c] : 1.0f;
-    const float scale = 1.0f / sd;
-    const float offset = -mean / sd;
-    for (int64_t n = 0; n < count; ++n) {
-      const float* src = features + n * plane * channels;
-      float* d = dst + (n * channels + c) * plane;
-      for (int64_t p = 0; p < plane; ++p) d[p] = src[p * channels + c] * scale + offset;
-    }
-  }
-  return out;
+  return NhwcToTensor(features, count, height, width, channels,
+                      Affine(channels, 1.0f, preprocessing));
 }
 
 at::Tensor SetToTensor(const ImageSet& set, int64_t start, int64_t count,

@@ -19,7 +19,9 @@
 
 namespace unas::worker {
 
-// A float32 CPU tensor (count, channels, height, width).
+// A float32 CPU tensor (count, channels, height, width) stored channels-last
+// (NHWC in memory, at::MemoryFormat::ChannelsLast): the images' own layout,
+// so no transposition, and the layout the CPU trainer runs in.
 at::Tensor ImagesToTensor(const uint8_t* images, int64_t count, int height, int width, int channels,
                           const Preprocessing& preprocessing);
 

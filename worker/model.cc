@@ -117,6 +117,15 @@ void UnasNetImpl::ResetParameters() {
   }
 }
 
+void UnasNetImpl::SetMemoryFormat(at::MemoryFormat format) {
+  torch::NoGradGuard no_grad;
+  for (Layer& layer : layers_) {
+    if (!layer.conv) continue;
+    torch::Tensor& w = layer.conv->weight;
+    if (!w.is_contiguous(format)) w.set_data(w.contiguous(format));
+  }
+}
+
 torch::Tensor UnasNetImpl::forward(torch::Tensor input) { return Run(std::move(input), nullptr); }
 
 torch::Tensor UnasNetImpl::ForwardKeepingOutputs(torch::Tensor input,

@@ -66,6 +66,13 @@ class UnasNetImpl : public torch::nn::Module {
   // Re-initialises every parameter and buffer as described at the top.
   void ResetParameters();
 
+  // Stores every convolution kernel in `format` (values unchanged). With
+  // ChannelsLast, LibTorch's oneDNN convolutions, batch norm and pooling run
+  // on NHWC activations without reordering them at every layer: 1.2-1.5x
+  // faster CPU training (bench/worker). Parameters keep their identity, so an
+  // optimizer built before or after sees the same tensors.
+  void SetMemoryFormat(at::MemoryFormat format);
+
   std::vector<PrunableLayer> prunable_layers() const;
   // Every convolution and dense kernel (what kernel_l2 penalises).
   std::vector<torch::Tensor> kernels() const;

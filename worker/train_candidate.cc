@@ -13,6 +13,7 @@
 #include "common/status/status_macros.h"
 #include "worker/distill/distillation.h"
 #include "worker/distill/torchscript.h"
+#include "worker/malloc_tuning.h"
 #include "worker/pruning/dpf.h"
 #include "worker/quantize.h"
 #include "worker/trainer.h"
@@ -69,6 +70,7 @@ absl::StatusOr<Dataset> LoadJobDataset(const v1::JobSpec& spec) {
 
 absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
                                                     const ProgressCallback& on_epoch) {
+  KeepTrainingBuffersInHeap();
   SetTrainingThreads(request.threads);
   Dataset loaded;
   const Dataset* dataset = request.dataset;
@@ -86,6 +88,9 @@ absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
     UNAS_ASSIGN_OR_RETURN(UnasNet net,
                           BuildNetwork(request.architecture, ShapeFor(*dataset), plan_options));
     net->to(device);
+    // NHWC activations on the CPU (UnasNetImpl::SetMemoryFormat); on CUDA the
+    // default layout is kept (not measured there for float32 yet).
+    if (device.is_cpu()) net->SetMemoryFormat(at::MemoryFormat::ChannelsLast);
     TrainerOptions options;
     options.training = request.spec.training();
     options.seed = seed;
@@ -97,6 +102,8 @@ absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
     if (job_hooks.pruning) options.hooks.push_back(job_hooks.pruning.get());
     if (job_hooks.distillation) options.hooks.push_back(job_hooks.distillation.get());
     UNAS_ASSIGN_OR_RETURN(v1::EvaluationResult result, Train(net, *dataset, options, device));
+    // Exported weights and teachers in the standard layout.
+    net->SetMemoryFormat(at::MemoryFormat::Contiguous);
     // Pruning: the compacted network (same outputs as the masked one) is
     // what is quantised and exported; result.pruning rebuilds its plan.
     if (job_hooks.pruning) net = job_hooks.pruning->compacted();

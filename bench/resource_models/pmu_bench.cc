@@ -1,7 +1,13 @@
 // PMU timing: (a) a 20-layer chain, (b) 9 sibling branches of 5 ops between a fork and an Add
 // (plus the main path), (c) a sweep over 1..9 sibling branches. The graphs mimic the CNN space:
 // 1x1/3x3 convolutions with varying filter counts, a pre-pool, a depthwise conv.
+// (d) adversarial fork/joins: 9 chains of 1..5 operators with random sizes, where the fork buffer's
+// release couples the chains; reports the mean, 99th percentile and largest time per graph, so the
+// cost of the exact fallback search is visible, not only the common case.
 
+#include <algorithm>
+#include <chrono>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -76,6 +82,66 @@ void BM_BranchSweep(benchmark::State& state) {
   Run(state, Branches(static_cast<int>(state.range(0))));
 }
 BENCHMARK(BM_BranchSweep)->DenseRange(1, 9)->Unit(benchmark::kMicrosecond);
+
+// A fork of random width into `chains` chains of 1..5 pointwise convolutions (random filter
+// counts, an occasional 2x2 pool) on 8x8 maps, joined by a zero-padding Add.
+Graph RandomForkJoin(std::mt19937_64& rng, int chains) {
+  auto filters = [&] {
+    // Mostly small, sometimes large: the coupling matters most when sizes differ widely.
+    return static_cast<int>(rng() % 4 == 0 ? 32 + rng() % 97 : 1 + rng() % 24);
+  };
+  Graph g;
+  TensorId x = *g.AddInput("input", {1, 8, 8, 4});
+  x = *g.AddConv2D("fork", x, {.filters = filters(), .kernel = 1});
+  std::vector<TensorId> tails;
+  for (int c = 0; c < chains; ++c) {
+    TensorId t = x;
+    const int ops = 1 + static_cast<int>(rng() % 5);
+    for (int k = 0; k < ops; ++k) {
+      const std::string name = "c" + std::to_string(c) + "_" + std::to_string(k);
+      const bool pool = k > 0 && rng() % 6 == 0 && g.tensor(t).shape[1] >= 2;
+      t = pool ? *g.AddPool(name, t, {.pool_h = 2, .pool_w = 2})
+               : *g.AddConv2D(name, t, {.filters = filters(), .kernel = 1});
+    }
+    tails.push_back(t);
+  }
+  x = *g.AddAdd("join", tails);
+  x = *g.AddDense("logits", x, {.units = 10});
+  (void)g.MarkOutput(x);
+  return g;
+}
+
+void BM_AdversarialForkJoins(benchmark::State& state) {
+  std::mt19937_64 rng(20261122);
+  std::vector<Graph> graphs;
+  for (int i = 0; i < 2000; ++i) graphs.push_back(RandomForkJoin(rng, 9));
+  std::vector<double> micros(graphs.size());
+  double worst = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < graphs.size(); ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      absl::StatusOr<PmuResult> r = ComputePmu(graphs[i]);
+      micros[i] =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+              .count();
+      if (!r.ok()) {
+        state.SkipWithError(std::string(r.status().message()).c_str());
+        return;
+      }
+      benchmark::DoNotOptimize(r->peak_bytes);
+    }
+    std::vector<double> sorted = micros;
+    std::sort(sorted.begin(), sorted.end());
+    worst = std::max(worst, sorted.back());
+    state.counters["p99_us"] = sorted[sorted.size() * 99 / 100];
+  }
+  double sum = 0;
+  for (double m : micros) sum += m;
+  state.counters["graphs"] = static_cast<double>(graphs.size());
+  state.counters["mean_us"] = sum / static_cast<double>(micros.size());
+  state.counters["max_us"] = worst;
+}
+BENCHMARK(BM_AdversarialForkJoins)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 }  // namespace unas::rm

@@ -222,6 +222,55 @@ TEST(Model, KerasInitialisation) {
                            params.at("dense_blocks_0.weight")));
 }
 
+// Channels-last kernels (what the CPU trainer uses) change the memory layout
+// only: same outputs and gradients, the same parameter tensors, and back.
+TEST(Model, ChannelsLastKeepsOutputsGradientsAndParameters) {
+  at::set_num_threads(1);
+  v1::Architecture arch;
+  ASSERT_TRUE(
+      ReadProtoFile(std::string(UNAS_SOURCE_DIR) + "/configs/architectures/branch_cifar.textproto",
+                    &arch)
+          .ok());
+  torch::manual_seed(5);
+  absl::StatusOr<UnasNet> net = BuildNetwork(arch, kCifar);
+  ASSERT_TRUE(net.ok()) << net.status();
+  torch::Tensor x = torch::randn({4, 3, 32, 32});
+  auto run = [&] {
+    for (torch::Tensor& p : (*net)->parameters()) p.mutable_grad().reset();
+    torch::Tensor y = (*net)->forward(x);
+    y.pow(2).sum().backward();
+    std::vector<torch::Tensor> grads;
+    for (const torch::Tensor& p : (*net)->parameters()) grads.push_back(p.grad().clone());
+    return std::pair{y.detach(), grads};
+  };
+  const std::vector<torch::Tensor> params = (*net)->parameters();
+  const auto [y0, g0] = run();
+
+  (*net)->SetMemoryFormat(at::MemoryFormat::ChannelsLast);
+  int conv_kernels = 0;
+  for (const auto& p : (*net)->named_parameters()) {
+    if (p.value().dim() != 4) continue;
+    ++conv_kernels;
+    EXPECT_TRUE(p.value().is_contiguous(at::MemoryFormat::ChannelsLast)) << p.key();
+  }
+  EXPECT_GE(conv_kernels, 3);
+  const std::vector<torch::Tensor> after = (*net)->parameters();
+  ASSERT_EQ(after.size(), params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_TRUE(after[i].is_same(params[i])) << i;  // an optimizer's tensors stay valid
+  }
+  const auto [y1, g1] = run();
+  EXPECT_TRUE(torch::allclose(y1, y0, 1e-4, 1e-5)) << (y1 - y0).abs().max();
+  for (size_t i = 0; i < g0.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(g1[i], g0[i], 1e-3, 1e-4))
+        << i << ": " << (g1[i] - g0[i]).abs().max();
+  }
+
+  (*net)->SetMemoryFormat(at::MemoryFormat::Contiguous);
+  for (const torch::Tensor& p : (*net)->parameters()) EXPECT_TRUE(p.is_contiguous());
+  EXPECT_TRUE(torch::allclose((*net)->forward(x), y0, 1e-4, 1e-5));
+}
+
 TEST(Model, DenseLayersFlattenInNhwcOrder) {
   // MLP on 2x3x2 inputs: the output layer reads the hidden layer, which we make
   // the identity, so output row 0 = e_k selects flattened element k.

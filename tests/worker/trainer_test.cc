@@ -4,9 +4,12 @@
 #include "worker/trainer.h"
 
 #include <ATen/Parallel.h>
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "common/job_spec/loader.h"
@@ -14,6 +17,8 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tests/worker/worker_test_util.h"
+#include "worker/batch.h"
+#include "worker/malloc_tuning.h"
 #include "worker/optimizer.h"
 #include "worker/train_candidate.h"
 
@@ -22,6 +27,53 @@ namespace {
 
 using testing::Arch;
 using ::testing::HasSubstr;
+
+// --- Batches and process memory --------------------------------------------------------
+
+TEST(Batch, ImagesBecomeChannelsLastTensorsWithPerChannelPreprocessing) {
+  // Two 2x2 RGB images, bytes in HWC order: image n, pixel p, channel c = 40n + 3p + c.
+  std::vector<uint8_t> bytes(2 * 2 * 2 * 3);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i + (i / 12) * 28);
+  Preprocessing pre;
+  pre.mean = {0.5f, 0.25f, 0.0f};
+  pre.stddev = {0.5f, 1.0f, 2.0f};
+  const at::Tensor x = ImagesToTensor(bytes.data(), 2, 2, 2, 3, pre);
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 3, 2, 2}));
+  EXPECT_TRUE(x.is_contiguous(at::MemoryFormat::ChannelsLast));
+  for (int n = 0; n < 2; ++n) {
+    for (int h = 0; h < 2; ++h) {
+      for (int w = 0; w < 2; ++w) {
+        for (int c = 0; c < 3; ++c) {
+          const int byte = 40 * n + 3 * (h * 2 + w) + c;
+          const float expected = (byte / 255.0f - pre.mean[c]) / pre.stddev[c];
+          EXPECT_NEAR(x[n][c][h][w].item<float>(), expected, 1e-6) << n << h << w << c;
+        }
+      }
+    }
+  }
+  // Float features (NHWC) the same way, without the 1/255.
+  std::vector<float> features(bytes.begin(), bytes.end());
+  const at::Tensor f = FeaturesToTensor(features.data(), 2, 2, 2, 3, pre);
+  EXPECT_TRUE(f.is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_NEAR(f[1][2][1][0].item<float>(), (40 + 3 * 2 + 2 - 0.0f) / 2.0f, 1e-5);
+}
+
+TEST(MallocTuning, TrainingSizedBuffersAreReusedFromTheHeap) {
+  KeepTrainingBuffersInHeap();
+  KeepTrainingBuffersInHeap();                 // idempotent
+  constexpr size_t kBytes = size_t{12} << 20;  // a large activation of a CIFAR batch
+  const struct mallinfo2 before = mallinfo2();
+  void* block = std::malloc(kBytes);
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, kBytes);
+  const struct mallinfo2 allocated = mallinfo2();
+  EXPECT_EQ(allocated.hblkhd, before.hblkhd) << "the block was mmapped on its own";
+  std::free(block);
+  const struct mallinfo2 freed = mallinfo2();
+  EXPECT_GE(allocated.arena, kBytes);
+  EXPECT_EQ(freed.arena, allocated.arena) << "the freed block went back to the kernel";
+  EXPECT_GE(freed.fordblks, kBytes);
+}
 
 // --- Optimizers: two steps on w = (1, -2) with fixed gradients ---------------------------
 
