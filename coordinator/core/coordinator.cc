@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
@@ -237,7 +238,11 @@ struct Coordinator::Impl {
     c.set_state(v1::CANDIDATE_STATE_LEASED);
     c.set_attempts(c.attempts() + 1);
     c.set_worker_id(worker_id);
-    leased.lease_id = absl::StrCat(c.job_id(), "-", c.candidate_id(), "-", c.attempts());
+    // "job-candidate-n" for the candidate's n-th lease. Every ended lease left
+    // a failure reason; released ones do not count as attempts, so n counts
+    // leases, not attempts: a stale holder of an old lease never matches.
+    leased.lease_id =
+        absl::StrCat(c.job_id(), "-", c.candidate_id(), "-", c.failure_reasons_size() + 1);
     leased.lease_expiry_ms = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
     return leased;
   }
@@ -371,6 +376,7 @@ struct Coordinator::Impl {
 
   std::optional<v1::Task> TryAcquire(const std::string& worker_id) {
     if (jobs.empty()) return std::nullopt;
+    ReleaseForgottenLeases(worker_id);
     // Round robin: start after the job served last.
     std::vector<JobEntry*> order;
     for (auto it = jobs.upper_bound(last_served_job); it != jobs.end(); ++it) {
@@ -386,6 +392,40 @@ struct Coordinator::Impl {
       }
     }
     return std::nullopt;
+  }
+
+  // A worker asks for work only from a free slot, so when it asks it holds at
+  // most slots - 1 leases it knows of. Any more were granted by an answer that
+  // never reached it: the coordinator was killed between committing a lease
+  // and replying, or a CompleteTask whose reply was lost handed out the next
+  // task. Those candidates go back to the queue now instead of waiting out
+  // their TTL, and the attempt does not count (nothing ran). The leases that
+  // expire first go: a lease the worker knows of is heartbeated, so it expires
+  // later than one it never heard of, unless it was granted just before.
+  void ReleaseForgottenLeases(const std::string& worker_id) {
+    auto w = workers.find(worker_id);
+    if (w == workers.end()) return;
+    const size_t slots = static_cast<size_t>(std::max(1, w->second.info.slots()));
+    std::vector<std::pair<int64_t, LeaseRef>> held;  // (expiry, lease)
+    for (const auto& [lease_id, ref] : leases) {
+      const CandidateRow& row = jobs.at(ref.job_id).row(ref.candidate_id);
+      if (row.candidate.worker_id() == worker_id) held.push_back({row.lease_expiry_ms, ref});
+    }
+    if (held.size() < slots) return;
+    std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first, a.second.job_id, a.second.candidate_id) <
+             std::tie(b.first, b.second.job_id, b.second.candidate_id);
+    });
+    const size_t forgotten = held.size() - (slots - 1);
+    for (size_t i = 0; i < forgotten; ++i) {
+      JobEntry& j = jobs.at(held[i].second.job_id);
+      EndAttempt(j, j.row(held[i].second.candidate_id),
+                 absl::StrCat("worker ", w->second.info.name(), " (", worker_id,
+                              ") asked for new work without knowing of this lease (the reply "
+                              "that granted it was lost)"),
+                 /*permanent=*/false, /*released=*/true);
+    }
+    changed.notify_all();
   }
 
   // An attempt ended without a result: back to the queue, or FAILED after

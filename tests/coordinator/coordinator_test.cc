@@ -520,5 +520,51 @@ TEST(CoordinatorTest, ARestartedWorkerLosesItsLeasesAtOnce) {
   EXPECT_EQ(again->attempt(), 2);
 }
 
+// The coordinator committed a lease and died before its reply reached the
+// worker: the worker asks again, and the lease it never heard of is void at
+// once (not after its TTL) without using up an attempt.
+TEST(CoordinatorTest, ALeaseWhoseReplyWasLostIsReleasedWhenTheWorkerAsksAgain) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  int64_t job_id = c->SubmitJob(SmallSpec(4))->job_id();
+  std::string w = Register(*c, "box/0");  // one slot
+  std::optional<v1::Task> lost = Acquire(*c, w);
+  ASSERT_TRUE(lost);
+  std::optional<v1::Task> next = Acquire(*c, w);  // asks again: it holds nothing it knows of
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->candidate_id(), lost->candidate_id()) << "re-queued at the front";
+  EXPECT_EQ(next->attempt(), 1) << "the lost lease did not count as an attempt";
+  auto cand = c->GetCandidate(job_id, lost->candidate_id());
+  EXPECT_EQ(cand->state(), v1::CANDIDATE_STATE_LEASED);
+  ASSERT_EQ(cand->failure_reasons_size(), 1);
+  EXPECT_THAT(cand->failure_reasons(0), HasSubstr("without knowing of this lease"));
+  // The old lease is dead: its heartbeat says so.
+  v1::HeartbeatRequest hb;
+  hb.set_worker_id(w);
+  hb.set_lease_id(lost->lease_id());
+  EXPECT_FALSE(c->Heartbeat(hb)->keep_going());
+
+  // A worker with two slots may hold one lease while a free slot asks.
+  v1::RegisterWorkerRequest two;
+  two.set_name("box/1");
+  two.set_slots(2);
+  const std::string w2 = c->RegisterWorker(two)->worker_id();
+  std::optional<v1::Task> a = Acquire(*c, w2);
+  std::optional<v1::Task> b = Acquire(*c, w2);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->candidate_id(), b->candidate_id());
+  EXPECT_EQ(c->GetCandidate(job_id, a->candidate_id())->state(), v1::CANDIDATE_STATE_LEASED);
+  // A third request from it means one of the two was never heard of: the one
+  // that expires first (a was not heartbeated since) goes.
+  clock.Advance(1000);
+  hb.set_worker_id(w2);
+  hb.set_lease_id(b->lease_id());
+  EXPECT_TRUE(c->Heartbeat(hb)->keep_going());
+  std::optional<v1::Task> third = Acquire(*c, w2);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->candidate_id(), a->candidate_id());
+  EXPECT_EQ(c->GetCandidate(job_id, b->candidate_id())->state(), v1::CANDIDATE_STATE_LEASED);
+}
+
 }  // namespace
 }  // namespace unas::coordinator
