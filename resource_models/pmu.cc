@@ -187,7 +187,9 @@ absl::StatusOr<PmuResult> ComputePmu(const Graph& graph, const PmuOptions& optio
   int64_t peak = p.initial_level;
   for (const internal::Segment& seg : segments) {
     absl::StatusOr<internal::SegmentSchedule> s = absl::NotFoundError("");
-    if (options.algorithm == PmuAlgorithm::kAuto) s = internal::SolveForkJoin(p, seg);
+    if (options.algorithm == PmuAlgorithm::kAuto) {
+      s = internal::SolveForkJoin(p, seg, options.max_search_states);
+    }
     if (absl::IsNotFound(s.status())) {
       s = internal::SolveGeneral(p, seg, options.max_search_states);
     }

@@ -19,18 +19,14 @@
 // keeps its first operator as a separate unit; fusing among the other operators stays safe
 // (x's release depends only on first operators). A polynomial family of schedules (which chain
 // starts last, and a threshold on the preference order for what the others run before it) gives
-// a candidate; when it meets a lower bound it is optimal. Otherwise a bottleneck A* over the
-// vector of per-chain unit counts until every chain has started ("phase 1") looks for a strictly
-// better schedule; once x is freed the rest is independent chains again and the closed-form merge
-// gives its exact cost.
+// a candidate; when it meets a lower bound it is optimal. Otherwise the general exact search
+// (pmu_general.cc) looks for a strictly better schedule, pruned by the candidate's peak and
+// started at the lower bound; finding none proves the candidate optimal.
 
 #include <algorithm>
 #include <limits>
-#include <queue>
-#include <tuple>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "resource_models/pmu_internal.h"
 
 namespace unas::rm::internal {
@@ -118,7 +114,6 @@ class ForkJoinSolver {
     bool freeable = !xb.persistent && xb.size > 0;
     for (int c : xb.consumers) freeable = freeable && c < join;
     x_release_ = freeable ? xb.size : 0;
-    if (chains_.size() > 15) return false;  // positions are packed 4 bits per chain
     for (Chain& c : chains_) {
       std::vector<Block> blocks;
       int64_t prev = 0;
@@ -142,12 +137,11 @@ class ForkJoinSolver {
       } else {
         c.units = FuseChain(blocks);
       }
-      if (c.units.size() > 15) return false;
     }
     return true;
   }
 
-  SegmentSchedule Solve() {
+  absl::StatusOr<SegmentSchedule> Solve(int64_t max_states) {
     std::vector<bool> done(p_.ops.size(), false);
     for (int i = 0; i < seg_.begin; ++i) done[i] = true;
     const int64_t start_level = LevelAfter(p_, done);
@@ -174,7 +168,7 @@ class ForkJoinSolver {
     }
     // A polynomial family of schedules gives an upper bound; when it meets the lower bound the
     // schedule is optimal and no search is needed (the common case, see the benchmark).
-    const int64_t lower = std::max({start_level, join_step, LowerBound(0, start_level)});
+    const int64_t lower = std::max({start_level, join_step, RootLowerBound(start_level)});
     SegmentSchedule h = HeuristicSchedule(start_level, lower);
     if (std::max(h.peak, join_step) <= lower) {
       h.peak = std::max(h.peak, join_step);
@@ -182,12 +176,12 @@ class ForkJoinSolver {
       return h;
     }
     // Otherwise search for a strictly better schedule; none found proves the heuristic optimal.
-    // The join's step is part of every schedule's peak: no partial schedule needs to beat it.
-    SegmentSchedule s = SearchPhase1(start_level, join_step, std::max(h.peak, join_step));
-    if (s.order.empty()) s = std::move(h);
-    s.peak = std::max(s.peak, join_step);
-    s.order.push_back(join);
-    return s;
+    h.peak = std::max(h.peak, join_step);
+    h.order.push_back(join);
+    absl::StatusOr<SegmentSchedule> better =
+        SolveGeneral(p_, seg_, max_states, SearchBounds{.floor = lower, .upper = h.peak});
+    if (absl::IsNotFound(better.status())) return h;
+    return better;
   }
 
  private:
@@ -288,11 +282,6 @@ class ForkJoinSolver {
     return s;
   }
 
-  // Peak of MergeRest without building the order (advances `pos` to the end).
-  int64_t MergeRestPeak(std::vector<int>& pos, int64_t level) const {
-    return Merge(pos, level, nullptr);
-  }
-
   // The merge itself: repeatedly runs the preferred next unit of any chain; appends the
   // operators to `order` when given.
   int64_t Merge(std::vector<int>& pos, int64_t level, std::vector<OpId>* order) const {
@@ -321,7 +310,7 @@ class ForkJoinSolver {
   // A lower bound from the end of the segment: the operator that runs last before the join is
   // the last operator of a chain that has not finished yet, and it runs when everything else has:
   // at the level before the join minus its own level change, plus its own peak.
-  int64_t EndBound(const int64_t* pos) const {
+  int64_t EndBound(const std::vector<int64_t>& pos) const {
     int64_t best = std::numeric_limits<int64_t>::max();
     for (size_t i = 0; i < chains_.size(); ++i) {
       if (pos[i] < static_cast<int64_t>(chains_[i].units.size())) {
@@ -336,7 +325,8 @@ class ForkJoinSolver {
   // still live, and by then every other chain holds at least its lowest reachable residual
   // (its leading down units run, each unstarted chain's first operator run). Relaxation: the
   // down units are assumed to fit, and the best choice of the last chain is taken.
-  int64_t CoupledBound(const int64_t* pos, const bool* started, int64_t level) const {
+  int64_t CoupledBound(const std::vector<int64_t>& pos, const std::vector<char>& started,
+                       int64_t level) const {
     const int n = static_cast<int>(chains_.size());
     int64_t sum = level;
     int64_t best_last = std::numeric_limits<int64_t>::max();
@@ -357,133 +347,29 @@ class ForkJoinSolver {
     return any_unstarted ? sum + best_last : std::numeric_limits<int64_t>::min();
   }
 
-  // A lower bound on the best completion from a phase-1 state: the same problem with x freed
-  // right now (a relaxation: x only ever adds memory), solved exactly by the closed-form merge.
-  // Unstarted chains use their x-free fusion (first operator included).
-  int64_t LowerBound(uint64_t key, int64_t level) const {
+  // A lower bound on every schedule of the segment: the same problem with x freed at once (a
+  // relaxation: x only ever adds memory), solved exactly by the closed-form merge of the chains'
+  // x-free fusions, together with the coupled and end bounds.
+  int64_t RootLowerBound(int64_t level) const {
     const int n = static_cast<int>(chains_.size());
-    int64_t pos[16];
-    bool started[16];
-    bool any_unstarted = false;
-    for (int i = 0; i < n; ++i) {
-      pos[i] = Get(key, i);
-      started[i] = pos[i] > 0;
-      any_unstarted = any_unstarted || !started[i];
-    }
+    std::vector<int64_t> pos(n, 0);
+    std::vector<char> started(n, 0);
     const int64_t coupled = std::max(CoupledBound(pos, started, level), EndBound(pos));
-    if (any_unstarted) level -= x_release_;
+    level -= x_release_;
     int64_t peak = std::max(level, coupled);
     while (true) {
       int best = -1;
-      const Block* best_block = nullptr;
       for (int i = 0; i < n; ++i) {
-        const std::vector<Block>& u = started[i] ? chains_[i].units : chains_[i].free_units;
+        const std::vector<Block>& u = chains_[i].free_units;
         if (pos[i] >= static_cast<int64_t>(u.size())) continue;
-        if (best < 0 || Preferred(u[pos[i]], *best_block)) {
-          best = i;
-          best_block = &u[pos[i]];
-        }
+        if (best < 0 || Preferred(u[pos[i]], chains_[best].free_units[pos[best]])) best = i;
       }
       if (best < 0) break;
-      peak = std::max(peak, level + best_block->p);
-      level += best_block->d;
-      ++pos[best];
+      const Block& b = chains_[best].free_units[pos[best]++];
+      peak = std::max(peak, level + b.p);
+      level += b.d;
     }
     return peak;
-  }
-
-  static int Get(uint64_t key, int i) { return static_cast<int>((key >> (4 * i)) & 15); }
-
-  // Exact search over phase-1 states for a schedule with a peak below `upper`; an empty order when
-  // there is none.
-  SegmentSchedule SearchPhase1(int64_t start_level, int64_t floor, int64_t upper) {
-    const int n = static_cast<int>(chains_.size());
-    struct Node {
-      uint64_t key;
-      int64_t level;
-      int64_t bottleneck;  // largest step on the path so far
-      int parent;
-      int chain;      // unit of this chain executed from the parent
-      bool terminal;  // the last chain started: the rest is the closed-form merge
-    };
-    std::vector<Node> nodes;
-    // (f, -units executed, node): among equal f, deeper states first, so that a plateau of
-    // equally good partial schedules is walked depth-first instead of breadth-first.
-    using Entry = std::tuple<int64_t, int, int>;
-    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
-    absl::flat_hash_map<uint64_t, int64_t> best;
-    auto depth = [](uint64_t key) {
-      int d = 0;
-      for (; key != 0; key >>= 4) d += static_cast<int>(key & 15);
-      return -d;
-    };
-    // A* on the bottleneck: entries are ordered by max(path bottleneck, lower bound of the
-    // rest), so the first terminal popped is optimal; `best` keeps the smallest path bottleneck
-    // per state (a state reached again more cheaply is expanded again).
-    // Paths start with the floor as their bottleneck: among schedules whose peak does not exceed
-    // it, any will do, and the depth-first tie-break finds one without exploring the others.
-    const int64_t start_bottleneck = std::max(start_level, floor);
-    nodes.push_back({0, start_level, start_bottleneck, -1, -1, false});
-    queue.push({std::max(start_bottleneck, LowerBound(0, start_level)), 0, 0});
-    best[0] = start_bottleneck;
-    std::vector<int> pos(n);
-    while (!queue.empty()) {
-      const auto [f, neg_depth, idx] = queue.top();
-      queue.pop();
-      const Node node = nodes[idx];
-      if (node.terminal) return Reconstruct(nodes, idx, f);
-      const int64_t b = node.bottleneck;
-      if (best[node.key] < b) continue;  // reached more cheaply since
-      int unstarted = 0;
-      for (int i = 0; i < n; ++i) unstarted += Get(node.key, i) == 0;
-      for (int i = 0; i < n; ++i) {
-        const int u = Get(node.key, i);
-        if (u >= static_cast<int>(chains_[i].units.size())) continue;
-        const Block& blk = chains_[i].units[u];
-        int64_t nb = std::max(b, node.level + blk.p);
-        int64_t level = node.level + blk.d;
-        const uint64_t key = node.key + (uint64_t{1} << (4 * i));
-        if (u == 0 && unstarted == 1) {
-          // x is freed by this step; the rest is independent chains.
-          level -= x_release_;
-          for (int c = 0; c < n; ++c) pos[c] = Get(key, c);
-          nb = std::max(nb, MergeRestPeak(pos, level));
-          if (nb >= upper) continue;
-          nodes.push_back({key, level, nb, idx, i, true});
-          queue.push({nb, depth(key), static_cast<int>(nodes.size()) - 1});
-          continue;
-        }
-        const int64_t f_child = std::max(nb, LowerBound(key, level));
-        if (f_child >= upper) continue;
-        auto [it, inserted] = best.try_emplace(key, nb);
-        if (!inserted) {
-          if (it->second <= nb) continue;
-          it->second = nb;
-        }
-        nodes.push_back({key, level, nb, idx, i, false});
-        queue.push({f_child, depth(key), static_cast<int>(nodes.size()) - 1});
-      }
-    }
-    return SegmentSchedule{};  // nothing below `upper`
-  }
-
-  template <typename NodeT>
-  SegmentSchedule Reconstruct(const std::vector<NodeT>& nodes, int idx, int64_t peak) const {
-    std::vector<int> chain_steps;
-    for (int i = idx; nodes[i].parent >= 0; i = nodes[i].parent)
-      chain_steps.push_back(nodes[i].chain);
-    std::reverse(chain_steps.begin(), chain_steps.end());
-    const int n = static_cast<int>(chains_.size());
-    std::vector<int> pos(n, 0);
-    SegmentSchedule s;
-    for (int c : chain_steps) {
-      const Block& u = chains_[c].units[pos[c]++];
-      for (int k = u.first; k <= u.last; ++k) s.order.push_back(chains_[c].ops[k]);
-    }
-    SegmentSchedule rest = MergeRest(pos, nodes[idx].level);
-    s.order.insert(s.order.end(), rest.order.begin(), rest.order.end());
-    s.peak = peak;
-    return s;
   }
 
   const Problem& p_;
@@ -495,10 +381,11 @@ class ForkJoinSolver {
 
 }  // namespace
 
-absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment) {
+absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment,
+                                              int64_t max_states) {
   ForkJoinSolver solver(problem, segment);
   if (!solver.Recognise()) return absl::NotFoundError("not a fork/join segment");
-  return solver.Solve();
+  return solver.Solve(max_states);
 }
 
 }  // namespace unas::rm::internal

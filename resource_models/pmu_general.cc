@@ -92,7 +92,7 @@ class GeneralSolver {
     start_level_ = LevelAfter(p, done);
   }
 
-  absl::StatusOr<SegmentSchedule> Solve(int64_t max_states) {
+  absl::StatusOr<SegmentSchedule> Solve(int64_t max_states, SearchBounds bounds) {
     // A lower bound on the answer: every step holds its operator's inputs and (unless it can
     // work in place) its output; the first step holds everything live at the start.
     int64_t bound = start_level_;
@@ -105,6 +105,8 @@ class GeneralSolver {
       }
       bound = std::max(bound, need + (inplace ? 0 : op.out));
     }
+    bound = std::max(bound, bounds.floor);
+    if (bound >= bounds.upper) return NoneBelow(bounds.upper);
     Bits<W> all{};
     for (int j = 0; j < m_; ++j) Set<W>(all, j);
 
@@ -133,6 +135,7 @@ class GeneralSolver {
         if (Test<W>(state, j) || !SubsetOf<W>(ops_[j].preds, state)) continue;
         const int64_t lvl = nodes_[idx].level;
         const int64_t nb = std::max(b, Step(state, lvl, j));
+        if (nb >= bounds.upper) continue;  // not better than what the caller has
         Node child{.state = state, .level = After(state, lvl, j), .parent = idx, .ops = {j}};
         Set<W>(child.state, j);
         Close(child, nb);
@@ -145,6 +148,7 @@ class GeneralSolver {
         queue.push({nb, static_cast<int>(nodes_.size()) - 1});
       }
     }
+    if (bounds.upper != std::numeric_limits<int64_t>::max()) return NoneBelow(bounds.upper);
     return absl::InternalError("PMU search found no schedule");
   }
 
@@ -155,6 +159,10 @@ class GeneralSolver {
     int parent;
     std::vector<int> ops;  // executed from the parent's state, in order
   };
+
+  static absl::Status NoneBelow(int64_t upper) {
+    return absl::NotFoundError(absl::StrCat("no schedule with a peak below ", upper));
+  }
 
   bool Freed(const Bits<W>& done_with_j, const LocalOp<W>& op, size_t k) const {
     return !op.inputs[k].never_freed && SubsetOf<W>(op.input_consumers[k], done_with_j);
@@ -242,12 +250,12 @@ class GeneralSolver {
 }  // namespace
 
 absl::StatusOr<SegmentSchedule> SolveGeneral(const Problem& problem, const Segment& segment,
-                                             int64_t max_states) {
+                                             int64_t max_states, SearchBounds bounds) {
   const int m = segment.end - segment.begin;
-  if (m <= 64) return GeneralSolver<1>(problem, segment).Solve(max_states);
-  if (m <= 128) return GeneralSolver<2>(problem, segment).Solve(max_states);
-  if (m <= 256) return GeneralSolver<4>(problem, segment).Solve(max_states);
-  if (m <= 512) return GeneralSolver<8>(problem, segment).Solve(max_states);
+  if (m <= 64) return GeneralSolver<1>(problem, segment).Solve(max_states, bounds);
+  if (m <= 128) return GeneralSolver<2>(problem, segment).Solve(max_states, bounds);
+  if (m <= 256) return GeneralSolver<4>(problem, segment).Solve(max_states, bounds);
+  if (m <= 512) return GeneralSolver<8>(problem, segment).Solve(max_states, bounds);
   return absl::ResourceExhaustedError(
       absl::StrCat("a segment of ", m,
                    " operators without a single-operator cut is too large for the exact "

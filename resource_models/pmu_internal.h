@@ -5,6 +5,7 @@
 #define UNAS_RESOURCE_MODELS_PMU_INTERNAL_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -56,13 +57,24 @@ struct SegmentSchedule {
   std::vector<int> order;  // op indices of the segment
 };
 
-// Exact best-first search over sets of executed ops of the segment.
-absl::StatusOr<SegmentSchedule> SolveGeneral(const Problem& problem, const Segment& segment,
-                                             int64_t max_states);
+// Bounds a caller may know for SolveGeneral. `floor`: a lower bound on the segment's optimal
+// peak (the search may treat every step up to it as free). `upper`: only schedules with a peak
+// strictly below it are wanted (a caller that already has one with this peak).
+struct SearchBounds {
+  int64_t floor = 0;
+  int64_t upper = std::numeric_limits<int64_t>::max();
+};
 
-// Exact polynomial solver for a segment that is a fork into chains joined by its last op.
-// Returns NotFound when the segment does not have that shape (the caller falls back).
-absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment);
+// Exact best-first search over sets of executed ops of the segment. NotFound when no schedule
+// has a peak below bounds.upper; ResourceExhausted after max_states expanded states.
+absl::StatusOr<SegmentSchedule> SolveGeneral(const Problem& problem, const Segment& segment,
+                                             int64_t max_states, SearchBounds bounds = {});
+
+// Exact solver for a segment that is a fork into chains joined by its last op: a polynomial
+// candidate schedule, proven optimal by a lower bound or else by SolveGeneral bounded by it.
+// NotFound when the segment does not have that shape (the caller falls back).
+absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment,
+                                              int64_t max_states);
 
 }  // namespace unas::rm::internal
 

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "resource_models/graph.h"
 #include "resource_models/pmu.h"
+#include "resource_models/pmu_internal.h"
 #include "tests/resource_models/test_util.h"
 
 namespace unas::rm {
@@ -334,6 +335,64 @@ TEST(PmuExactnessTest, UnevenForkJoinAgainstGeneral) {
       CheckOrder(g, fast, a);
     }
   }
+}
+
+// A fork x of `fork` bytes into chains of 1x1 convolutions on a 1x1 map (one byte per channel,
+// so each number is an operator's output size), joined by an Add and a dense layer.
+Graph ChainsOfSizes(int fork, const std::vector<std::vector<int>>& chains) {
+  Graph g;
+  TensorId x = Unwrap(g.AddInput("in", {1, 1, 1, 1}));
+  x = Unwrap(g.AddConv2D("fork", x, {.filters = fork, .kernel = 1}));
+  std::vector<TensorId> tails;
+  for (size_t c = 0; c < chains.size(); ++c) {
+    TensorId t = x;
+    for (size_t k = 0; k < chains[c].size(); ++k) {
+      t = Unwrap(
+          g.AddConv2D(absl::StrCat("c", c, "_", k), t, {.filters = chains[c][k], .kernel = 1}));
+    }
+    tails.push_back(t);
+  }
+  x = Unwrap(g.AddAdd("join", tails));
+  x = Unwrap(g.AddDense("fc", x, {.units = 2}));
+  EXPECT_TRUE(g.MarkOutput(x).ok());
+  return g;
+}
+
+// The candidate family's known miss (docs/resource_models.md): it finds 169, the optimum is 168
+// (the last chain's 89-byte step must run before x is freed, the third chain's 77-byte one
+// after). The proof search must find the better schedule.
+TEST(PmuExactnessTest, CandidateFamilyMissIsFoundBySearch) {
+  const Graph g = ChainsOfSizes(
+      69, {{45, 35, 3, 10, 3}, {57, 86, 2, 19, 65}, {28, 77, 4, 4, 3}, {8, 4, 89, 3, 9}});
+  const PmuResult fast = Unwrap(ComputePmu(g));
+  EXPECT_EQ(fast.peak_bytes, 168);
+  EXPECT_EQ(Unwrap(ComputePmu(g, {.algorithm = PmuAlgorithm::kGeneral})).peak_bytes, 168);
+  CheckOrder(g, {}, fast);
+}
+
+// The general search's bounds: nothing strictly below the optimum exists (NotFound), the optimum
+// is found below optimum + 1, and a valid floor changes nothing.
+TEST(PmuExactnessTest, GeneralSearchBounds) {
+  const Graph g = ChainsOfSizes(30, {{5, 40, 2}, {50, 3}, {12, 12, 60, 1}});
+  const internal::Problem p = internal::BuildProblem(g, {});
+  const internal::Segment all{0, static_cast<int>(p.ops.size())};
+  const int64_t best = Unwrap(internal::SolveGeneral(p, all, 1'000'000)).peak;
+  EXPECT_EQ(best, Unwrap(ComputePmu(g)).peak_bytes);
+  absl::StatusOr<internal::SegmentSchedule> below =
+      internal::SolveGeneral(p, all, 1'000'000, {.upper = best});
+  EXPECT_TRUE(absl::IsNotFound(below.status())) << below.status();
+  EXPECT_EQ(Unwrap(internal::SolveGeneral(p, all, 1'000'000, {.upper = best + 1})).peak, best);
+  const internal::SegmentSchedule floored =
+      Unwrap(internal::SolveGeneral(p, all, 1'000'000, {.floor = best - 1}));
+  EXPECT_EQ(floored.peak, best);
+  EXPECT_EQ(Unwrap(SimulateOrder(g,
+                                 [&] {
+                                   std::vector<OpId> order;
+                                   for (int op : floored.order) order.push_back(p.ops[op].graph_op);
+                                   return order;
+                                 }()))
+                .peak_bytes,
+            best);
 }
 
 }  // namespace
