@@ -160,8 +160,14 @@ class ForkJoinSolver {
         before_join + (join_inplace ? 0 : p_.buffers[p_.ops[join].output].size);
 
     if (x_release_ == 0) {
-      // No coupling: every chain is independent from the start.
-      SegmentSchedule s = MergeRest(std::vector<int>(chains_.size(), 0), start_level);
+      // No coupling: every chain is independent from the start, and the merge of their
+      // (sorted) units is optimal.
+      std::vector<std::vector<Block>> units;
+      for (const Chain& c : chains_) units.push_back(c.units);
+      std::vector<std::pair<int, int>> steps;
+      MergeUnits(units, &steps);
+      SegmentSchedule s{.peak = std::numeric_limits<int64_t>::max(), .order = {}};
+      Consider(steps, start_level, &s);
       s.peak = std::max(s.peak, join_step);
       s.order.push_back(join);
       return s;
@@ -170,14 +176,10 @@ class ForkJoinSolver {
     // schedule is optimal and no search is needed (the common case, see the benchmark).
     const int64_t lower = std::max({start_level, join_step, RootLowerBound(start_level)});
     SegmentSchedule h = HeuristicSchedule(start_level, lower);
-    if (std::max(h.peak, join_step) <= lower) {
-      h.peak = std::max(h.peak, join_step);
-      h.order.push_back(join);
-      return h;
-    }
-    // Otherwise search for a strictly better schedule; none found proves the heuristic optimal.
     h.peak = std::max(h.peak, join_step);
     h.order.push_back(join);
+    if (h.peak <= lower) return h;
+    // Otherwise search for a strictly better schedule; none found proves the heuristic optimal.
     absl::StatusOr<SegmentSchedule> better =
         SolveGeneral(p_, seg_, max_states, SearchBounds{.floor = lower, .upper = h.peak});
     if (absl::IsNotFound(better.status())) return h;
@@ -275,76 +277,29 @@ class ForkJoinSolver {
     }
   }
 
-  // Closed-form optimal merge of the remaining (sorted) units of every chain from `pos`.
-  SegmentSchedule MergeRest(std::vector<int> pos, int64_t level) const {
-    SegmentSchedule s;
-    s.peak = Merge(pos, level, &s.order);
-    return s;
-  }
-
-  // The merge itself: repeatedly runs the preferred next unit of any chain; appends the
-  // operators to `order` when given.
-  int64_t Merge(std::vector<int>& pos, int64_t level, std::vector<OpId>* order) const {
-    int64_t peak = level;
-    const int n = static_cast<int>(chains_.size());
-    while (true) {
-      int best = -1;
-      for (int i = 0; i < n; ++i) {
-        if (pos[i] >= static_cast<int>(chains_[i].units.size())) continue;
-        if (best < 0 || Preferred(chains_[i].units[pos[i]], chains_[best].units[pos[best]])) {
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      const Block& u = chains_[best].units[pos[best]];
-      peak = std::max(peak, level + u.p);
-      level += u.d;
-      if (order != nullptr) {
-        for (int k = u.first; k <= u.last; ++k) order->push_back(chains_[best].ops[k]);
-      }
-      ++pos[best];
-    }
-    return peak;
-  }
-
   // A lower bound from the end of the segment: the operator that runs last before the join is
-  // the last operator of a chain that has not finished yet, and it runs when everything else has:
-  // at the level before the join minus its own level change, plus its own peak.
-  int64_t EndBound(const std::vector<int64_t>& pos) const {
+  // the last operator of some chain, and it runs when everything else has: at the level before
+  // the join minus its own level change, plus its own peak.
+  int64_t EndBound() const {
     int64_t best = std::numeric_limits<int64_t>::max();
-    for (size_t i = 0; i < chains_.size(); ++i) {
-      if (pos[i] < static_cast<int64_t>(chains_[i].units.size())) {
-        best = std::min(best, chains_[i].last_gap);
-      }
-    }
-    return best == std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::min()
-                                                       : before_join_ + best;
+    for (const Chain& c : chains_) best = std::min(best, c.last_gap);
+    return before_join_ + best;
   }
 
   // A second lower bound from the coupling itself: the last chain to start runs while x is
   // still live, and by then every other chain holds at least its lowest reachable residual
-  // (its leading down units run, each unstarted chain's first operator run). Relaxation: the
-  // down units are assumed to fit, and the best choice of the last chain is taken.
-  int64_t CoupledBound(const std::vector<int64_t>& pos, const std::vector<char>& started,
-                       int64_t level) const {
-    const int n = static_cast<int>(chains_.size());
-    int64_t sum = level;
+  // (its first operator and its leading down units run). Relaxation: the down units are assumed
+  // to fit, and the best choice of the last chain is taken.
+  int64_t CoupledBound(int64_t level) const {
     int64_t best_last = std::numeric_limits<int64_t>::max();
-    bool any_unstarted = false;
-    for (int i = 0; i < n; ++i) {
-      const std::vector<Block>& u = chains_[i].units;
-      int64_t k = pos[i];
-      int64_t residual = 0;
-      if (!started[i]) {
-        any_unstarted = true;
-        residual = u[0].d;
-        k = 1;
-      }
-      for (; k < static_cast<int64_t>(u.size()) && u[k].d <= 0; ++k) residual += u[k].d;
-      sum += residual;
-      if (!started[i]) best_last = std::min(best_last, u[0].p - residual);
+    for (const Chain& c : chains_) {
+      const std::vector<Block>& u = c.units;
+      int64_t residual = u[0].d;
+      for (size_t k = 1; k < u.size() && u[k].d <= 0; ++k) residual += u[k].d;
+      level += residual;
+      best_last = std::min(best_last, u[0].p - residual);
     }
-    return any_unstarted ? sum + best_last : std::numeric_limits<int64_t>::min();
+    return level + best_last;
   }
 
   // A lower bound on every schedule of the segment: the same problem with x freed at once (a
@@ -352,16 +307,15 @@ class ForkJoinSolver {
   // x-free fusions, together with the coupled and end bounds.
   int64_t RootLowerBound(int64_t level) const {
     const int n = static_cast<int>(chains_.size());
-    std::vector<int64_t> pos(n, 0);
-    std::vector<char> started(n, 0);
-    const int64_t coupled = std::max(CoupledBound(pos, started, level), EndBound(pos));
+    const int64_t coupled = std::max(CoupledBound(level), EndBound());
+    std::vector<size_t> pos(n, 0);
     level -= x_release_;
     int64_t peak = std::max(level, coupled);
     while (true) {
       int best = -1;
       for (int i = 0; i < n; ++i) {
         const std::vector<Block>& u = chains_[i].free_units;
-        if (pos[i] >= static_cast<int64_t>(u.size())) continue;
+        if (pos[i] >= u.size()) continue;
         if (best < 0 || Preferred(u[pos[i]], chains_[best].free_units[pos[best]])) best = i;
       }
       if (best < 0) break;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -118,7 +119,6 @@ Graph RandomForkJoin(std::mt19937_64& rng, int chains) {
 // Times ComputePmu on every graph once per iteration; reports per-graph statistics.
 void RunEach(benchmark::State& state, const std::vector<Graph>& graphs) {
   std::vector<double> micros(graphs.size());
-  double worst = 0;
   for (auto _ : state) {
     for (size_t i = 0; i < graphs.size(); ++i) {
       const auto start = std::chrono::steady_clock::now();
@@ -133,16 +133,13 @@ void RunEach(benchmark::State& state, const std::vector<Graph>& graphs) {
       benchmark::DoNotOptimize(r->peak_bytes);
     }
   }
-  std::vector<double> sorted = micros;
-  std::sort(sorted.begin(), sorted.end());
-  double sum = 0;
-  for (double m : micros) sum += m;
-  worst = std::max(worst, sorted.back());
-  state.counters["graphs"] = static_cast<double>(graphs.size());
-  state.counters["mean_us"] = sum / static_cast<double>(micros.size());
-  state.counters["p99_us"] = sorted[sorted.size() * 99 / 100];
-  state.counters["p999_us"] = sorted[sorted.size() * 999 / 1000];
-  state.counters["max_us"] = worst;
+  std::sort(micros.begin(), micros.end());
+  const double n = static_cast<double>(micros.size());
+  state.counters["graphs"] = n;
+  state.counters["mean_us"] = std::accumulate(micros.begin(), micros.end(), 0.0) / n;
+  state.counters["p99_us"] = micros[micros.size() * 99 / 100];
+  state.counters["p999_us"] = micros[micros.size() * 999 / 1000];
+  state.counters["max_us"] = micros.back();
 }
 
 void BM_AdversarialForkJoins(benchmark::State& state) {
