@@ -38,20 +38,11 @@ std::vector<float> NormalisedFeatures(const ImageSet& set, const Preprocessing& 
   return out;
 }
 
-// Float NCHW inputs of the given examples, as the network reads them, with
-// the dataset's preprocessing (worker/batch.h).
+// Float inputs of the given examples, exactly as the network reads them in training
+// (worker/batch.h).
 torch::Tensor ExamplesTensor(const ImageSet& set, std::span<const int64_t> indices,
                              const Preprocessing& preprocessing) {
-  const ImageSet subset = set.Subset(indices);
-  const int64_t n = static_cast<int64_t>(indices.size());
-  if (subset.has_pixels()) {
-    return ImagesToTensor(subset.pixels.data(), n, set.height, set.width, set.channels,
-                          preprocessing);
-  }
-  std::vector<float> features = NormalisedFeatures(subset, preprocessing);
-  return torch::from_blob(features.data(), {n, set.height, set.width, set.channels}, torch::kFloat)
-      .permute({0, 3, 1, 2})
-      .contiguous();
+  return SetToTensor(set.Subset(indices), 0, static_cast<int64_t>(indices.size()), preprocessing);
 }
 
 }  // namespace

@@ -390,6 +390,49 @@ TEST(Quantize, ZeroPaddedAddAndDenseOnTheInput) {
 
 // --- A trained Fashion-MNIST model ---------------------------------------------------------
 
+// Float features (what Speech Commands stores: MFCCs) instead of pixels: calibration and the
+// int8 run read them with the dataset's per-channel normalisation, and int8 agrees with float.
+TEST(Quantize, FloatFeaturesAgreeWithTheFloatNetwork) {
+  at::set_num_threads(1);
+  torch::manual_seed(4);
+  const v1::Architecture arch = Arch(R"pb(
+    cnn {
+      conv_blocks {
+        layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 6 has_relu: true }
+      }
+      pooling { type: POOL_TYPE_AVG pool_size: 2 }
+      dense_blocks { units: 12 }
+    })pb");
+  absl::StatusOr<UnasNet> net = BuildNetwork(arch, DataShape{12, 8, 2, 5});
+  ASSERT_TRUE(net.ok()) << net.status();
+  Dataset data;
+  data.num_classes = 5;
+  data.test.height = 12;
+  data.test.width = 8;
+  data.test.channels = 2;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> value(-20.0f, 15.0f);  // far from N(0, 1): needs normalising
+  constexpr int kExamples = 300;
+  data.test.features.resize(kExamples * data.test.image_bytes());
+  for (float& v : data.test.features) v = value(rng);
+  data.test.labels.assign(kExamples, 0);
+  data.preprocessing.mean = {-20.0f, -20.0f};
+  data.preprocessing.stddev = {15.0f, 15.0f};
+  // Labels: the float network's own predictions, so its test error is 0.
+  {
+    torch::NoGradGuard no_grad;
+    (*net)->eval();
+    const torch::Tensor logits =
+        (*net)->forward(SetToTensor(data.test, 0, kExamples, data.preprocessing));
+    const torch::Tensor predicted = logits.argmax(1);
+    for (int i = 0; i < kExamples; ++i) data.test.labels[i] = predicted[i].item<int>();
+  }
+  data.train = data.test;
+  v1::EvaluationResult result;
+  ASSERT_TRUE(QuantizeAndEvaluate(*net, data, QuantizeOptions{}, torch::kCPU, &result).ok());
+  EXPECT_LE(result.int8_test_error(), 0.1) << "int8 disagrees with float on features";
+}
+
 TEST(Quantize, TrainedFashionMnistLosesAtMostOnePointFive) {
   v1::DatasetSpec dataset_spec;
   dataset_spec.set_name(v1::DATASET_NAME_FASHION_MNIST);
