@@ -183,18 +183,24 @@ absl::StatusOr<PmuResult> ComputePmu(const Graph& graph, const PmuOptions& optio
   } else {
     segments = internal::SplitIntoSegments(p);
   }
+  const bool upper_bound_on_limit = options.on_search_limit == SearchLimitPolicy::kUpperBound;
   std::vector<int> order;
   int64_t peak = p.initial_level;
+  bool optimal = true;
   for (const internal::Segment& seg : segments) {
     absl::StatusOr<internal::SegmentSchedule> s = absl::NotFoundError("");
     if (options.algorithm == PmuAlgorithm::kAuto) {
-      s = internal::SolveForkJoin(p, seg, options.max_search_states);
+      s = internal::SolveForkJoin(p, seg, options.max_search_states, upper_bound_on_limit);
     }
     if (absl::IsNotFound(s.status())) {
       s = internal::SolveGeneral(p, seg, options.max_search_states);
+      if (absl::IsResourceExhausted(s.status()) && upper_bound_on_limit) {
+        s = internal::GreedySchedule(p, seg);
+      }
     }
     if (!s.ok()) return s.status();
     peak = std::max(peak, s->peak);
+    optimal = optimal && s->optimal;
     order.insert(order.end(), s->order.begin(), s->order.end());
   }
   absl::StatusOr<PmuResult> result = Replay(graph, p, order);
@@ -203,6 +209,7 @@ absl::StatusOr<PmuResult> ComputePmu(const Graph& graph, const PmuOptions& optio
     return absl::InternalError(absl::StrCat("PMU solver inconsistency: solver peak ", peak,
                                             ", replayed order peak ", result->peak_bytes));
   }
+  result->optimal = optimal;
   return result;
 }
 

@@ -24,11 +24,22 @@ enum class PmuAlgorithm {
   // Series decomposition, then the fork/join fast path where a segment is a fork into chains
   // joined by one operator (a polynomial candidate, proven optimal by a lower bound or by the
   // general search bounded by it), the general search elsewhere. Exact; ~30 µs on an average
-  // CNN-space graph, worst case exponential (docs/resource_models.md, "Complexity").
+  // CNN-space graph, worst case exponential: the coupled fork/join is NP-hard, so every exact
+  // method shares that worst case unless P = NP (docs/resource_models.md, "Hardness").
   kAuto,
   // Only the general exact search (best-first search over sets of executed operators). Exact on
   // any graph; exponential in the graph's width in the worst case. For testing and comparison.
   kGeneral,
+};
+
+// What ComputePmu does when its exact search reaches PmuOptions::max_search_states.
+enum class SearchLimitPolicy {
+  // Return ResourceExhausted: an exact answer or none.
+  kFail,
+  // Return the best order known without the proof (a fork/join's candidate schedule, elsewhere a
+  // greedy order) with PmuResult::optimal = false. Its peak is achieved by the returned order, so
+  // it is an upper bound on the PMU: safe for a memory constraint, never below the truth.
+  kUpperBound,
 };
 
 struct PmuOptions {
@@ -39,9 +50,13 @@ struct PmuOptions {
   // not a model output) and is counted in the arena. On in the original; off models TFLite Micro.
   bool add_inplace = true;
   PmuAlgorithm algorithm = PmuAlgorithm::kAuto;
-  // Safety valve for the general search on adversarial graphs: more expanded states than this
-  // returns ResourceExhausted instead of running for minutes inside the coordinator.
-  int64_t max_search_states = 20'000'000;
+  // Safety valve for the exact search on adversarial graphs (the coupled fork/join is NP-hard):
+  // a segment's search stops after this many expanded states, about 2 s and 200 MB on this
+  // project's 2-core machine, instead of running for minutes and gigabytes inside the
+  // coordinator. The slowest of the benchmark's 20,000 default-space CNNs takes under 1 % of
+  // that. What happens then: on_search_limit.
+  int64_t max_search_states = 1'000'000;
+  SearchLimitPolicy on_search_limit = SearchLimitPolicy::kFail;
 };
 
 struct PmuResult {
@@ -51,6 +66,9 @@ struct PmuResult {
   // step_bytes[i]: bytes live while order[i] runs (its inputs, its output unless written in
   // place, and everything else still needed later).
   std::vector<int64_t> step_bytes;
+  // False only under SearchLimitPolicy::kUpperBound when a search stopped at its limit: then
+  // peak_bytes is the peak of `order` (achievable), not proven minimal.
+  bool optimal = true;
 };
 
 // Exact PMU with an order that achieves it. Fails on an invalid graph (Graph::Validate).

@@ -141,7 +141,7 @@ class ForkJoinSolver {
     return true;
   }
 
-  absl::StatusOr<SegmentSchedule> Solve(int64_t max_states) {
+  absl::StatusOr<SegmentSchedule> Solve(int64_t max_states, bool candidate_on_limit) {
     std::vector<bool> done(p_.ops.size(), false);
     for (int i = 0; i < seg_.begin; ++i) done[i] = true;
     const int64_t start_level = LevelAfter(p_, done);
@@ -183,6 +183,10 @@ class ForkJoinSolver {
     absl::StatusOr<SegmentSchedule> better =
         SolveGeneral(p_, seg_, max_states, SearchBounds{.floor = lower, .upper = h.peak});
     if (absl::IsNotFound(better.status())) return h;
+    if (absl::IsResourceExhausted(better.status()) && candidate_on_limit) {
+      h.optimal = false;
+      return h;
+    }
     return better;
   }
 
@@ -336,10 +340,10 @@ class ForkJoinSolver {
 }  // namespace
 
 absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment,
-                                              int64_t max_states) {
+                                              int64_t max_states, bool candidate_on_limit) {
   ForkJoinSolver solver(problem, segment);
   if (!solver.Recognise()) return absl::NotFoundError("not a fork/join segment");
-  return solver.Solve(max_states);
+  return solver.Solve(max_states, candidate_on_limit);
 }
 
 }  // namespace unas::rm::internal

@@ -55,6 +55,7 @@ int64_t LevelAfter(const Problem& problem, const std::vector<bool>& done);
 struct SegmentSchedule {
   int64_t peak = 0;
   std::vector<int> order;  // op indices of the segment
+  bool optimal = true;     // false: a search stopped at its limit, `peak` is an upper bound
 };
 
 // Bounds a caller may know for SolveGeneral. `floor`: a lower bound on the segment's optimal
@@ -70,11 +71,18 @@ struct SearchBounds {
 absl::StatusOr<SegmentSchedule> SolveGeneral(const Problem& problem, const Segment& segment,
                                              int64_t max_states, SearchBounds bounds = {});
 
+// A valid schedule of the segment without any search, for when the search stopped at its limit:
+// each step runs the ready op with the smallest step memory (then the lowest level after it).
+// optimal = false.
+SegmentSchedule GreedySchedule(const Problem& problem, const Segment& segment);
+
 // Exact solver for a segment that is a fork into chains joined by its last op: a polynomial
 // candidate schedule, proven optimal by a lower bound or else by SolveGeneral bounded by it.
-// NotFound when the segment does not have that shape (the caller falls back).
+// NotFound when the segment does not have that shape (the caller falls back). When the search
+// stops at max_states: ResourceExhausted, or with `candidate_on_limit` the candidate schedule
+// (optimal = false).
 absl::StatusOr<SegmentSchedule> SolveForkJoin(const Problem& problem, const Segment& segment,
-                                              int64_t max_states);
+                                              int64_t max_states, bool candidate_on_limit);
 
 }  // namespace unas::rm::internal
 

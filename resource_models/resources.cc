@@ -18,12 +18,14 @@ absl::StatusOr<ResourceReport> ComputeResources(const Graph& graph,
   if (!other.ok()) return other.status();
   r.pmu_bytes = options.pmu.include_input ? other->peak_bytes : primary->peak_bytes;
   r.pmu_with_input_bytes = options.pmu.include_input ? primary->peak_bytes : other->peak_bytes;
+  r.pmu_optimal = primary->optimal && other->optimal;
   if (options.pmu_without_add_reuse) {
     PmuOptions no_reuse = options.pmu;
     no_reuse.add_inplace = false;
     absl::StatusOr<PmuResult> nr = ComputePmu(graph, no_reuse);
     if (!nr.ok()) return nr.status();
     r.pmu_without_add_reuse_bytes = nr->peak_bytes;
+    r.pmu_optimal = r.pmu_optimal && nr->optimal;
   }
   r.order = primary->order;
   for (OpId id : r.order) r.order_names.push_back(graph.op(id).name);

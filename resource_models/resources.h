@@ -30,6 +30,9 @@ struct ResourceReport {
   int64_t pmu_bytes = 0;             // model input excluded
   int64_t pmu_with_input_bytes = 0;  // model input included
   std::optional<int64_t> pmu_without_add_reuse_bytes;
+  // False when a PMU search stopped at its limit under SearchLimitPolicy::kUpperBound: the PMUs
+  // above are then achievable upper bounds, not proven minima.
+  bool pmu_optimal = true;
   std::vector<OpId> order;  // an order achieving the PMU selected by pmu.include_input
   std::vector<std::string> order_names;
   std::vector<int64_t> step_bytes;  // bytes live at each step of `order`

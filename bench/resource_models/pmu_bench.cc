@@ -6,6 +6,11 @@
 // cost of the exact fallback search is visible, not only the common case.
 // (e) 20,000 random architectures of the default CNN space on 28x28x1 inputs (what a search
 // computes per candidate): mean, 99th and 99.9th percentile and largest time per graph.
+// (f) Partition gadgets (docs/resource_models.md, "Hardness"): n numbers become n + 1 coupled
+// chains whose PMU answers a Partition instance; 100 random instances per n, to show how the
+// exact search grows on inputs that are NP-hard by construction.
+// (g) 2,000 random architectures of the widest CNN space the job spec allows (32 conv blocks of
+// up to 8 layers), where sibling branches are most numerous.
 
 #include <algorithm>
 #include <chrono>
@@ -150,20 +155,69 @@ void BM_AdversarialForkJoins(benchmark::State& state) {
 }
 BENCHMARK(BM_AdversarialForkJoins)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-void BM_RandomCnnSpace(benchmark::State& state) {
+// `count` resource graphs of random architectures of `space` on 28x28x1 inputs.
+std::vector<Graph> RandomCnnGraphs(const SearchSpace& space, size_t count) {
   const DataShape data{28, 28, 1, 10};
-  const SearchSpace space = DefaultSearchSpace(SpaceKind::kCnn);
   Rng rng(7);
   std::vector<Graph> graphs;
-  while (graphs.size() < 20000) {
+  while (graphs.size() < count) {
     absl::StatusOr<v1::Architecture> arch = RandomArchitecture(space, data, rng);
     if (!arch.ok()) continue;
     absl::StatusOr<Graph> g = BuildResourceGraph(*arch, data);
     if (g.ok()) graphs.push_back(std::move(*g));
   }
-  RunEach(state, graphs);
+  return graphs;
+}
+
+void BM_RandomCnnSpace(benchmark::State& state) {
+  RunEach(state, RandomCnnGraphs(DefaultSearchSpace(SpaceKind::kCnn), 20000));
 }
 BENCHMARK(BM_RandomCnnSpace)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+void BM_WidestCnnSpace(benchmark::State& state) {
+  SearchSpace space = DefaultSearchSpace(SpaceKind::kCnn);
+  space.cnn.max_conv_blocks = 32;
+  space.cnn.max_layers_per_block = 8;
+  RunEach(state, RandomCnnGraphs(space, 2000));
+}
+BENCHMARK(BM_WidestCnnSpace)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// Partition instance w -> fork of 2V bytes into chains [2v, 2V - v, v] (v = 2w, V = sum of v)
+// and [V], on 1x1 maps (one byte per channel); the PMU is 9V/2 iff w splits into equal halves.
+Graph PartitionGadget(const std::vector<int>& w) {
+  int v_total = 0;
+  for (int x : w) v_total += 2 * x;
+  Graph g;
+  const TensorId in = *g.AddInput("input", {1, 1, 1, 1});
+  const TensorId fork = *g.AddConv2D("fork", in, {.filters = 2 * v_total, .kernel = 1});
+  std::vector<TensorId> tails;
+  for (size_t c = 0; c <= w.size(); ++c) {
+    const std::vector<int> sizes =
+        c < w.size() ? std::vector<int>{4 * w[c], 2 * v_total - 2 * w[c], 2 * w[c]}
+                     : std::vector<int>{v_total};
+    TensorId t = fork;
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      const std::string name = "c" + std::to_string(c) + "_" + std::to_string(k);
+      t = *g.AddConv2D(name, t, {.filters = sizes[k], .kernel = 1});
+    }
+    tails.push_back(t);
+  }
+  const TensorId x = *g.AddDense("logits", *g.AddAdd("join", tails), {.units = 2});
+  (void)g.MarkOutput(x);
+  return g;
+}
+
+void BM_PartitionGadgets(benchmark::State& state) {
+  std::mt19937_64 rng(state.range(0));
+  std::vector<Graph> graphs;
+  for (int i = 0; i < 100; ++i) {
+    std::vector<int> w(state.range(0));
+    for (int& x : w) x = 1 + static_cast<int>(rng() % 100);
+    graphs.push_back(PartitionGadget(w));
+  }
+  RunEach(state, graphs);
+}
+BENCHMARK(BM_PartitionGadgets)->DenseRange(2, 10, 2)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace unas::rm

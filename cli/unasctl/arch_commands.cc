@@ -333,6 +333,7 @@ int RunResources(const ResourcesFlags& f) {
   if (!graph.ok()) return Fail(graph.status());
   rm::ResourceOptions options;
   options.pmu_without_add_reuse = true;
+  options.pmu.on_search_limit = rm::SearchLimitPolicy::kUpperBound;
   options.latency =
       rm::LatencyWeights{.compute = f.compute_weight, .memory_access = f.memory_weight};
   auto report = rm::ComputeResources(*graph, options);
@@ -368,6 +369,7 @@ int RunResources(const ResourcesFlags& f) {
     r["pruned"] = JsonBool(pruned);
     r["peak_memory_bytes"] = JsonNumber(report->pmu_bytes);
     r["peak_memory_with_input_bytes"] = JsonNumber(report->pmu_with_input_bytes);
+    r["peak_memory_is_upper_bound"] = JsonBool(!report->pmu_optimal || !report_in->pmu_optimal);
     r["peak_memory_without_add_reuse_bytes"] =
         JsonNumber(report->pmu_without_add_reuse_bytes.value_or(0));
     r["peak_memory_with_input_without_add_reuse_bytes"] =
@@ -430,6 +432,10 @@ int RunResources(const ResourcesFlags& f) {
        absl::StrCat(report->pmu_without_add_reuse_bytes.value_or(0), " B"));
   line("peak memory, no Add reuse (input included)",
        absl::StrCat(report_in->pmu_without_add_reuse_bytes.value_or(0), " B"));
+  if (!report->pmu_optimal || !report_in->pmu_optimal) {
+    std::cout << "(peak memory: upper bounds, achieved by the order shown; the exact search "
+                 "stopped at its state limit)\n";
+  }
   line(pruned ? "model size (paper accounting, sparse)" : "model size (paper accounting)",
        absl::StrCat(report->model_size_unas, " B"));
   line("model size (int8 deployment)", absl::StrCat(report->model_size_deployed, " B"));

@@ -229,7 +229,10 @@ absl::Status Show(const Common& c, CoordinatorClient& client, int64_t job_id,
   const v1::ResourceMetrics& m =
       x.state() == v1::CANDIDATE_STATE_DONE ? x.metrics() : x.dense_metrics();
   std::cout << "  peak memory   " << m.peak_memory_bytes() << " B ("
-            << m.peak_memory_with_input_bytes() << " B with the input)\n";
+            << m.peak_memory_with_input_bytes() << " B with the input"
+            << (m.peak_memory_is_upper_bound() ? "; upper bound, the exact search hit its limit"
+                                               : "")
+            << ")\n";
   std::cout << "  model size    " << m.model_size_bytes() << " B (" << m.model_size_deployed_bytes()
             << " B deployed int8)\n";
   std::cout << "  MACs          " << m.macs() << " (" << m.conv_dense_macs() << " in conv/dense)\n";

@@ -12,6 +12,9 @@ absl::StatusOr<v1::ResourceMetrics> ComputeCandidateMetrics(
   plan.pruning = pruning;
   rm::ResourceOptions options;
   options.size.use_sparse_sizes = sparse_size;
+  // A candidate whose exact PMU search hits its limit keeps an achievable upper bound rather
+  // than failing the job: the search goes on, and the PMU constraint stays safe.
+  options.pmu.on_search_limit = rm::SearchLimitPolicy::kUpperBound;
   absl::StatusOr<rm::ResourceReport> report =
       ComputeArchitectureResources(architecture, data, plan, options);
   if (!report.ok()) return report.status();
@@ -24,6 +27,7 @@ absl::StatusOr<v1::ResourceMetrics> ComputeCandidateMetrics(
   m.set_conv_dense_macs(report->conv_dense_macs);
   m.set_latency_proxy(report->latency_proxy);
   m.set_parameter_count(report->parameter_count);
+  m.set_peak_memory_is_upper_bound(!report->pmu_optimal);
   for (const std::string& name : report->order_names) m.add_operator_order(name);
   return m;
 }

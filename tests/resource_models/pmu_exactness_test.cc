@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "resource_models/graph.h"
 #include "resource_models/pmu.h"
@@ -368,6 +369,106 @@ TEST(PmuExactnessTest, CandidateFamilyMissIsFoundBySearch) {
   EXPECT_EQ(fast.peak_bytes, 168);
   EXPECT_EQ(Unwrap(ComputePmu(g, {.algorithm = PmuAlgorithm::kGeneral})).peak_bytes, 168);
   CheckOrder(g, {}, fast);
+}
+
+// The coupled fork/join case is NP-hard: Partition reduces to it (docs/resource_models.md,
+// "Hardness"). Numbers w_1..w_n with V = 2·Σw become chains [2v, 2V−v, v] (v = 2w) next to
+// a one-operator chain [V], forked from a 2V-byte buffer; the PMU is at most 9V/2 exactly when
+// some subset of the w sums to half of them, and then equals it. Checked here against a
+// subset-sum table on random instances, which also exercises the search on hard inputs.
+Graph PartitionGadget(const std::vector<int>& w, int64_t* budget) {
+  int v_total = 0;
+  for (int x : w) v_total += 2 * x;
+  std::vector<std::vector<int>> chains;
+  for (int x : w) chains.push_back({4 * x, 2 * v_total - 2 * x, 2 * x});
+  chains.push_back({v_total});
+  *budget = 9 * int64_t{v_total} / 2;
+  return ChainsOfSizes(2 * v_total, chains);
+}
+
+bool HasEqualHalves(const std::vector<int>& w) {
+  int total = 0;
+  for (int x : w) total += x;
+  if (total % 2 != 0) return false;
+  std::vector<bool> reachable(total / 2 + 1, false);
+  reachable[0] = true;
+  for (int x : w) {
+    for (int s = total / 2; s >= x; --s) reachable[s] = reachable[s] || reachable[s - x];
+  }
+  return reachable[total / 2];
+}
+
+TEST(PmuExactnessTest, PartitionReducesToTheCoupledForkJoin) {
+  std::mt19937 rng(20261122);
+  int yes = 0;
+  int no = 0;
+  for (int rep = 0; rep < 300; ++rep) {
+    const int n = std::uniform_int_distribution<int>(2, 7)(rng);
+    std::vector<int> w(n);
+    for (int& x : w) x = std::uniform_int_distribution<int>(1, 12)(rng);
+    int64_t budget = 0;
+    const Graph g = PartitionGadget(w, &budget);
+    const PmuResult r = Unwrap(ComputePmu(g));
+    CheckOrder(g, {}, r);
+    const bool partition = HasEqualHalves(w);
+    (partition ? yes : no)++;
+    SCOPED_TRACE(absl::StrCat("rep ", rep, " w ", absl::StrJoin(w, ",")));
+    if (partition) {
+      EXPECT_EQ(r.peak_bytes, budget);
+    } else {
+      EXPECT_GT(r.peak_bytes, budget);
+    }
+    if (n <= 4) {
+      EXPECT_EQ(Unwrap(ComputePmu(g, {.algorithm = PmuAlgorithm::kGeneral})).peak_bytes,
+                r.peak_bytes);
+    }
+  }
+  // Both answers occur often enough for the check to mean something.
+  EXPECT_GT(yes, 50);
+  EXPECT_GT(no, 50);
+}
+
+// At its state limit the search fails by default; with kUpperBound it returns a valid order
+// whose peak is at least the optimum and says it is not proven optimal. The fork/join path
+// falls back to its candidate schedule, the general search to a greedy order.
+TEST(PmuExactnessTest, SearchLimitFailsOrGivesAnUpperBound) {
+  int64_t budget = 0;
+  const Graph g = PartitionGadget({9, 4, 7, 3, 8, 5, 1}, &budget);  // odd sum: no equal halves
+  const PmuResult exact = Unwrap(ComputePmu(g));
+  EXPECT_TRUE(exact.optimal);
+  EXPECT_GT(exact.peak_bytes, budget);
+  for (const PmuAlgorithm algorithm : {PmuAlgorithm::kAuto, PmuAlgorithm::kGeneral}) {
+    SCOPED_TRACE(algorithm == PmuAlgorithm::kAuto ? "auto" : "general");
+    PmuOptions limited{.algorithm = algorithm, .max_search_states = 5};
+    absl::StatusOr<PmuResult> failed = ComputePmu(g, limited);
+    EXPECT_TRUE(absl::IsResourceExhausted(failed.status())) << failed.status();
+    limited.on_search_limit = SearchLimitPolicy::kUpperBound;
+    const PmuResult bound = Unwrap(ComputePmu(g, limited));
+    EXPECT_FALSE(bound.optimal);
+    EXPECT_GE(bound.peak_bytes, exact.peak_bytes);
+    CheckOrder(g, limited, bound);
+  }
+}
+
+// The greedy fallback on arbitrary graphs: a valid order, never below brute force.
+TEST(PmuExactnessTest, GreedyFallbackIsAValidUpperBound) {
+  std::mt19937 rng(7);
+  int inexact = 0;
+  for (int rep = 0; rep < 300; ++rep) {
+    const Graph g = RandomDag(rng, 4 + rep % 9);
+    for (const bool inplace : {true, false}) {
+      const PmuOptions limited{.add_inplace = inplace,
+                               .algorithm = PmuAlgorithm::kGeneral,
+                               .max_search_states = 0,
+                               .on_search_limit = SearchLimitPolicy::kUpperBound};
+      const PmuResult bound = Unwrap(ComputePmu(g, limited));
+      const PmuResult exact = Unwrap(ComputePmu(g, {.add_inplace = inplace}));
+      ASSERT_GE(bound.peak_bytes, exact.peak_bytes) << "rep " << rep;
+      CheckOrder(g, limited, bound);
+      inexact += bound.optimal ? 0 : 1;
+    }
+  }
+  EXPECT_GT(inexact, 500);  // the limit was reached, so the greedy order was what got checked
 }
 
 // The general search's bounds: nothing strictly below the optimum exists (NotFound), the optimum
