@@ -130,7 +130,10 @@ std::vector<int> ExecutionOrder(const NetworkPlan& plan, bool* memory_optimal) {
   if (memory_optimal != nullptr) *memory_optimal = false;
   absl::StatusOr<rm::Graph> graph = BuildResourceGraph(plan);
   if (!graph.ok()) return order;
-  absl::StatusOr<rm::PmuResult> pmu = rm::ComputePmu(*graph);
+  // An order whose peak is only an upper bound (the exact search stopped at its limit) still
+  // beats the plan order; memory_optimal tells which one this is.
+  absl::StatusOr<rm::PmuResult> pmu =
+      rm::ComputePmu(*graph, {.on_search_limit = rm::SearchLimitPolicy::kUpperBound});
   if (!pmu.ok()) return order;
   std::vector<int> best;
   std::vector<bool> seen(n, false);
@@ -145,7 +148,7 @@ std::vector<int> ExecutionOrder(const NetworkPlan& plan, bool* memory_optimal) {
     best.push_back(index);
   }
   if (static_cast<int>(best.size()) != n) return order;
-  if (memory_optimal != nullptr) *memory_optimal = true;
+  if (memory_optimal != nullptr) *memory_optimal = pmu->optimal;
   return best;
 }
 

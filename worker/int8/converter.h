@@ -57,8 +57,9 @@ void FoldBatchNorm(OpKind kind, std::span<const float> gamma, std::span<const fl
                    FloatLayer* layer);
 
 struct ConversionInfo {
-  // True when ops follow the peak-memory-optimal order of resource_models,
-  // false when plan order was used (the PMU search gave up).
+  // True when ops follow the peak-memory-optimal order of resource_models;
+  // false when the PMU search stopped at its limit (the order is then its
+  // best known one, an upper bound) or failed (plan order).
   bool memory_optimal_order = false;
 };
 
@@ -69,8 +70,9 @@ absl::StatusOr<v1::QuantizedModel> Convert(const FloatNetwork& network,
                                            std::span<const ValueRange> ranges,
                                            ConversionInfo* info = nullptr);
 
-// The plan op indices in the order with the smallest peak memory (rm PMU),
-// or plan order when that cannot be computed.
+// The plan op indices in the order with the smallest peak memory (rm PMU; the
+// best known order when the exact search stops at its limit), or plan order
+// when none can be computed.
 std::vector<int> ExecutionOrder(const NetworkPlan& plan, bool* memory_optimal = nullptr);
 
 // Names used in the QuantizedModel: the plan op's name for its output
