@@ -77,6 +77,7 @@ TEST(IntegrationTest, ThreeWorkersRunARealFashionMnistSearch) {
     EXPECT_GT(c.evaluation().training_seconds(), 0);
     EXPECT_EQ(c.evaluation().device(), "cpu");
     EXPECT_GT(c.metrics().peak_memory_bytes(), 0);
+    EXPECT_FALSE(c.metrics().peak_memory_is_upper_bound());  // small nets: proven optimal
     trained_by.insert(c.worker_id());
   }
   EXPECT_GE(trained_by.size(), 2u) << "the work was shared";
