@@ -100,6 +100,34 @@ int64_t LevelAfter(const Problem& problem, const std::vector<bool>& done) {
   return level;
 }
 
+Arena::Arena(const Problem& problem, const std::vector<bool>& done)
+    : problem_(problem), level_(LevelAfter(problem, done)), pending_(problem.buffers.size(), 0) {
+  for (size_t b = 0; b < problem.buffers.size(); ++b) {
+    for (int c : problem.buffers[b].consumers) pending_[b] += done[c] ? 0 : 1;
+  }
+}
+
+int64_t Arena::StepOf(int op) const {
+  for (int in : problem_.ops[op].inplace_inputs) {
+    if (pending_[in] == 1) return level_;  // writes into that input
+  }
+  return level_ + problem_.buffers[problem_.ops[op].output].size;
+}
+
+int64_t Arena::LevelAfterRunning(int op) const {
+  int64_t after = level_ + problem_.buffers[problem_.ops[op].output].size;
+  for (int in : problem_.ops[op].inputs) {
+    const Buffer& b = problem_.buffers[in];
+    if (pending_[in] == 1 && !b.persistent) after -= b.size;
+  }
+  return after;
+}
+
+void Arena::Run(int op) {
+  level_ = LevelAfterRunning(op);
+  for (int in : problem_.ops[op].inputs) --pending_[in];
+}
+
 }  // namespace internal
 
 namespace {
@@ -115,12 +143,8 @@ absl::StatusOr<PmuResult> Replay(const Graph& graph, const Problem& p,
         absl::StrCat("order has ", order.size(), " operators, the graph has ", n));
   }
   std::vector<bool> done(n, false);
-  std::vector<int> pending(p.buffers.size(), 0);  // consumers still to run
-  for (size_t t = 0; t < p.buffers.size(); ++t) {
-    pending[t] = static_cast<int>(p.buffers[t].consumers.size());
-  }
+  internal::Arena arena(p, done);
   PmuResult result;
-  int64_t level = p.initial_level;
   for (int i : order) {
     if (i < 0 || i >= n) return absl::InvalidArgumentError("order names an unknown operator");
     const std::string& name = graph.op(p.ops[i].graph_op).name;
@@ -135,16 +159,10 @@ absl::StatusOr<PmuResult> Replay(const Graph& graph, const Problem& p,
                                                        "', which produces its input"));
       }
     }
-    const int64_t out = p.buffers[p.ops[i].output].size;
-    bool inplace = false;
-    for (int in : p.ops[i].inplace_inputs) inplace = inplace || pending[in] == 1;
-    result.step_bytes.push_back(level + (inplace ? 0 : out));
+    result.step_bytes.push_back(arena.StepOf(i));
     result.order.push_back(p.ops[i].graph_op);
     done[i] = true;
-    level += out;
-    for (int in : p.ops[i].inputs) {
-      if (--pending[in] == 0 && !p.buffers[in].persistent) level -= p.buffers[in].size;
-    }
+    arena.Run(i);
   }
   result.peak_bytes = p.initial_level;
   for (int64_t s : result.step_bytes) result.peak_bytes = std::max(result.peak_bytes, s);

@@ -52,6 +52,26 @@ std::vector<Segment> SplitIntoSegments(const Problem& problem);
 // Live bytes once exactly the ops with done[i] have run (done must be downward closed).
 int64_t LevelAfter(const Problem& problem, const std::vector<bool>& done);
 
+// The execution model one operator at a time: the live bytes and, per buffer, how many of its
+// consumers are still to run. Order replay and the greedy fallback share it.
+class Arena {
+ public:
+  // Starts after exactly the ops with done[i] (downward closed) have run.
+  Arena(const Problem& problem, const std::vector<bool>& done);
+
+  // Bytes live while `op` runs next: everything live, plus its output unless it writes into an
+  // input that it frees (Add reuse).
+  int64_t StepOf(int op) const;
+  // Live bytes once `op` has run.
+  int64_t LevelAfterRunning(int op) const;
+  void Run(int op);
+
+ private:
+  const Problem& problem_;
+  int64_t level_ = 0;
+  std::vector<int> pending_;
+};
+
 struct SegmentSchedule {
   int64_t peak = 0;
   std::vector<int> order;  // op indices of the segment

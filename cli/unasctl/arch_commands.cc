@@ -342,6 +342,7 @@ int RunResources(const ResourcesFlags& f) {
   with_input.pmu.include_input = true;
   auto report_in = rm::ComputeResources(*graph, with_input);
   if (!report_in.ok()) return Fail(report_in.status());
+  const bool pmu_upper_bound = !report->pmu_optimal || !report_in->pmu_optimal;
   rm::ModelSizeOptions dense_sizes;
   dense_sizes.use_sparse_sizes = false;
   const bool pruned = plan_options.pruning != nullptr && !plan_options.pruning->empty();
@@ -369,7 +370,7 @@ int RunResources(const ResourcesFlags& f) {
     r["pruned"] = JsonBool(pruned);
     r["peak_memory_bytes"] = JsonNumber(report->pmu_bytes);
     r["peak_memory_with_input_bytes"] = JsonNumber(report->pmu_with_input_bytes);
-    r["peak_memory_is_upper_bound"] = JsonBool(!report->pmu_optimal || !report_in->pmu_optimal);
+    r["peak_memory_is_upper_bound"] = JsonBool(pmu_upper_bound);
     r["peak_memory_without_add_reuse_bytes"] =
         JsonNumber(report->pmu_without_add_reuse_bytes.value_or(0));
     r["peak_memory_with_input_without_add_reuse_bytes"] =
@@ -432,7 +433,7 @@ int RunResources(const ResourcesFlags& f) {
        absl::StrCat(report->pmu_without_add_reuse_bytes.value_or(0), " B"));
   line("peak memory, no Add reuse (input included)",
        absl::StrCat(report_in->pmu_without_add_reuse_bytes.value_or(0), " B"));
-  if (!report->pmu_optimal || !report_in->pmu_optimal) {
+  if (pmu_upper_bound) {
     std::cout << "(peak memory: upper bounds, achieved by the order shown; the exact search "
                  "stopped at its state limit)\n";
   }
