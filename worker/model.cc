@@ -213,6 +213,14 @@ std::vector<PrunableLayer> UnasNetImpl::prunable_layers() const {
   return result;
 }
 
+std::vector<torch::nn::BatchNorm2d> UnasNetImpl::batch_norms() const {
+  std::vector<torch::nn::BatchNorm2d> result;
+  for (const Layer& layer : layers_) {
+    if (layer.bn) result.push_back(layer.bn);
+  }
+  return result;
+}
+
 std::vector<torch::Tensor> UnasNetImpl::kernels() const {
   std::vector<torch::Tensor> result;
   for (const Layer& layer : layers_) {

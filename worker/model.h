@@ -74,6 +74,9 @@ class UnasNetImpl : public torch::nn::Module {
   void SetMemoryFormat(at::MemoryFormat format);
 
   std::vector<PrunableLayer> prunable_layers() const;
+  // Every batch-normalisation layer, in plan order (for recomputing their
+  // statistics before evaluation, worker/batch_norm_statistics.h).
+  std::vector<torch::nn::BatchNorm2d> batch_norms() const;
   // Every convolution and dense kernel (what kernel_l2 penalises).
   std::vector<torch::Tensor> kernels() const;
   // Trainable parameters without batch normalisation: kernels and biases.

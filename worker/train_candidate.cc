@@ -88,9 +88,6 @@ absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
     UNAS_ASSIGN_OR_RETURN(UnasNet net,
                           BuildNetwork(request.architecture, ShapeFor(*dataset), plan_options));
     net->to(device);
-    // NHWC activations on the CPU (UnasNetImpl::SetMemoryFormat); on CUDA the
-    // default layout is kept (not measured there for float32 yet).
-    if (device.is_cpu()) net->SetMemoryFormat(at::MemoryFormat::ChannelsLast);
     TrainerOptions options;
     options.training = request.spec.training();
     options.seed = seed;

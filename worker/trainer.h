@@ -72,7 +72,8 @@ struct EvaluationMetrics {
 absl::StatusOr<c10::Device> SelectDevice(v1::Device requested);
 std::string DeviceName(const c10::Device& device);
 
-// Trains `net` (already on `device`, initialised) and fills everything of the
+// Trains `net` (already on `device`, initialised; on the CPU it is switched to
+// channels-last, see trainer.cc) and fills everything of the
 // result but trained_weights: validation error = 1 - best validation accuracy
 // over the counted epochs, test error of the final weights, the epoch
 // records, training time and device. With no validation images the test set

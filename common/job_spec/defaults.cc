@@ -104,6 +104,9 @@ void FillTraining(const v1::DatasetSpec& dataset, v1::TrainingSpec* t) {
   }
   if (!t->has_use_class_weights()) t->set_use_class_weights(false);
   if (!t->has_kernel_l2()) t->set_kernel_l2(0);
+  if (!t->has_batch_norm_recalibration_images()) {
+    t->set_batch_norm_recalibration_images(defaults::kBatchNormRecalibrationImages);
+  }
   FillAugmentationDefaults(dataset, t->mutable_augmentation());
   if (t->has_pruning()) {
     v1::PruningSpec* p = t->mutable_pruning();

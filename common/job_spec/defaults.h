@@ -17,6 +17,9 @@ inline constexpr int kAgingEvolutionRounds = 2000;
 inline constexpr int kBayesOptRounds = 800;
 inline constexpr int kBayesOptStartingPoints = 15;
 inline constexpr int kBatchSize = 128;
+// Training images the batch-norm statistics are recomputed on before each
+// evaluation (TrainingSpec.batch_norm_recalibration_images).
+inline constexpr int kBatchNormRecalibrationImages = 4096;
 inline constexpr double kMaxSparsity = 0.995;
 inline constexpr int kMaskUpdatePeriod = 16;
 inline constexpr double kDistillationAlpha = 0.3;

@@ -304,6 +304,7 @@ void CheckTraining(const v1::TrainingSpec& t, Checker& c) {
   c.AtLeast("training.augmentation.max_rotation_radians", a.max_rotation_radians(), 0.0);
   c.AtLeast("training.augmentation.max_shift_pixels", a.max_shift_pixels(), 0);
   c.AtLeast("training.kernel_l2", t.kernel_l2(), 0.0);
+  c.AtLeast("training.batch_norm_recalibration_images", t.batch_norm_recalibration_images(), 0);
   CheckPruning(t, c);
   if (t.has_distillation()) {
     const v1::DistillationSpec& d = t.distillation();

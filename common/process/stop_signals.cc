@@ -18,6 +18,14 @@ extern "C" void RecordStopSignal(int signal) {
 
 }  // namespace
 
+void RecordStopSignals() {
+  struct sigaction action = {};
+  action.sa_handler = RecordStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 struct StopSignalWatcher::Impl {
   std::atomic<bool> done{false};
   std::thread thread;
@@ -25,11 +33,7 @@ struct StopSignalWatcher::Impl {
 
 StopSignalWatcher::StopSignalWatcher(std::function<void(int)> on_stop)
     : impl_(std::make_unique<Impl>()) {
-  struct sigaction action = {};
-  action.sa_handler = RecordStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  RecordStopSignals();
   impl_->thread = std::thread([impl = impl_.get(), on_stop = std::move(on_stop)] {
     while (!impl->done.load()) {
       if (int signal = g_signal.load(); signal != 0) {

@@ -268,9 +268,12 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
     ASSERT_GE(done, 3) << first.ReadLog();
     ASSERT_LT(done, 10) << "too late to test a resume";
     first.Kill();
+    // The coordinator got SIGTERM from its dying parent: wait until it has
+    // exited (its port closes), not for a guessed time.
+    ASSERT_TRUE(unas::testing::WaitForPortClosed(
+        *unas::WaitForPortFile(run_dir + "/coordinator.port", absl::Seconds(1)),
+        absl::Seconds(60)));
   }
-  // The coordinator got SIGTERM from its dying parent; give it a moment.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
   auto second =
       RunCommand({Unasctl(), "local", spec, "--dir", run_dir, "--slots", "2"}, absl::Minutes(8));
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;

@@ -2,6 +2,9 @@
 #ifndef UNAS_TESTS_UTIL_TEST_DIRS_H_
 #define UNAS_TESTS_UTIL_TEST_DIRS_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/process/subprocess.h"
 
 namespace unas::testing {
@@ -60,6 +65,38 @@ inline CommandResult RunCommand(std::vector<std::string> argv,
   result.out = slurp(base + ".out");
   result.err = slurp(base + ".err");
   return result;
+}
+
+// Waits until the process's log contains `text` (a line it writes once it has
+// reached a state, e.g. "registered as"); false when the deadline passes or
+// the process exits first. For tests that must act at a known point of a
+// process's life without assuming how fast it gets there.
+inline bool WaitForLogLine(Subprocess& process, const std::string& text, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (process.ReadLog().find(text) != std::string::npos) return true;
+    if (!process.running()) return process.ReadLog().find(text) != std::string::npos;
+    usleep(20'000);
+  }
+  return false;
+}
+
+// Waits until nothing accepts connections on 127.0.0.1:`port` any more (the
+// server that listened there has exited); false when the deadline passes.
+inline bool WaitForPortClosed(int port, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool accepted = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    close(fd);
+    if (!accepted) return true;
+    usleep(50'000);
+  }
+  return false;
 }
 
 using ::unas::Subprocess;

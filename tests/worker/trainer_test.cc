@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/worker/worker_test_util.h"
 #include "worker/batch.h"
+#include "worker/batch_norm_statistics.h"
 #include "worker/malloc_tuning.h"
 #include "worker/optimizer.h"
 #include "worker/train_candidate.h"
@@ -557,6 +558,107 @@ TEST(TrainLoop, ClassWeightsChangeTheLoss) {
   EXPECT_NE(plain->epochs(0).train_loss(), weighted->epochs(0).train_loss());
   // Validation loss is never weighted.
   EXPECT_EQ(plain->epochs(0).validation_loss(), weighted->epochs(0).validation_loss());
+}
+
+// --- Batch-norm statistics recomputed before evaluation ---------------------------------
+
+constexpr char kBatchNormCnn[] = R"pb(
+  cnn {
+    conv_blocks {
+      layers { type: CONV_LAYER_TYPE_CONV2D kernel_size: 3 filters: 6 has_bn: true has_relu: true }
+    }
+    pooling { type: POOL_TYPE_AVG pool_size: 4 }
+    dense_blocks { units: 8 }
+  })pb";
+
+TEST(BatchNormStatistics, RunningStatisticsBecomeTheAverageOverTheTrainingImages) {
+  at::set_num_threads(1);
+  const Dataset data = SmallFashion(1200, 100, 100);
+  torch::manual_seed(4);
+  absl::StatusOr<UnasNet> net = BuildNetwork(Arch(kBatchNormCnn), data.shape());
+  ASSERT_TRUE(net.ok()) << net.status();
+  (*net)->SetMemoryFormat(at::MemoryFormat::ChannelsLast);
+  (*net)->eval();
+  std::vector<torch::nn::BatchNorm2d> layers = (*net)->batch_norms();
+  ASSERT_EQ(layers.size(), 1u);
+  torch::nn::BatchNorm2d bn = layers[0];
+  const torch::Tensor kernel = (*net)->kernels()[0].clone();
+
+  // The first layer's batch-norm input is the convolution of the images, so
+  // its exact statistics over all 1,200 training images are known.
+  torch::Tensor conv_out;
+  {
+    torch::NoGradGuard no_grad;
+    auto conv = (*net)->named_children()["conv_blocks_0_layers_0"]->as<torch::nn::Conv2dImpl>();
+    conv_out = conv->forward(SetToTensor(data.train, 0, data.train.size(), data.preprocessing));
+  }
+  const torch::Tensor mean = conv_out.mean({0, 2, 3});
+  const torch::Tensor variance = conv_out.var({0, 2, 3}, /*unbiased=*/true);
+  // Moving averages after construction: 0 and 1, far from these.
+  ASSERT_GT((bn->running_mean - mean).abs().max().item<double>(), 1e-2);
+
+  // All images, in six batches of 200: the mean of the batch means is the
+  // exact mean; the batch variances average to the variance within 2 %.
+  ASSERT_TRUE(
+      RecalibrateBatchNorm(*net, data, {.images = 1200, .batch_size = 200, .seed = 7}, torch::kCPU)
+          .ok());
+  EXPECT_TRUE(torch::allclose(bn->running_mean, mean, 1e-4, 1e-5)) << bn->running_mean << "\n"
+                                                                   << mean;
+  EXPECT_TRUE(torch::allclose(bn->running_var, variance, 2e-2, 1e-5)) << bn->running_var << "\n"
+                                                                      << variance;
+  // Nothing else changes: weights, momentum, evaluation mode.
+  EXPECT_TRUE(torch::equal((*net)->kernels()[0], kernel));
+  ASSERT_TRUE(bn->options.momentum().has_value());
+  EXPECT_EQ(*bn->options.momentum(), kBatchNormMomentum);
+  EXPECT_FALSE((*net)->is_training());
+
+  // A subset: the same seed picks the same images; 0 images changes nothing.
+  ASSERT_TRUE(
+      RecalibrateBatchNorm(*net, data, {.images = 256, .batch_size = 64, .seed = 9}, torch::kCPU)
+          .ok());
+  const torch::Tensor subset_mean = bn->running_mean.clone();
+  EXPECT_TRUE(torch::allclose(subset_mean, mean, 0.1, 0.05));  // 256 of 1,200 images
+  ASSERT_TRUE(
+      RecalibrateBatchNorm(*net, data, {.images = 256, .batch_size = 64, .seed = 9}, torch::kCPU)
+          .ok());
+  EXPECT_TRUE(torch::equal(bn->running_mean, subset_mean));
+  ASSERT_TRUE(
+      RecalibrateBatchNorm(*net, data, {.images = 0, .batch_size = 64, .seed = 1}, torch::kCPU)
+          .ok());
+  EXPECT_TRUE(torch::equal(bn->running_mean, subset_mean));
+}
+
+// Training evaluates with recomputed statistics by default and with Keras's
+// moving averages when batch_norm_recalibration_images is 0; the stored
+// weights carry the statistics the test error was measured with.
+TEST(BatchNormStatistics, TrainingEvaluatesWithRecomputedStatistics) {
+  const Dataset data = SmallFashion(2000, 300, 500);
+  TrainRequest request;
+  request.architecture = Arch(kBatchNormCnn);
+  request.dataset = &data;
+  request.threads = 1;
+  auto train = [&](int images) {
+    request.spec =
+        FashionJob(absl::StrCat("optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: "
+                                "0.003 } epochs: 1 batch_size: 64 "
+                                "augmentation { enabled: false } device: DEVICE_CPU "
+                                "batch_norm_recalibration_images: ",
+                                images));
+    absl::StatusOr<v1::EvaluationResult> result = TrainCandidate(request);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : v1::EvaluationResult();
+  };
+  const v1::EvaluationResult moving = train(0);
+  const v1::EvaluationResult recomputed = train(1024);
+  // The same weights (statistics do not affect training), other statistics.
+  EXPECT_EQ(moving.epochs(0).train_loss(), recomputed.epochs(0).train_loss());
+  EXPECT_NE(moving.test_error(), recomputed.test_error());
+  for (const v1::EvaluationResult* result : {&moving, &recomputed}) {
+    absl::StatusOr<double> accuracy =
+        EvaluateWeights(request.architecture, request.spec, result->trained_weights(), data);
+    ASSERT_TRUE(accuracy.ok()) << accuracy.status();
+    EXPECT_NEAR(*accuracy, 1.0 - result->test_error(), 1e-12);
+  }
 }
 
 TEST(TrainLoop, MismatchedDataIsAnError) {

@@ -5,7 +5,8 @@
 //   unas-worker --synthetic ...   # no training: for tests and benchmarks
 //   unas-worker --coordinator head:50051 --tls-ca ca.pem --token-file worker.token
 //
-// SIGTERM or SIGINT: stop acquiring, give back leases still held, exit 0.
+// SIGTERM or SIGINT, at any moment after the dynamic loader has mapped the
+// libraries: stop acquiring, give back leases still held, exit 0.
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +21,12 @@
 #include "worker/daemon/synthetic_evaluator.h"
 #include "worker/daemon/training_evaluator.h"
 #include "worker/daemon/worker_loop.h"
+
+// A SIGTERM during start-up (Slurm cancelling a job array that has just
+// started, a test stopping a worker it just launched) is recorded from before
+// LibTorch's initialisers run, and acted on once the loop exists: the worker
+// exits 0 holding nothing, instead of dying from the default action.
+UNAS_RECORD_STOP_SIGNALS_FROM_PROCESS_START();
 
 int main(int argc, char** argv) {
   CLI::App app{"unas-worker: trains μNAS candidates for a coordinator"};
