@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -89,17 +90,20 @@ void StepBench(bo::KernelKind kernel, int n) {
     context.candidate_id = n + 1 + step;
     context.evaluations_done = n;
     start = Clock::now();
+    std::clock_t cpu_start = std::clock();
     absl::StatusOr<std::optional<Proposal>> p = bo.Propose(context);
     double total = Seconds(start);
+    double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (!p.ok()) {
       std::printf("%s n=%d: %s\n", name, n, std::string(p.status().message()).c_str());
       return;
     }
     const BoStepReport& r = bo.last_step();
     std::printf(
-        "%-6s n=%3d %s: step %.2f s = hyper-parameter fit %.2f s + GP (Gram%s, Cholesky) %.2f s "
+        "%-6s n=%3d %s: step %.2f s (cpu %.2f s) = hyper-parameter fit %.2f s + GP (Gram%s, "
+        "Cholesky) %.2f s "
         "+ acquisition %.2f s (%d candidates, %d posteriors); observing all %d took %.1f s\n",
-        name, n, r.refitted ? "with refit   " : "without refit", total, r.fit_seconds,
+        name, n, r.refitted ? "with refit   " : "without refit", total, cpu, r.fit_seconds,
         r.gram_projected ? " projected" : "", r.model_seconds, r.acquisition_seconds, r.candidates,
         r.gp_evaluations, n, observe);
   }

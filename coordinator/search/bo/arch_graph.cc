@@ -64,44 +64,46 @@ Layer LayerOf(const PlannedOp& op) {
   return layer;
 }
 
+// Shortest, longest and random-walk-mean path features of a layer from those
+// of its neighbours (parents going backward, children going forward), an
+// edge costing edge(neighbour, selector).
+template <typename EdgeCost>
+std::array<double, kNumPathFeatures> Aggregate(
+    const std::vector<int>& neighbours,
+    const std::vector<std::array<double, kNumPathFeatures>>& features, EdgeCost edge) {
+  std::array<double, kNumPathFeatures> out{};
+  if (neighbours.empty()) return out;
+  for (int s = 0; s < 5; ++s) {
+    double lo = std::numeric_limits<double>::infinity(), hi = 0, sum = 0;
+    for (int u : neighbours) {
+      double e = edge(u, s);
+      lo = std::min(lo, features[u][3 * s] + e);
+      hi = std::max(hi, features[u][3 * s + 1] + e);
+      sum += features[u][3 * s + 2] + e;
+    }
+    out[3 * s] = lo;
+    out[3 * s + 1] = hi;
+    out[3 * s + 2] = sum / static_cast<double>(neighbours.size());
+  }
+  return out;
+}
+
 }  // namespace
 
 void ComputePathFeatures(LayerGraph& graph) {
   const int n = static_cast<int>(graph.layers.size());
   graph.backward.assign(n, {});
   graph.forward.assign(n, {});
-  // Backward: layers are topological, so parents come first.
+  // Layers are topological: parents come first, children after.
   for (int v = 0; v < n; ++v) {
-    const std::vector<int>& parents = graph.layers[v].parents;
-    if (parents.empty()) continue;
-    for (int s = 0; s < 5; ++s) {
-      double lo = std::numeric_limits<double>::infinity(), hi = 0, sum = 0;
-      for (int u : parents) {
-        double edge = Selected(s, graph.layers[u].group) ? 1 : 0;  // the edge leaving u
-        lo = std::min(lo, graph.backward[u][3 * s] + edge);
-        hi = std::max(hi, graph.backward[u][3 * s + 1] + edge);
-        sum += graph.backward[u][3 * s + 2] + edge;
-      }
-      graph.backward[v][3 * s] = lo;
-      graph.backward[v][3 * s + 1] = hi;
-      graph.backward[v][3 * s + 2] = sum / static_cast<double>(parents.size());
-    }
+    graph.backward[v] = Aggregate(graph.layers[v].parents, graph.backward, [&](int u, int s) {
+      return Selected(s, graph.layers[u].group) ? 1.0 : 0.0;  // the edge leaving u
+    });
   }
   for (int v = n - 1; v >= 0; --v) {
-    const std::vector<int>& children = graph.layers[v].children;
-    if (children.empty()) continue;
-    for (int s = 0; s < 5; ++s) {
-      double own = Selected(s, graph.layers[v].group) ? 1 : 0;
-      double lo = std::numeric_limits<double>::infinity(), hi = 0, sum = 0;
-      for (int c : children) {
-        lo = std::min(lo, graph.forward[c][3 * s] + own);
-        hi = std::max(hi, graph.forward[c][3 * s + 1] + own);
-        sum += graph.forward[c][3 * s + 2] + own;
-      }
-      graph.forward[v][3 * s] = lo;
-      graph.forward[v][3 * s + 1] = hi;
-      graph.forward[v][3 * s + 2] = sum / static_cast<double>(children.size());
-    }
+    graph.forward[v] = Aggregate(graph.layers[v].children, graph.forward, [&](int, int s) {
+      return Selected(s, graph.layers[v].group) ? 1.0 : 0.0;  // the edge leaving v
+    });
   }
 }
 

@@ -74,19 +74,36 @@ void Surrogate::RetainRows(const absl::flat_hash_set<uint64_t>& keep) {
 }
 
 void Surrogate::Add(GpPoint point, double error) {
-  std::vector<OtmannDistance> row = DistancesToObservations(*point.entry);
-  rows_.erase(point.entry->fingerprint);
-  distances_.push_back(std::move(row));
+  if (options_.kind == KernelKind::kOtmann) {
+    std::vector<OtmannDistance> row = DistancesToObservations(*point.entry);
+    rows_.erase(point.entry->fingerprint);
+    distances_.push_back(std::move(row));
+  } else {
+    std::vector<WlDots> dots(points_.size());
+    for (size_t j = 0; j < points_.size(); ++j) {
+      for (int it = 0; it <= kMaxWlDepth; ++it) {
+        dots[j][it] = WlDot(point.entry->wl, points_[j].entry->wl, it);
+      }
+    }
+    wl_dots_.push_back(std::move(dots));
+  }
   points_.push_back(std::move(point));
   errors_.push_back(error);
 }
 
 const OtmannDistance& Surrogate::Pairwise(int i, int j) const {
+  static const OtmannDistance kUnused{};
+  if (distances_.empty()) return kUnused;
   return i > j ? distances_[i][j] : distances_[j][i];
 }
 
+const Surrogate::WlDots* Surrogate::PairwiseDots(int i, int j) const {
+  if (wl_dots_.empty()) return nullptr;
+  return i > j ? &wl_dots_[i][j] : &wl_dots_[j][i];
+}
+
 double Surrogate::Kernel(const HyperParameters& h, const GpPoint& a, const GpPoint& b,
-                         const OtmannDistance& d) const {
+                         const OtmannDistance& d, const WlDots* dots) const {
   double base;
   if (h.kind == KernelKind::kOtmann) {
     double lp = 0, emd = 0;
@@ -95,6 +112,12 @@ double Surrogate::Kernel(const HyperParameters& h, const GpPoint& a, const GpPoi
       emd += h.beta_emd[k] * d.emd[k] * d.emd[k];
     }
     base = h.alpha * std::exp(-lp) + (1 - h.alpha) * std::exp(-emd);
+  } else if (dots != nullptr) {
+    double dot = 0;
+    for (int it = 0; it <= h.wl_depth; ++it) dot += (*dots)[it];
+    double norm =
+        std::sqrt(a.entry->wl.squared_norm[h.wl_depth] * b.entry->wl.squared_norm[h.wl_depth]);
+    base = norm > 0 ? dot / norm : 0.0;
   } else {
     base = WlKernel(a.entry->wl, b.entry->wl, h.wl_depth);
   }
@@ -114,7 +137,8 @@ Eigen::MatrixXd Surrogate::UnscaledGram(const HyperParameters& h,
   for (int a = 0; a < m; ++a) {
     k(a, a) = Kernel(unit, points_[idx[a]], points_[idx[a]], kZero);
     for (int b = 0; b < a; ++b) {
-      k(a, b) = k(b, a) = Kernel(unit, points_[idx[a]], points_[idx[b]], Pairwise(idx[a], idx[b]));
+      k(a, b) = k(b, a) = Kernel(unit, points_[idx[a]], points_[idx[b]], Pairwise(idx[a], idx[b]),
+                                 PairwiseDots(idx[a], idx[b]));
     }
   }
   return k;
@@ -248,7 +272,7 @@ absl::StatusOr<std::unique_ptr<Surrogate::Model>> Surrogate::BuildModel(
   for (int a = 0; a < n; ++a) {
     k(a, a) = Kernel(h, points_[a], points_[a], kZero);
     for (int b = 0; b < a; ++b) {
-      k(a, b) = k(b, a) = Kernel(h, points_[a], points_[b], distances_[a][b]);
+      k(a, b) = k(b, a) = Kernel(h, points_[a], points_[b], Pairwise(a, b), PairwiseDots(a, b));
     }
   }
   for (int q = 0; q < p; ++q) {

@@ -92,10 +92,14 @@ class Surrogate {
   const std::vector<OtmannDistance>& DistancesToObservations(const ArchEntry& entry);
   void RetainRows(const absl::flat_hash_set<uint64_t>& keep);
 
+  // WL dot products of two graphs per iteration 0..kMaxWlDepth.
+  using WlDots = std::array<double, kMaxWlDepth + 1>;
+
   // Kernel value (scale included) between two points whose OTMANN distance
-  // is `d` (ignored by the WL kernel).
+  // is `d` (read by the OTMANN kernel) and whose WL dot products are `dots`
+  // (read by the WL kernel; computed when null).
   double Kernel(const HyperParameters& h, const GpPoint& a, const GpPoint& b,
-                const OtmannDistance& d) const;
+                const OtmannDistance& d, const WlDots* dots = nullptr) const;
 
   // Marginal-likelihood fit on the first `m` observations.
   absl::StatusOr<HyperParameters> Fit(int m) const;
@@ -108,13 +112,16 @@ class Surrogate {
 
  private:
   const OtmannDistance& Pairwise(int i, int j) const;  // i != j
+  const WlDots* PairwiseDots(int i, int j) const;      // i != j
   Eigen::MatrixXd UnscaledGram(const HyperParameters& h, const std::vector<int>& idx) const;
 
   SurrogateOptions options_;
   std::vector<GpPoint> points_;
   std::vector<double> errors_;
-  // distances_[i][j]: observation i to observation j < i.
+  // distances_[i][j], wl_dots_[i][j]: observation i to observation j < i
+  // (the kernel's own pair data only).
   std::vector<std::vector<OtmannDistance>> distances_;
+  std::vector<std::vector<WlDots>> wl_dots_;
   // Node-based: references handed out stay valid while other rows are added.
   absl::node_hash_map<uint64_t, std::vector<OtmannDistance>> rows_;
 };
