@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,9 +56,11 @@ Evaluated Evaluate(int64_t id, const Proposal& p) {
   return e;
 }
 
-// One worker: propose, evaluate, observe; the fingerprints in order.
-std::vector<uint64_t> RunSequential(BayesianOptimization& bo, int rounds,
-                                    std::vector<Evaluated>* history = nullptr) {
+// One worker: propose, evaluate, observe; the fingerprints in order. `check`
+// sees every proposal.
+std::vector<uint64_t> RunSequential(
+    BayesianOptimization& bo, int rounds, std::vector<Evaluated>* history = nullptr,
+    const std::function<void(int, const Proposal&)>& check = nullptr) {
   std::vector<uint64_t> trace;
   for (int id = 1; id <= rounds; ++id) {
     ProposalContext context;
@@ -65,7 +68,9 @@ std::vector<uint64_t> RunSequential(BayesianOptimization& bo, int rounds,
     context.evaluations_done = id - 1;
     absl::StatusOr<std::optional<Proposal>> p = bo.Propose(context);
     EXPECT_TRUE(p.ok()) << p.status();
+    EXPECT_TRUE(p.ok() && p->has_value()) << "candidate " << id;
     if (!p.ok() || !p->has_value()) break;
+    if (check) check(id, **p);
     trace.push_back(Fingerprint((*p)->architecture, kData));
     Evaluated e = Evaluate(id, **p);
     bo.Observe(e);
@@ -146,17 +151,12 @@ TEST(BayesianOptimizationTest, PruningJobsProposeSparsitiesInRange) {
   options.acquisition_evaluations = 120;
   options.acquisition_population = 40;
   BayesianOptimization bo(options);
-  for (int id = 1; id <= 9; ++id) {
-    ProposalContext context;
-    context.candidate_id = id;
-    context.evaluations_done = id - 1;
-    absl::StatusOr<std::optional<Proposal>> p = bo.Propose(context);
-    ASSERT_TRUE(p.ok() && p->has_value()) << p.status();
-    ASSERT_TRUE((*p)->sparsity.has_value());
-    EXPECT_GE(*(*p)->sparsity, 0.1);
-    EXPECT_LE(*(*p)->sparsity, 0.6);
-    bo.Observe(Evaluate(id, **p));
-  }
+  std::vector<uint64_t> trace = RunSequential(bo, 9, nullptr, [](int, const Proposal& p) {
+    EXPECT_TRUE(p.sparsity.has_value());
+    EXPECT_GE(p.sparsity.value_or(-1), 0.1);
+    EXPECT_LE(p.sparsity.value_or(1), 0.6);
+  });
+  EXPECT_EQ(trace.size(), 9u);
   EXPECT_GT(bo.last_step().hyper.sparsity_length, 0.0);
 }
 
@@ -165,18 +165,13 @@ TEST(BayesianOptimizationTest, SkipFactorRejectsCandidatesOverEveryBoundBeforeTh
   options.bounds = {0.3, 3000.0, 3000.0, std::nullopt};
   options.skip_infeasible_factor = 1.5;
   BayesianOptimization bo(options);
-  for (int id = 1; id <= 8; ++id) {
-    ProposalContext context;
-    context.candidate_id = id;
-    context.evaluations_done = id - 1;
-    absl::StatusOr<std::optional<Proposal>> p = bo.Propose(context);
-    ASSERT_TRUE(p.ok() && p->has_value()) << p.status();
-    absl::StatusOr<bo::ArchAnalysis> a = bo::AnalyseArchitecture((*p)->architecture, kData);
+  std::vector<uint64_t> trace = RunSequential(bo, 8, nullptr, [](int id, const Proposal& p) {
+    absl::StatusOr<bo::ArchAnalysis> a = bo::AnalyseArchitecture(p.architecture, kData);
     ASSERT_TRUE(a.ok());
     bool over_every = a->resources.peak_memory_bytes > 4500 && a->resources.model_size_bytes > 4500;
     EXPECT_FALSE(over_every) << "candidate " << id;
-    bo.Observe(Evaluate(id, **p));
-  }
+  });
+  EXPECT_EQ(trace.size(), 8u);
 }
 
 // Held-out prediction of the synthetic error from 80 random networks.
