@@ -63,6 +63,15 @@ std::vector<double> SolveDummyTransport(std::span<const double> row_mass,
   const double total = rows_sum + cols_sum;  // commutative: d(a, b) == d(b, a) exactly
   std::vector<double> result(costs.size(), 0.0);
   if (total <= 0) return result;
+  if (a == 1 && b == 1) {
+    // One layer on each side (always the case for the input and output
+    // layers): the common mass moves at min(c, 2), the rest goes to a dummy.
+    const double common = std::min(row_mass[0], col_mass[0]);
+    for (size_t k = 0; k < costs.size(); ++k) {
+      result[k] = common * std::min(costs[k][0], kCostCap) + std::abs(row_mass[0] - col_mass[0]);
+    }
+    return result;
+  }
   const double quantum = total / kMassUnits;
   ShapeSolver& s = SolverFor(a, b);
   int64_t rows_total = 0, cols_total = 0;
@@ -79,20 +88,16 @@ std::vector<double> SolveDummyTransport(std::span<const double> row_mass,
   (*s.supply)[s.graph.node(a)] = cols_total;
   (*s.supply)[s.graph.node(a + 1 + b)] = -rows_total;
   s.simplex->supplyMap(*s.supply);
+  // Arc (i, j) is number i·(b+1) + j; the dummy arcs cost 1 (0 between the
+  // dummies) whatever the matrix.
+  for (int i = 0; i <= a; ++i) (*s.cost)[s.graph.arc(i * (b + 1) + b)] = QuantisedCost(1.0);
+  for (int j = 0; j < b; ++j) (*s.cost)[s.graph.arc(a * (b + 1) + j)] = QuantisedCost(1.0);
+  (*s.cost)[s.graph.arc(a * (b + 1) + b)] = 0;
   for (size_t k = 0; k < costs.size(); ++k) {
     const std::vector<double>& c = costs[k];
-    int arc = 0;
-    for (int i = 0; i <= a; ++i) {
-      for (int j = 0; j <= b; ++j, ++arc) {
-        int64_t q;
-        if (i == a && j == b) {
-          q = 0;
-        } else if (i == a || j == b) {
-          q = QuantisedCost(1.0);
-        } else {
-          q = QuantisedCost(c[static_cast<size_t>(i) * b + j]);
-        }
-        (*s.cost)[s.graph.arc(arc)] = q;
+    for (int i = 0; i < a; ++i) {
+      for (int j = 0; j < b; ++j) {
+        (*s.cost)[s.graph.arc(i * (b + 1) + j)] = QuantisedCost(c[static_cast<size_t>(i) * b + j]);
       }
     }
     s.simplex->costMap(*s.cost);

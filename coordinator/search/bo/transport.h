@@ -9,7 +9,8 @@
 // problem's total mass and costs to 2^-24, so the optimum is exact for the
 // quantised problem and within about 1e-7 (relative) of the real one. An arc
 // costing 2 or more is never better than going through both dummies, so
-// costs are capped at 2 without changing the optimum.
+// costs are capped at 2 without changing the optimum. A problem with one
+// layer on each side has a closed-form optimum and skips the simplex.
 #ifndef UNAS_COORDINATOR_SEARCH_BO_TRANSPORT_H_
 #define UNAS_COORDINATOR_SEARCH_BO_TRANSPORT_H_
 
