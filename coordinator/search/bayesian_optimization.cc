@@ -132,9 +132,12 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::ProposeImpl(
   // unobserved proposals (older ones were skipped or failed).
   std::vector<std::pair<const v1::Architecture*, std::optional<double>>> in_flight;
   if (listed != nullptr) {
+    absl::flat_hash_set<int64_t> ids;
     for (const PendingCandidate& p : *listed) {
+      ids.insert(p.candidate_id);
       if (p.architecture != nullptr) in_flight.emplace_back(p.architecture, p.sparsity);
     }
+    std::erase_if(proposed_, [&](const auto& kv) { return !ids.contains(kv.first); });
   } else {
     while (static_cast<int>(proposed_.size()) > std::max(context.in_flight, 0)) {
       proposed_.erase(proposed_.begin());
