@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "common/job_spec/loader.h"
+#include "common/job_spec/validation.h"
 #include "common/search_space/fingerprint.h"
+#include "common/search_space/morphisms.h"
 #include "common/search_space/random_architecture.h"
 #include "coordinator/search/bo/surrogate.h"
 #include "gtest/gtest.h"
@@ -172,6 +174,49 @@ TEST(BayesianOptimizationTest, SkipFactorRejectsCandidatesOverEveryBoundBeforeTh
     EXPECT_FALSE(over_every) << "candidate " << id;
   });
   EXPECT_EQ(trace.size(), 8u);
+}
+
+TEST(BayesianOptimizationTest, LocalOptimiserProposesAMorphOfAnEvaluatedNetwork) {
+  BayesianOptimizationOptions options = SmallOptions(bo::KernelKind::kOtmann, 8);
+  options.local_optimizer = true;
+  BayesianOptimization bo(options);
+  std::vector<Evaluated> history;
+  std::vector<uint64_t> trace = RunSequential(bo, 9, &history);
+  ASSERT_EQ(trace.size(), 9u);
+  // After the five starting points a proposal names its parent, an
+  // evaluated network.
+  ProposalContext context;
+  context.candidate_id = 10;
+  context.evaluations_done = 9;
+  absl::StatusOr<std::optional<Proposal>> p = bo.Propose(context);
+  ASSERT_TRUE(p.ok() && p->has_value()) << p.status();
+  ASSERT_TRUE((*p)->parent_id.has_value());
+  const Evaluated& parent = history[static_cast<size_t>(*(*p)->parent_id - 1)];
+  Rng rng(1);
+  absl::StatusOr<std::vector<Neighbour>> morphs =
+      Neighbours(parent.architecture, options.space, rng);
+  ASSERT_TRUE(morphs.ok());
+  // The candidates were that network's morphs (as many as it has, less any
+  // that cannot be built for the data); fresh layers are random, so the
+  // proposal itself is only known to differ from its parent.
+  EXPECT_NE(Fingerprint((*p)->architecture, kData), Fingerprint(parent.architecture, kData));
+  EXPECT_GT(bo.last_step().candidates, 0);
+  EXPECT_LE(bo.last_step().candidates, static_cast<int>(morphs->size()));
+}
+
+TEST(BayesianOptimizationTest, KernelFieldIsValidated) {
+  absl::StatusOr<v1::JobSpec> spec =
+      LoadJobSpecFile(std::string(UNAS_SOURCE_DIR) + "/configs/cnn_mnist_bo.textproto");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->mutable_algorithm()->mutable_bayesian_optimization()->set_kernel(v1::BO_KERNEL_WL);
+  EXPECT_TRUE(ValidateJobSpec(*spec).ok());
+  absl::StatusOr<std::unique_ptr<SearchAlgorithm>> wl = MakeSearchAlgorithm(*spec);
+  ASSERT_TRUE(wl.ok()) << wl.status();
+  spec->mutable_algorithm()->mutable_bayesian_optimization()->set_kernel(
+      static_cast<v1::BoKernel>(9));
+  absl::Status bad = ValidateJobSpec(*spec);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("algorithm.bayesian_optimization.kernel"), std::string::npos) << bad;
 }
 
 // Held-out prediction of the synthetic error from 80 random networks.
