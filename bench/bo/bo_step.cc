@@ -102,10 +102,11 @@ void StepBench(bo::KernelKind kernel, int n) {
     std::printf(
         "%-6s n=%3d %s: step %.2f s (cpu %.2f s) = hyper-parameter fit %.2f s + GP (Gram%s, "
         "Cholesky) %.2f s "
-        "+ acquisition %.2f s (%d candidates, %d posteriors); observing all %d took %.1f s\n",
+        "+ acquisition %.2f s (%d candidates, %d posteriors); observing all %d took %.1f s; "
+        "projection removed %.2g of the Gram's eigenvalue norm\n",
         name, n, r.refitted ? "with refit   " : "without refit", total, cpu, r.fit_seconds,
         r.gram_projected ? " projected" : "", r.model_seconds, r.acquisition_seconds, r.candidates,
-        r.gp_evaluations, n, observe);
+        r.gp_evaluations, n, observe, r.projection_removed);
   }
 }
 

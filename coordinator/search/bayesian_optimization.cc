@@ -202,6 +202,7 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
       surrogate_.BuildModel(*hyper_, pending);
   if (!model.ok()) return model.status();
   report.gram_projected = (*model)->projected();
+  report.projection_removed = (*model)->projection_removed();
   report.model_seconds = SecondsSince(start);
   start = std::chrono::steady_clock::now();
 

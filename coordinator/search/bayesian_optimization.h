@@ -54,6 +54,7 @@ struct BoStepReport {
   int gp_evaluations = 0;  // of those, posteriors computed (the others were bounded out)
   bool refitted = false;
   bool gram_projected = false;
+  double projection_removed = 0;  // relative norm of the clipped eigenvalues
   double fit_seconds = 0;
   double model_seconds = 0;
   double acquisition_seconds = 0;

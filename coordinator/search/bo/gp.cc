@@ -10,9 +10,13 @@
 
 namespace unas::search::bo {
 
-Eigen::MatrixXd ProjectToPsd(const Eigen::MatrixXd& k) {
+Eigen::MatrixXd ProjectToPsd(const Eigen::MatrixXd& k, double* removed) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k);
   Eigen::VectorXd clipped = eig.eigenvalues().cwiseMax(0.0);
+  if (removed != nullptr) {
+    double all = eig.eigenvalues().norm();
+    *removed = all > 0 ? (eig.eigenvalues() - clipped).norm() / all : 0.0;
+  }
   return eig.eigenvectors() * clipped.asDiagonal() * eig.eigenvectors().transpose();
 }
 
@@ -103,7 +107,7 @@ absl::StatusOr<GaussianProcess> GaussianProcess::Fit(Eigen::MatrixXd k, const Ei
     // when the Cholesky factorisation of K itself fails.
     Eigen::LLT<Eigen::MatrixXd> check(k);
     if (check.info() != Eigen::Success) {
-      k = ProjectToPsd(k);
+      k = ProjectToPsd(k, &gp.projection_removed_);
       gp.projected_ = true;
     }
   }

@@ -15,7 +15,9 @@
 namespace unas::search::bo {
 
 // The nearest PSD matrix in Frobenius norm: negative eigenvalues set to 0.
-Eigen::MatrixXd ProjectToPsd(const Eigen::MatrixXd& k);
+// `removed`, when given, receives how far the projection moved the matrix:
+// the norm of the negative eigenvalues over the norm of all of them.
+Eigen::MatrixXd ProjectToPsd(const Eigen::MatrixXd& k, double* removed = nullptr);
 
 // Eigen-decomposition of an (unscaled) kernel matrix with negative
 // eigenvalues clipped to 0, and the centred targets in its eigenbasis.
@@ -49,6 +51,8 @@ class GaussianProcess {
 
   int size() const { return static_cast<int>(alpha_.size()); }
   bool projected() const { return projected_; }
+  // ProjectToPsd's `removed` (0 when the Gram matrix needed no projection).
+  double projection_removed() const { return projection_removed_; }
 
   // Mean and variance (>= 0) at a point with kernel values `k_x` against
   // the training points and prior variance `k_xx`.
@@ -59,6 +63,7 @@ class GaussianProcess {
   Eigen::VectorXd alpha_;
   double mean_ = 0.0;
   bool projected_ = false;
+  double projection_removed_ = 0.0;
 };
 
 }  // namespace unas::search::bo

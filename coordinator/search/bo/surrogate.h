@@ -132,6 +132,7 @@ class Surrogate::Model {
   std::pair<double, double> Posterior(const GpPoint& x);
   const HyperParameters& hyper() const { return hyper_; }
   bool projected() const { return gp_.projected(); }
+  double projection_removed() const { return gp_.projection_removed(); }
 
  private:
   friend class Surrogate;
