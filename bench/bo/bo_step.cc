@@ -3,10 +3,12 @@
 // 300-evaluation acquisition) at 100, 400 and 800 observations, on
 // Fashion-MNIST's shape with cnn_fashion_bo's bounds. Run by hand:
 //   build/bench/bo_step [--observations 100,400,800] [--kernel otmann|wl|both]
+//                       [--threads N (default: up to 2)]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -64,7 +66,7 @@ void DistanceBench() {
       times[times.size() * 9 / 10]);
 }
 
-void StepBench(bo::KernelKind kernel, int n) {
+void StepBench(bo::KernelKind kernel, int n, int threads) {
   BayesianOptimizationOptions options;
   options.starting_points = 15;
   options.seed = 7;
@@ -72,6 +74,7 @@ void StepBench(bo::KernelKind kernel, int n) {
   options.data = kData;
   options.bounds = {0.10, 64000.0, 64000.0, 1e6};  // cnn_fashion_bo
   options.kernel = kernel;
+  options.threads = threads;
   BayesianOptimization bo(options);
   Rng rng(3);
   auto start = Clock::now();
@@ -116,6 +119,7 @@ void StepBench(bo::KernelKind kernel, int n) {
 int main(int argc, char** argv) {
   std::vector<int> sizes = {100, 400, 800};
   std::string kernel = "both";
+  int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--observations") {
@@ -126,13 +130,15 @@ int main(int argc, char** argv) {
       }
     } else if (flag == "--kernel") {
       kernel = argv[i + 1];
+    } else if (flag == "--threads") {
+      threads = std::atoi(argv[i + 1]);
     }
   }
   unas::search::DistanceBench();
   for (int n : sizes) {
-    if (kernel != "wl") unas::search::StepBench(unas::search::bo::KernelKind::kOtmann, n);
+    if (kernel != "wl") unas::search::StepBench(unas::search::bo::KernelKind::kOtmann, n, threads);
     if (kernel != "otmann") {
-      unas::search::StepBench(unas::search::bo::KernelKind::kWeisfeilerLehman, n);
+      unas::search::StepBench(unas::search::bo::KernelKind::kWeisfeilerLehman, n, threads);
     }
   }
   return 0;
