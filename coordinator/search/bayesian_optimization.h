@@ -6,7 +6,8 @@
 // Every random draw of a proposal comes from the Rng of (job seed, candidate
 // id), and the hyper-parameters are a function of the first m observations
 // (m a multiple of the refit period), so a replay of the same history
-// proposes the same candidates.
+// proposes the same candidates. Not thread-safe: Propose and Observe of one
+// instance must not overlap.
 #ifndef UNAS_COORDINATOR_SEARCH_BAYESIAN_OPTIMIZATION_H_
 #define UNAS_COORDINATOR_SEARCH_BAYESIAN_OPTIMIZATION_H_
 
