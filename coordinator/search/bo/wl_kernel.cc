@@ -24,6 +24,9 @@ uint64_t InitialLabel(const Layer& layer) {
                  (layer.average_pool ? 8u : 0u));
   uint64_t channels = layer.channels > 0 ? static_cast<uint64_t>(layer.channels) : 1;
   h = Mix(h, static_cast<uint64_t>(std::bit_width(channels - 1)));  // ceil(log2)
+  // The layer's compute to within a factor of 4: network size matters to the error.
+  uint64_t macs = static_cast<uint64_t>(std::max(0.0, layer.mass * 1000.0));
+  h = Mix(h, static_cast<uint64_t>(std::bit_width(macs) / 2));
   return h;
 }
 

@@ -1,9 +1,9 @@
 // The Weisfeiler-Lehman subtree kernel on layer graphs (as NAS-BOWL uses it):
 // every layer starts with a label (kind, kernel, stride, batch norm, ReLU,
-// pool type, log2 of its channels); each iteration relabels a layer with its
-// label and the sorted labels of its parents and of its children. The feature
-// vector of depth h counts the labels of iterations 0..h; the kernel is the
-// normalised dot product, positive semi-definite by construction.
+// pool type, log2 of its channels, its compute to within a factor of 4); each iteration relabels a
+// layer with its label and the sorted labels of its parents and of its children. The feature vector
+// of depth h counts the labels of iterations 0..h; the kernel is the normalised dot product,
+// positive semi-definite by construction.
 #ifndef UNAS_COORDINATOR_SEARCH_BO_WL_KERNEL_H_
 #define UNAS_COORDINATOR_SEARCH_BO_WL_KERNEL_H_
 
