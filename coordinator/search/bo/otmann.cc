@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "coordinator/search/bo/transport.h"
@@ -34,6 +35,24 @@ double StructuralCost(const LayerGraph& a, int layer_a, const LayerGraph& b, int
   }
   return 0.5 * (backward + forward) / kNumPathFeatures;
 }
+
+namespace {
+
+// kCoefficientPairs' indices by increasing structural coefficient.
+constexpr std::array<int, kNumCoefficientPairs> kByStructural = [] {
+  std::array<int, kNumCoefficientPairs> order{};
+  for (int i = 0; i < kNumCoefficientPairs; ++i) order[i] = i;
+  for (int i = 1; i < kNumCoefficientPairs; ++i) {
+    for (int j = i; j > 0 && kCoefficientPairs[order[j]].structural <
+                                 kCoefficientPairs[order[j - 1]].structural;
+         --j) {
+      std::swap(order[j], order[j - 1]);
+    }
+  }
+  return order;
+}();
+
+}  // namespace
 
 OtmannDistance ComputeOtmannDistance(const LayerGraph& a, const LayerGraph& b) {
   OtmannDistance d;
@@ -69,14 +88,16 @@ OtmannDistance ComputeOtmannDistance(const LayerGraph& a, const LayerGraph& b) {
       for (size_t c = 0; c < cols.size(); ++c) {
         double mismatch = LabelMismatch(a.layers[rows[r]], b.layers[cols[c]]);
         double structural = StructuralCost(a, rows[r], b, cols[c]);
-        for (int k = 0; k < kNumCoefficientPairs; ++k) {
-          costs[k][r * cols.size() + c] = kCoefficientPairs[k].mislabel * mismatch +
-                                          kCoefficientPairs[k].structural * structural;
+        for (int i = 0; i < kNumCoefficientPairs; ++i) {
+          const CoefficientPair& pair = kCoefficientPairs[kByStructural[i]];
+          costs[i][r * cols.size() + c] = pair.mislabel * mismatch + pair.structural * structural;
         }
       }
     }
+    // In increasing structural coefficient, neighbouring matrices often share
+    // their optimal plan, which the solver then reuses.
     std::vector<double> group_lp = SolveDummyTransport(row_mass, col_mass, costs);
-    for (int k = 0; k < kNumCoefficientPairs; ++k) lp[k] += group_lp[k];
+    for (int i = 0; i < kNumCoefficientPairs; ++i) lp[kByStructural[i]] += group_lp[i];
   }
   const double total = a.total_mass + b.total_mass;
   for (int k = 0; k < kNumCoefficientPairs; ++k) {

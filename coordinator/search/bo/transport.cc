@@ -50,11 +50,71 @@ ShapeSolver& SolverFor(int a, int b) {
 
 int64_t QuantisedCost(double c) { return std::llround(std::min(c, kCostCap) * kCostUnits); }
 
+// Whether `flow`, optimal for some costs, is optimal for `cost` too, by LP
+// duality: potentials π with cost(u,v) + π(u) − π(v) = 0 on every arc
+// carrying flow (π is fixed along the flow's forest, 0 at one node of each
+// tree) and ≥ 0 on every arc. All integers, so a yes is exact; a no only
+// means "solve it" (the forest's free constants might have had a better
+// choice).
+bool StillOptimal(int a, int b, const std::vector<int64_t>& flow,
+                  const std::vector<int64_t>& cost) {
+  const int nodes = a + b + 2;
+  const int arcs = (a + 1) * (b + 1);
+  auto source = [&](int e) { return e / (b + 1); };
+  auto target = [&](int e) { return a + 1 + e % (b + 1); };
+  std::vector<int> degree(static_cast<size_t>(nodes) + 1, 0);
+  for (int e = 0; e < arcs; ++e) {
+    if (flow[e] > 0) {
+      ++degree[source(e) + 1];
+      ++degree[target(e) + 1];
+    }
+  }
+  for (int v = 0; v < nodes; ++v) degree[v + 1] += degree[v];
+  std::vector<int> incident(static_cast<size_t>(degree[nodes]));
+  std::vector<int> fill(degree.begin(), degree.end() - 1);
+  for (int e = 0; e < arcs; ++e) {
+    if (flow[e] > 0) {
+      incident[fill[source(e)]++] = e;
+      incident[fill[target(e)]++] = e;
+    }
+  }
+  std::vector<int64_t> pi(static_cast<size_t>(nodes), 0);
+  std::vector<char> seen(static_cast<size_t>(nodes), 0);
+  std::vector<int> stack;
+  for (int root = 0; root < nodes; ++root) {
+    if (seen[root]) continue;
+    seen[root] = 1;
+    stack.push_back(root);
+    while (!stack.empty()) {
+      int u = stack.back();
+      stack.pop_back();
+      for (int k = degree[u]; k < degree[u + 1]; ++k) {
+        int e = incident[k];
+        int from = source(e), to = target(e);
+        int other = u == from ? to : from;
+        int64_t want = u == from ? pi[u] + cost[e] : pi[u] - cost[e];
+        if (seen[other]) {
+          if (pi[other] != want) return false;
+          continue;
+        }
+        seen[other] = 1;
+        pi[other] = want;
+        stack.push_back(other);
+      }
+    }
+  }
+  for (int e = 0; e < arcs; ++e) {
+    if (cost[e] + pi[source(e)] - pi[target(e)] < 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<double> SolveDummyTransport(std::span<const double> row_mass,
                                         std::span<const double> col_mass,
-                                        std::span<const std::vector<double>> costs) {
+                                        std::span<const std::vector<double>> costs,
+                                        bool reuse_optimal_plans) {
   const int a = static_cast<int>(row_mass.size());
   const int b = static_cast<int>(col_mass.size());
   double rows_sum = 0, cols_sum = 0;
@@ -90,21 +150,34 @@ std::vector<double> SolveDummyTransport(std::span<const double> row_mass,
   s.simplex->supplyMap(*s.supply);
   // Arc (i, j) is number i·(b+1) + j; the dummy arcs cost 1 (0 between the
   // dummies) whatever the matrix.
-  for (int i = 0; i <= a; ++i) (*s.cost)[s.graph.arc(i * (b + 1) + b)] = QuantisedCost(1.0);
-  for (int j = 0; j < b; ++j) (*s.cost)[s.graph.arc(a * (b + 1) + j)] = QuantisedCost(1.0);
-  (*s.cost)[s.graph.arc(a * (b + 1) + b)] = 0;
+  const int arcs = (a + 1) * (b + 1);
+  std::vector<int64_t> cost(static_cast<size_t>(arcs));
+  for (int i = 0; i <= a; ++i) cost[i * (b + 1) + b] = QuantisedCost(1.0);
+  for (int j = 0; j < b; ++j) cost[a * (b + 1) + j] = QuantisedCost(1.0);
+  cost[a * (b + 1) + b] = 0;
+  std::vector<int64_t> flow;  // the last plan LEMON found
   for (size_t k = 0; k < costs.size(); ++k) {
     const std::vector<double>& c = costs[k];
     for (int i = 0; i < a; ++i) {
       for (int j = 0; j < b; ++j) {
-        (*s.cost)[s.graph.arc(i * (b + 1) + j)] = QuantisedCost(c[static_cast<size_t>(i) * b + j]);
+        cost[i * (b + 1) + j] = QuantisedCost(c[static_cast<size_t>(i) * b + j]);
       }
     }
+    if (reuse_optimal_plans && !flow.empty() && StillOptimal(a, b, flow, cost)) {
+      // The previous pair's plan is optimal here too: same value as a solve.
+      int64_t total_cost = 0;
+      for (int e = 0; e < arcs; ++e) total_cost += flow[e] * cost[e];
+      result[k] = static_cast<double>(total_cost) * quantum / kCostUnits;
+      continue;
+    }
+    for (int e = 0; e < arcs; ++e) (*s.cost)[s.graph.arc(e)] = cost[e];
     s.simplex->costMap(*s.cost);
     // Balanced, uncapacitated and every row reaches the dummy column: always
     // optimal.
     s.simplex->run();
     result[k] = static_cast<double>(s.simplex->totalCost<int64_t>()) * quantum / kCostUnits;
+    flow.resize(static_cast<size_t>(arcs));
+    for (int e = 0; e < arcs; ++e) flow[e] = s.simplex->flow(s.graph.arc(e));
   }
   return result;
 }
