@@ -275,6 +275,39 @@ Fit HeldOut(bo::KernelKind kernel) {
   return fit;
 }
 
+TEST(SurrogateTest, APendingPointKeepsTheMeanAndLosesItsUncertainty) {
+  Rng rng(13);
+  SearchSpace space = DefaultSearchSpace(SpaceKind::kCnn);
+  space.cnn.max_conv_blocks = 3;
+  space.cnn.max_filters = 16;
+  std::vector<bo::GpPoint> points;
+  std::vector<double> errors;
+  while (points.size() < 31) {
+    absl::StatusOr<v1::Architecture> arch = RandomArchitecture(space, kData, rng);
+    ASSERT_TRUE(arch.ok());
+    auto entry = bo::MakeArchEntry(*arch, kData, Fingerprint(*arch, kData));
+    ASSERT_TRUE(entry.ok());
+    points.push_back({*entry, std::nullopt});
+    errors.push_back(Error(*arch));
+  }
+  for (bo::KernelKind kind : {bo::KernelKind::kOtmann, bo::KernelKind::kWeisfeilerLehman}) {
+    bo::SurrogateOptions options;
+    options.kind = kind;
+    bo::Surrogate s(options);
+    for (int i = 0; i < 30; ++i) s.Add(points[i], errors[i]);
+    absl::StatusOr<bo::HyperParameters> h = s.Fit(30);
+    ASSERT_TRUE(h.ok());
+    auto alone = s.BuildModel(*h, {});
+    auto hallucinated = s.BuildModel(*h, {points[30]});
+    ASSERT_TRUE(alone.ok() && hallucinated.ok());
+    auto [mean, var] = (*alone)->Posterior(points[30]);
+    auto [mean_h, var_h] = (*hallucinated)->Posterior(points[30]);
+    EXPECT_NEAR(mean_h, mean, 1e-6 + 1e-3 * std::abs(mean));
+    EXPECT_LT(var_h, var);
+    EXPECT_LE(var_h, h->noise * 1.01);  // as if observed once, with noise
+  }
+}
+
 TEST(BayesianOptimizationTest, BothKernelsPredictTheSyntheticErrorBetterThanItsMean) {
   Fit otmann = HeldOut(bo::KernelKind::kOtmann);
   Fit wl = HeldOut(bo::KernelKind::kWeisfeilerLehman);
