@@ -226,23 +226,29 @@ struct Fit {
   double mse_of_mean = 0;
 };
 
-Fit HeldOut(bo::KernelKind kernel) {
-  Rng rng(21);
-  // Small networks, whose synthetic error varies with their size.
+// `count` random small networks (their synthetic error varies with their
+// size) as GP points, and their errors.
+void RandomSmallPoints(uint64_t seed, int count, std::vector<bo::GpPoint>& points,
+                       std::vector<double>& errors) {
+  Rng rng(seed);
   SearchSpace space = DefaultSearchSpace(SpaceKind::kCnn);
   space.cnn.max_conv_blocks = 3;
   space.cnn.max_filters = 16;
   space.cnn.max_dense_units = 32;
-  std::vector<bo::GpPoint> points;
-  std::vector<double> errors;
-  while (points.size() < 140) {
+  while (static_cast<int>(points.size()) < count) {
     absl::StatusOr<v1::Architecture> arch = RandomArchitecture(space, kData, rng);
-    EXPECT_TRUE(arch.ok());
+    ASSERT_TRUE(arch.ok());
     auto entry = bo::MakeArchEntry(*arch, kData, Fingerprint(*arch, kData));
-    EXPECT_TRUE(entry.ok());
+    ASSERT_TRUE(entry.ok());
     points.push_back({*entry, std::nullopt});
     errors.push_back(Error(*arch));
   }
+}
+
+Fit HeldOut(bo::KernelKind kernel) {
+  std::vector<bo::GpPoint> points;
+  std::vector<double> errors;
+  RandomSmallPoints(21, 140, points, errors);
   bo::SurrogateOptions options;
   options.kind = kernel;
   bo::Surrogate s(options);
@@ -276,20 +282,10 @@ Fit HeldOut(bo::KernelKind kernel) {
 }
 
 TEST(SurrogateTest, APendingPointKeepsTheMeanAndLosesItsUncertainty) {
-  Rng rng(13);
-  SearchSpace space = DefaultSearchSpace(SpaceKind::kCnn);
-  space.cnn.max_conv_blocks = 3;
-  space.cnn.max_filters = 16;
   std::vector<bo::GpPoint> points;
   std::vector<double> errors;
-  while (points.size() < 31) {
-    absl::StatusOr<v1::Architecture> arch = RandomArchitecture(space, kData, rng);
-    ASSERT_TRUE(arch.ok());
-    auto entry = bo::MakeArchEntry(*arch, kData, Fingerprint(*arch, kData));
-    ASSERT_TRUE(entry.ok());
-    points.push_back({*entry, std::nullopt});
-    errors.push_back(Error(*arch));
-  }
+  RandomSmallPoints(13, 31, points, errors);
+  ASSERT_EQ(points.size(), 31u);
   for (bo::KernelKind kind : {bo::KernelKind::kOtmann, bo::KernelKind::kWeisfeilerLehman}) {
     bo::SurrogateOptions options;
     options.kind = kind;
