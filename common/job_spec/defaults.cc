@@ -63,6 +63,7 @@ void FillAlgorithm(v1::AlgorithmSpec* a) {
       if (bo->acquisition_optimizer() == v1::ACQUISITION_OPTIMIZER_UNSPECIFIED) {
         bo->set_acquisition_optimizer(v1::ACQUISITION_OPTIMIZER_AGING);
       }
+      if (bo->kernel() == v1::BO_KERNEL_UNSPECIFIED) bo->set_kernel(v1::BO_KERNEL_OTMANN);
       if (!a->has_rounds()) a->set_rounds(defaults::kBayesOptRounds);
       break;
     }

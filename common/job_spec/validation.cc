@@ -191,6 +191,9 @@ void CheckAlgorithm(const v1::AlgorithmSpec& a, Checker& c) {
   } else if (a.has_bayesian_optimization()) {
     const v1::BayesianOptimizationSpec& bo = a.bayesian_optimization();
     c.AtLeast("algorithm.bayesian_optimization.starting_points", bo.starting_points(), 1);
+    if (bo.kernel() != v1::BO_KERNEL_OTMANN && bo.kernel() != v1::BO_KERNEL_WL) {
+      c.Fail("algorithm.bayesian_optimization.kernel", "must be BO_KERNEL_OTMANN or BO_KERNEL_WL");
+    }
     if (bo.starting_points() > a.rounds() && a.rounds() > 0) {
       c.Fail("algorithm.rounds",
              absl::StrCat("(", a.rounds(), ") must be >= algorithm.bayesian_optimization.",

@@ -1,6 +1,7 @@
 #include "coordinator/search/algorithm.h"
 
 #include "coordinator/search/aging_evolution.h"
+#include "coordinator/search/bayesian_optimization.h"
 #include "coordinator/search/random_search.h"
 
 namespace unas::search {
@@ -39,10 +40,26 @@ absl::StatusOr<std::unique_ptr<SearchAlgorithm>> MakeSearchAlgorithm(const v1::J
     }
     case v1::AlgorithmSpec::kRandomSearch:
       return std::make_unique<RandomSearch>(spec.seed(), *std::move(space), data, sparsity);
-    case v1::AlgorithmSpec::kBayesianOptimization:
-      return absl::UnimplementedError(
-          "algorithm.bayesian_optimization: Bayesian optimisation is not implemented yet; use "
-          "aging_evolution or random_search");
+    case v1::AlgorithmSpec::kBayesianOptimization: {
+      const v1::BayesianOptimizationSpec& bo = a.bayesian_optimization();
+      if (bo.multi_fidelity()) {
+        return absl::UnimplementedError(
+            "algorithm.bayesian_optimization.multi_fidelity: multi-fidelity BO is not "
+            "implemented; no shipped config uses it");
+      }
+      BayesianOptimizationOptions options;
+      options.starting_points = bo.starting_points();
+      options.seed = spec.seed();
+      options.space = *std::move(space);
+      options.data = data;
+      options.bounds = MakeBounds(spec);
+      options.sparsity = sparsity;
+      options.kernel = bo.kernel() == v1::BO_KERNEL_WL ? bo::KernelKind::kWeisfeilerLehman
+                                                       : bo::KernelKind::kOtmann;
+      options.local_optimizer = bo.acquisition_optimizer() == v1::ACQUISITION_OPTIMIZER_LOCAL;
+      options.skip_infeasible_factor = a.skip_infeasible_factor();
+      return std::make_unique<BayesianOptimization>(std::move(options));
+    }
     default:
       return absl::InvalidArgumentError("algorithm: no algorithm selected");
   }

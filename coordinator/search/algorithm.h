@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,13 @@ struct Proposal {
   v1::Architecture architecture;
   std::optional<double> sparsity;    // pruning jobs only
   std::optional<int64_t> parent_id;  // absent for random candidates
+};
+
+// A candidate proposed and not yet observed.
+struct PendingCandidate {
+  int64_t candidate_id = 0;
+  const v1::Architecture* architecture = nullptr;  // valid during the Propose call
+  std::optional<double> sparsity;
 };
 
 // Where the search stands when a worker asks for work.
@@ -47,6 +55,16 @@ class SearchAlgorithm {
   // A new candidate, or nullopt when the algorithm must wait for results
   // first (aging evolution at the end of its initial random phase).
   virtual absl::StatusOr<std::optional<Proposal>> Propose(const ProposalContext& context) = 0;
+
+  // Propose, told which candidates are in flight (context.in_flight of
+  // them). An algorithm that models pending evaluations (Bayesian
+  // optimisation) overrides it; without the list it keeps its own record of
+  // its proposals. The default ignores the list.
+  virtual absl::StatusOr<std::optional<Proposal>> ProposeWithPending(
+      const ProposalContext& context, std::span<const PendingCandidate> pending) {
+    (void)pending;
+    return Propose(context);
+  }
 
   // An evaluation, in history (completion) order.
   virtual void Observe(const Evaluated& evaluated) = 0;

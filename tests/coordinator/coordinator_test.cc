@@ -374,7 +374,7 @@ TEST(CoordinatorTest, SubmitRefusesInvalidSpecsNamingTheField) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("training.epochs (0) must be > 0"));
   v1::JobSpec bo = SmallSpec();
-  bo.mutable_algorithm()->mutable_bayesian_optimization();
+  bo.mutable_algorithm()->mutable_bayesian_optimization()->set_multi_fidelity(true);
   EXPECT_EQ(c->SubmitJob(bo).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -1,0 +1,342 @@
+#include "coordinator/search/bayesian_optimization.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/search_space/fingerprint.h"
+#include "common/search_space/morphisms.h"
+#include "common/search_space/random_architecture.h"
+
+namespace unas::search {
+namespace {
+
+constexpr int kRandomAttempts = 1000;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bo::SurrogateOptions SurrogateOptionsOf(const BayesianOptimizationOptions& o) {
+  bo::SurrogateOptions s;
+  s.kind = o.kernel;
+  if (o.sparsity && o.sparsity->max > o.sparsity->min) {
+    s.sparsity_range = o.sparsity->max - o.sparsity->min;
+  }
+  s.max_fit_observations = o.max_fit_observations;
+  s.threads = o.threads > 0
+                  ? o.threads
+                  : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
+  return s;
+}
+
+}  // namespace
+
+// One acquisition candidate. Its Thompson draw z is taken when it is created,
+// so whether its posterior is ever computed does not change any later draw.
+struct BayesianOptimization::Candidate {
+  v1::Architecture architecture;
+  std::optional<double> sparsity;
+  std::shared_ptr<const bo::ArchEntry> entry;
+  ObjectiveVector objectives{};  // error filled when evaluated
+  double z = 0;
+  bool rejected = false;  // over every bound by the skip factor
+  bool eligible = false;  // may be proposed: not rejected, not evaluated or in flight
+  double upper = kInf;    // acquisition value bound from the resources alone
+  std::optional<double> value;
+};
+
+BayesianOptimization::BayesianOptimization(BayesianOptimizationOptions options)
+    : options_(std::move(options)), surrogate_(SurrogateOptionsOf(options_)) {}
+
+absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> BayesianOptimization::Entry(
+    const v1::Architecture& arch) {
+  uint64_t fp = Fingerprint(arch, options_.data);
+  auto it = entries_.find(fp);
+  if (it != entries_.end()) return it->second;
+  absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry =
+      bo::MakeArchEntry(arch, options_.data, fp);
+  if (!entry.ok()) return entry.status();
+  entries_[fp] = *entry;
+  return entry;
+}
+
+bool BayesianOptimization::OverEveryBound(const bo::ArchResources& r) const {
+  const double factor = options_.skip_infeasible_factor;
+  if (factor <= 0) return false;
+  const double x[kNumObjectives] = {0, static_cast<double>(r.peak_memory_bytes),
+                                    static_cast<double>(r.model_size_bytes),
+                                    static_cast<double>(r.macs)};
+  bool any = false;
+  for (int i = 1; i < kNumObjectives; ++i) {
+    if (!options_.bounds[i]) continue;
+    any = true;
+    if (x[i] <= *options_.bounds[i] * factor) return false;
+  }
+  return any;
+}
+
+void BayesianOptimization::Observe(const Evaluated& evaluated) {
+  proposed_.erase(evaluated.candidate_id);
+  absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(evaluated.architecture);
+  if (!entry.ok()) {
+    if (observe_error_.ok()) {
+      observe_error_ = absl::Status(
+          entry.status().code(), absl::StrCat("observing candidate ", evaluated.candidate_id, ": ",
+                                              entry.status().message()));
+    }
+    return;
+  }
+  observed_.insert((*entry)->fingerprint);
+  surrogate_.Add({*entry, evaluated.sparsity}, evaluated.objectives[0]);
+  history_.push_back(evaluated);
+}
+
+absl::StatusOr<Proposal> BayesianOptimization::RandomProposal(
+    Rng& rng, const absl::flat_hash_set<uint64_t>& taken) {
+  Proposal proposal;
+  for (int attempt = 0; attempt < kRandomAttempts; ++attempt) {
+    absl::StatusOr<v1::Architecture> arch = RandomArchitecture(options_.space, options_.data, rng);
+    if (!arch.ok()) return arch.status();
+    proposal.architecture = *std::move(arch);
+    proposal.sparsity.reset();
+    if (options_.sparsity) proposal.sparsity = RandomSparsity(*options_.sparsity, rng);
+    if (taken.contains(Fingerprint(proposal.architecture, options_.data))) continue;
+    absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(proposal.architecture);
+    if (!entry.ok()) return entry.status();
+    if (!OverEveryBound((*entry)->analysis.resources)) return proposal;
+  }
+  return proposal;  // a space this small or this infeasible: let the coordinator decide
+}
+
+absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Propose(
+    const ProposalContext& context) {
+  return ProposeImpl(context, nullptr);
+}
+
+absl::StatusOr<std::optional<Proposal>> BayesianOptimization::ProposeWithPending(
+    const ProposalContext& context, std::span<const PendingCandidate> pending) {
+  return ProposeImpl(context, &pending);
+}
+
+absl::StatusOr<std::optional<Proposal>> BayesianOptimization::ProposeImpl(
+    const ProposalContext& context, const std::span<const PendingCandidate>* listed) {
+  if (!observe_error_.ok()) return observe_error_;
+  Rng rng(CandidateSeed(options_.seed, context.candidate_id));
+  // The in-flight candidates: the caller's list, else the newest of our own
+  // unobserved proposals (older ones were skipped or failed).
+  std::vector<std::pair<const v1::Architecture*, std::optional<double>>> in_flight;
+  if (listed != nullptr) {
+    absl::flat_hash_set<int64_t> ids;
+    for (const PendingCandidate& p : *listed) {
+      ids.insert(p.candidate_id);
+      if (p.architecture != nullptr) in_flight.emplace_back(p.architecture, p.sparsity);
+    }
+    std::erase_if(proposed_, [&](const auto& kv) { return !ids.contains(kv.first); });
+  } else {
+    while (static_cast<int>(proposed_.size()) > std::max(context.in_flight, 0)) {
+      proposed_.erase(proposed_.begin());
+    }
+    for (const auto& [id, own] : proposed_) in_flight.emplace_back(&own.architecture, own.sparsity);
+  }
+  absl::flat_hash_set<uint64_t> taken = observed_;
+  std::vector<bo::GpPoint> pending;
+  for (const auto& [arch, sparsity] : in_flight) {
+    absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(*arch);
+    if (!entry.ok()) return entry.status();
+    if (!taken.insert((*entry)->fingerprint).second) continue;
+    pending.push_back({*entry, sparsity});
+  }
+
+  std::optional<Proposal> proposal;
+  if (context.evaluations_done < options_.starting_points || surrogate_.size() == 0) {
+    // Random starting points; once they are all out, wait for one.
+    if (context.evaluations_done + context.in_flight >= options_.starting_points &&
+        context.in_flight > 0) {
+      return std::nullopt;
+    }
+    absl::StatusOr<Proposal> random = RandomProposal(rng, taken);
+    if (!random.ok()) return random.status();
+    proposal = *std::move(random);
+  } else {
+    absl::StatusOr<std::optional<Proposal>> step = Step(rng, pending, taken);
+    if (!step.ok()) return step.status();
+    proposal = *std::move(step);
+  }
+  if (proposal) {
+    proposed_[context.candidate_id] = {proposal->architecture, proposal->sparsity};
+  }
+  // Keep the analyses still needed: pending candidates and this proposal.
+  absl::flat_hash_set<uint64_t> keep;
+  for (const bo::GpPoint& p : pending) keep.insert(p.entry->fingerprint);
+  if (proposal) keep.insert(Fingerprint(proposal->architecture, options_.data));
+  absl::erase_if(entries_, [&](const auto& kv) { return !keep.contains(kv.first); });
+  surrogate_.RetainRows(keep);
+  return proposal;
+}
+
+absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
+    Rng& rng, std::vector<bo::GpPoint> pending, const absl::flat_hash_set<uint64_t>& taken) {
+  BoStepReport report;
+  report.observations = surrogate_.size();
+  report.pending = static_cast<int>(pending.size());
+  const int n = surrogate_.size();
+  int m = (n / options_.refit_period) * options_.refit_period;
+  if (m < 2) m = n;
+  auto start = std::chrono::steady_clock::now();
+  if (!hyper_ || hyper_->fitted_on != m) {
+    absl::StatusOr<bo::HyperParameters> fit = surrogate_.Fit(m);
+    if (!fit.ok()) return fit.status();
+    hyper_ = *fit;
+    report.refitted = true;
+  }
+  report.hyper = *hyper_;
+  report.fit_seconds = SecondsSince(start);
+  start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<bo::Surrogate::Model>> model =
+      surrogate_.BuildModel(*hyper_, pending);
+  if (!model.ok()) return model.status();
+  report.gram_projected = (*model)->projected();
+  report.projection_removed = (*model)->projection_removed();
+  report.model_seconds = SecondsSince(start);
+  start = std::chrono::steady_clock::now();
+
+  std::array<double, kNumObjectives> lambdas;
+  for (double& lambda : lambdas) lambda = rng.UniformDouble();
+  const BoundVector& bounds = options_.bounds;
+  BoundVector resource_bounds = bounds;
+  resource_bounds[0].reset();
+  const bool any_resource_bound = resource_bounds[1] || resource_bounds[2] || resource_bounds[3];
+
+  std::vector<Candidate> candidates;
+  auto add = [&](v1::Architecture arch, std::optional<double> sparsity) -> absl::Status {
+    Candidate c;
+    absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(arch);
+    if (!entry.ok()) return entry.status();
+    c.entry = *entry;
+    c.architecture = std::move(arch);
+    c.sparsity = sparsity;
+    c.z = rng.Normal(0.0, 1.0);
+    const bo::ArchResources& r = c.entry->analysis.resources;
+    double size = static_cast<double>(r.model_size_bytes);
+    // A pruned candidate's size is estimated from its target sparsity.
+    if (sparsity) size = std::nearbyint((1.0 - *sparsity) * size);
+    c.objectives = {0.0, static_cast<double>(r.peak_memory_bytes), size,
+                    static_cast<double>(r.macs)};
+    c.rejected = OverEveryBound(r);
+    c.eligible = !c.rejected && !taken.contains(c.entry->fingerprint);
+    if (c.rejected) {
+      c.upper = -kInf;
+      c.value = -kInf;
+    } else if (!bounds[0]) {
+      c.upper = ScalarisedFitness(c.objectives, bounds, lambdas);
+      c.value = c.upper;  // the error is not an objective: nothing to model
+    } else if (any_resource_bound) {
+      c.upper = ScalarisedFitness(c.objectives, resource_bounds, lambdas);
+    }
+    candidates.push_back(std::move(c));
+    return absl::OkStatus();
+  };
+  auto value_of = [&](Candidate& c) -> double {
+    if (!c.value) {
+      auto [mu, var] = (*model)->Posterior({c.entry, c.sparsity});
+      ++report.gp_evaluations;
+      ObjectiveVector x = c.objectives;
+      x[0] = mu + std::sqrt(var) * c.z;
+      c.value = ScalarisedFitness(x, bounds, lambdas);
+    }
+    return *c.value;
+  };
+  // The first best (by position in `positions`) of the candidates there,
+  // computing posteriors only for those whose resource bound could still win.
+  auto best_of = [&](const std::vector<int>& positions) -> int {
+    std::vector<int> order(positions.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return candidates[positions[a]].upper > candidates[positions[b]].upper;
+    });
+    int best = -1;
+    double best_value = -kInf;
+    for (int pos : order) {
+      Candidate& c = candidates[positions[pos]];
+      if (best >= 0 && c.upper < best_value) break;
+      if (best >= 0 && c.upper == best_value && pos > best) continue;
+      double v = value_of(c);
+      if (best < 0 || v > best_value || (v == best_value && pos < best)) {
+        best = pos;
+        best_value = v;
+      }
+    }
+    return best < 0 ? -1 : positions[best];
+  };
+  auto mutate_sparsity = [&](std::optional<double> parent) -> std::optional<double> {
+    if (!options_.sparsity) return std::nullopt;
+    const SparsityRange& range = *options_.sparsity;
+    double s = parent.value_or(range.min) + rng.Normal(0.0, (range.max - range.min) / 10.0);
+    return std::clamp(s, range.min, range.max);
+  };
+
+  std::optional<int64_t> parent_id;
+  if (options_.local_optimizer) {
+    // All morphs of one random observation (LocalBayesOpt).
+    const Evaluated& parent = history_[rng.Index(history_.size())];
+    parent_id = parent.candidate_id;
+    absl::StatusOr<std::vector<Neighbour>> morphs =
+        Neighbours(parent.architecture, options_.space, rng);
+    if (!morphs.ok()) return morphs.status();
+    for (Neighbour& morph : *morphs) {
+      if (!Entry(morph.architecture).ok()) continue;  // cannot be built for this data
+      if (absl::Status s = add(std::move(morph.architecture), mutate_sparsity(parent.sparsity));
+          !s.ok()) {
+        return s;
+      }
+    }
+  } else {
+    const int population = std::max(1, options_.acquisition_population);
+    for (int i = 0; i < population && i < options_.acquisition_evaluations; ++i) {
+      absl::StatusOr<v1::Architecture> arch =
+          RandomArchitecture(options_.space, options_.data, rng);
+      if (!arch.ok()) return arch.status();
+      std::optional<double> sparsity;
+      if (options_.sparsity) sparsity = RandomSparsity(*options_.sparsity, rng);
+      if (absl::Status s = add(*std::move(arch), sparsity); !s.ok()) return s;
+    }
+    std::vector<int> sample(static_cast<size_t>(options_.acquisition_sample));
+    while (static_cast<int>(candidates.size()) < options_.acquisition_evaluations) {
+      // Tournament over the last `population` candidates (aging).
+      const int size = static_cast<int>(candidates.size());
+      const int pool = std::min(population, size);
+      for (int& s : sample) s = size - pool + static_cast<int>(rng.Index(pool));
+      const Candidate& parent = candidates[best_of(sample)];
+      absl::StatusOr<Neighbour> child =
+          RandomNeighbour(parent.architecture, options_.space, options_.data, rng);
+      if (!child.ok()) return child.status();
+      std::optional<double> sparsity = mutate_sparsity(parent.sparsity);
+      if (absl::Status s = add(std::move(child->architecture), sparsity); !s.ok()) return s;
+    }
+  }
+  std::vector<int> eligible;
+  for (int i = 0; i < static_cast<int>(candidates.size()); ++i) {
+    if (candidates[i].eligible) eligible.push_back(i);
+  }
+  report.candidates = static_cast<int>(candidates.size());
+  std::optional<Proposal> proposal;
+  if (!eligible.empty()) {
+    Candidate& best = candidates[best_of(eligible)];
+    proposal = Proposal{std::move(best.architecture), best.sparsity, parent_id};
+  } else {
+    absl::StatusOr<Proposal> random = RandomProposal(rng, taken);
+    if (!random.ok()) return random.status();
+    proposal = *std::move(random);
+  }
+  report.acquisition_seconds = SecondsSince(start);
+  last_step_ = report;
+  return proposal;
+}
+
+}  // namespace unas::search

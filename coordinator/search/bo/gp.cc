@@ -1,0 +1,133 @@
+#include "coordinator/search/bo/gp.h"
+
+#include <nlopt.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "absl/strings/str_cat.h"
+
+namespace unas::search::bo {
+
+Eigen::MatrixXd ProjectToPsd(const Eigen::MatrixXd& k, double* removed) {
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k);
+  Eigen::VectorXd clipped = eig.eigenvalues().cwiseMax(0.0);
+  if (removed != nullptr) {
+    double all = eig.eigenvalues().norm();
+    *removed = all > 0 ? (eig.eigenvalues() - clipped).norm() / all : 0.0;
+  }
+  return eig.eigenvectors() * clipped.asDiagonal() * eig.eigenvectors().transpose();
+}
+
+Spectrum Decompose(const Eigen::MatrixXd& k, const Eigen::VectorXd& centred_y) {
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k);
+  Spectrum s;
+  s.eigenvalues = eig.eigenvalues().cwiseMax(0.0);
+  s.projected = eig.eigenvectors().transpose() * centred_y;
+  return s;
+}
+
+double LogMarginalLikelihood(const Spectrum& spectrum, double scale, double noise) {
+  const Eigen::Index n = spectrum.eigenvalues.size();
+  double quad = 0, log_det = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double v = scale * spectrum.eigenvalues[i] + noise;
+    quad += spectrum.projected[i] * spectrum.projected[i] / v;
+    log_det += std::log(v);
+  }
+  return -0.5 * quad - 0.5 * log_det -
+         0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi);
+}
+
+namespace {
+
+struct ScaleNoiseProblem {
+  const Spectrum* spectrum;
+};
+
+double NegativeLml(unsigned, const double* x, double*, void* data) {
+  const auto* p = static_cast<const ScaleNoiseProblem*>(data);
+  return -LogMarginalLikelihood(*p->spectrum, std::exp(x[0]), std::exp(x[1]));
+}
+
+}  // namespace
+
+ScaleAndNoise FitScaleAndNoise(const Spectrum& spectrum, double scale_lo, double scale_hi,
+                               double noise_lo, double noise_hi) {
+  ScaleNoiseProblem problem{&spectrum};
+  double lo[2] = {std::log(scale_lo), std::log(noise_lo)};
+  double hi[2] = {std::log(scale_hi), std::log(noise_hi)};
+  // Start from the best point of a coarse grid: the likelihood surface is
+  // smooth in log space but may have several local optima.
+  double x[2] = {lo[0], lo[1]};
+  double best = std::numeric_limits<double>::infinity();
+  constexpr int kGrid = 6;
+  for (int i = 0; i <= kGrid; ++i) {
+    for (int j = 0; j <= kGrid; ++j) {
+      double p[2] = {lo[0] + (hi[0] - lo[0]) * i / kGrid, lo[1] + (hi[1] - lo[1]) * j / kGrid};
+      double v = NegativeLml(2, p, nullptr, &problem);
+      if (v < best) {
+        best = v;
+        x[0] = p[0];
+        x[1] = p[1];
+      }
+    }
+  }
+  nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, 2);
+  nlopt_set_lower_bounds(opt, lo);
+  nlopt_set_upper_bounds(opt, hi);
+  nlopt_set_min_objective(opt, NegativeLml, &problem);
+  nlopt_set_xtol_rel(opt, 1e-4);
+  nlopt_set_maxeval(opt, 200);
+  double value = best;
+  double start[2] = {x[0], x[1]};
+  if (nlopt_optimize(opt, x, &value) < 0 || !(value <= best)) {
+    x[0] = start[0];
+    x[1] = start[1];
+    value = best;
+  }
+  nlopt_destroy(opt);
+  return {std::exp(x[0]), std::exp(x[1]), -value};
+}
+
+absl::StatusOr<GaussianProcess> GaussianProcess::Fit(Eigen::MatrixXd k, const Eigen::VectorXd& y,
+                                                     double mean, double noise,
+                                                     bool psd_by_construction) {
+  const Eigen::Index n = k.rows();
+  if (k.cols() != n || y.size() != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GP: kernel matrix ", k.rows(), "x", k.cols(), " for ", y.size(), " targets"));
+  }
+  if (!(noise > 0)) return absl::InvalidArgumentError(absl::StrCat("GP: noise ", noise));
+  GaussianProcess gp;
+  gp.mean_ = mean;
+  if (!psd_by_construction && n > 0) {
+    // Positive definite matrices are their own projection: only decompose
+    // when the Cholesky factorisation of K itself fails.
+    Eigen::LLT<Eigen::MatrixXd> check(k);
+    if (check.info() != Eigen::Success) {
+      k = ProjectToPsd(k, &gp.projection_removed_);
+      gp.projected_ = true;
+    }
+  }
+  k.diagonal().array() += noise;
+  Eigen::LLT<Eigen::MatrixXd> llt(k);
+  if (llt.info() != Eigen::Success) {
+    return absl::InternalError("GP: the Cholesky factorisation failed after the PSD projection");
+  }
+  gp.l_ = llt.matrixL();
+  Eigen::VectorXd centred = y.array() - mean;
+  gp.alpha_ = llt.solve(centred);
+  return gp;
+}
+
+std::pair<double, double> GaussianProcess::Posterior(const Eigen::VectorXd& k_x,
+                                                     double k_xx) const {
+  double mu = mean_ + k_x.dot(alpha_);
+  Eigen::VectorXd v = l_.triangularView<Eigen::Lower>().solve(k_x);
+  double var = std::max(k_xx - v.squaredNorm(), 0.0);
+  return {mu, var};
+}
+
+}  // namespace unas::search::bo
