@@ -3,6 +3,9 @@
 #   common, cli      never link LibTorch or SQLite;
 #   coordinator      never links LibTorch;
 #   worker           never links SQLite.
+#   codegen          links only proto, resource_models, abseil, protobuf and the
+#                    LibTorch-free int8 interpreter (unas_int8, unas_status): no
+#                    LibTorch, SQLite or gRPC, so an export needs none of them.
 # tests/ and bench/ may depend on everything. A violation fails configure.
 
 function(_unas_link_closure target out)
@@ -84,6 +87,20 @@ function(unas_check_dependency_rules)
            AND NOT item MATCHES "^-"
            AND NOT item MATCHES "^(Threads::Threads|m|rt|dl|pthread|atomic)$")
           list(APPEND violations "${target} (resource_models) links ${item}: only abseil is allowed")
+        endif()
+      elseif(component STREQUAL "codegen")
+        if(TARGET ${item})
+          get_target_property(dep_component ${item} UNAS_COMPONENT)
+        else()
+          set(dep_component "")
+        endif()
+        if(torch OR sqlite OR item MATCHES "grpc|gRPC"
+           OR (TARGET ${item} AND dep_component AND NOT dep_component MATCHES
+               "^(proto|resource_models|codegen)$" AND NOT item MATCHES "^(unas_int8|unas_status)$")
+           OR (NOT TARGET ${item} AND NOT item MATCHES "^(-|absl::|protobuf::)"
+               AND NOT item MATCHES "^(Threads::Threads|m|rt|dl|pthread|atomic)$"))
+          list(APPEND violations
+               "${target} (codegen) links ${item}: only proto, resource_models, abseil and unas_int8")
         endif()
       elseif(torch AND NOT component STREQUAL "worker")
         list(APPEND violations "${target} (${component}) links LibTorch (${item}): only worker/ may")
