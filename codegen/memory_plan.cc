@@ -69,9 +69,34 @@ std::vector<int> BySizeDescending(const std::vector<ArenaBuffer>& buffers) {
   return order;
 }
 
-void PlaceGreedy(std::vector<ArenaBuffer>& buffers, bool best_fit) {
+// Largest step first (TFLite's "greedy by breadth"): the buffers live at the
+// fullest step, largest first, then those of the next fullest step.
+std::vector<int> ByBreadth(const std::vector<ArenaBuffer>& buffers) {
+  int steps = 0;
+  for (const ArenaBuffer& b : buffers) steps = std::max(steps, b.last_step + 1);
+  std::vector<int64_t> live(steps, 0);
+  for (const ArenaBuffer& b : buffers) {
+    for (int s = b.first_step; s <= b.last_step; ++s) live[s] += b.size;
+  }
+  std::vector<int> by_live(steps);
+  std::iota(by_live.begin(), by_live.end(), 0);
+  std::stable_sort(by_live.begin(), by_live.end(), [&](int a, int b) { return live[a] > live[b]; });
+  const std::vector<int> by_size = BySizeDescending(buffers);
+  std::vector<int> order;
+  std::vector<bool> taken(buffers.size(), false);
+  for (int s : by_live) {
+    for (int b : by_size) {
+      if (taken[b] || buffers[b].first_step > s || buffers[b].last_step < s) continue;
+      taken[b] = true;
+      order.push_back(b);
+    }
+  }
+  return order;
+}
+
+void PlaceInOrder(std::vector<ArenaBuffer>& buffers, const std::vector<int>& order, bool best_fit) {
   std::vector<bool> placed(buffers.size(), false);
-  for (int b : BySizeDescending(buffers)) {
+  for (int b : order) {
     const auto gaps = Gaps(Occupied(buffers, placed, b));
     buffers[b].offset = best_fit ? BestFit(gaps, buffers[b].size) : FirstFit(gaps, buffers[b].size);
     placed[b] = true;
@@ -130,6 +155,10 @@ const char* PlacementName(Placement placement) {
       return "greedy by size, first fit";
     case Placement::kGreedyBestFit:
       return "greedy by size, best fit";
+    case Placement::kBreadthFirstFit:
+      return "greedy by breadth, first fit";
+    case Placement::kBreadthBestFit:
+      return "greedy by breadth, best fit";
     case Placement::kTwoEnded:
       return "two-ended";
   }
@@ -222,14 +251,17 @@ absl::StatusOr<MemoryPlan> PlanMemory(const rm::Graph& graph, std::span<const rm
 
   std::vector<ArenaBuffer> best;
   for (Placement placement :
-       {Placement::kGreedyFirstFit, Placement::kGreedyBestFit, Placement::kTwoEnded}) {
+       {Placement::kGreedyFirstFit, Placement::kGreedyBestFit, Placement::kBreadthFirstFit,
+        Placement::kBreadthBestFit, Placement::kTwoEnded}) {
     std::vector<ArenaBuffer> buffers = plan.buffers;
     switch (placement) {
       case Placement::kGreedyFirstFit:
-        PlaceGreedy(buffers, false);
-        break;
       case Placement::kGreedyBestFit:
-        PlaceGreedy(buffers, true);
+        PlaceInOrder(buffers, BySizeDescending(buffers), placement == Placement::kGreedyBestFit);
+        break;
+      case Placement::kBreadthFirstFit:
+      case Placement::kBreadthBestFit:
+        PlaceInOrder(buffers, ByBreadth(buffers), placement == Placement::kBreadthBestFit);
         break;
       case Placement::kTwoEnded:
         PlaceTwoEnded(buffers, input_buffer, plan.peak_bytes);

@@ -13,6 +13,9 @@
 //                               free over its lifetime (TFLite Micro's planner);
 //   greedy by size, best fit    the same order, into the smallest gap that
 //                               holds it (the TFLite GPU delegate's);
+//   greedy by breadth           the buffers of the fullest step first (largest
+//                               first), then the next fullest step's, first or
+//                               best fit (the GPU delegate's other planner);
 //   two-ended                   buffers in production order, each at the end
 //                               of the arena opposite to its input's, inside
 //                               a target of peak_bytes: on a chain this is
@@ -31,7 +34,13 @@
 
 namespace unas::codegen {
 
-enum class Placement { kGreedyFirstFit, kGreedyBestFit, kTwoEnded };
+enum class Placement {
+  kGreedyFirstFit,
+  kGreedyBestFit,
+  kBreadthFirstFit,
+  kBreadthBestFit,
+  kTwoEnded,
+};
 const char* PlacementName(Placement placement);
 
 struct ArenaBuffer {
