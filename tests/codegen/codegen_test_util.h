@@ -2,8 +2,10 @@
 #ifndef UNAS_TESTS_CODEGEN_CODEGEN_TEST_UTIL_H_
 #define UNAS_TESTS_CODEGEN_CODEGEN_TEST_UTIL_H_
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -62,6 +64,34 @@ inline std::vector<int8_t> BuildAndRun(const std::filesystem::path& dir, const s
     return {};
   }
   return ReadBytes(dir / "outputs.bin");
+}
+
+// stdout (and stderr) of a shell command; *status gets its exit status.
+inline std::string Capture(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    *status = -1;
+    return out;
+  }
+  std::array<char, 4096> buffer;
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return out;
+}
+
+// `make cortex-m4` then `make run-qemu` in a generated project: QEMU's exit
+// status (the number of embedded inputs whose logits differ from the
+// interpreter's) and what the program printed.
+inline int RunOnQemu(const std::filesystem::path& dir, std::string* printed) {
+  int status = 0;
+  *printed = Capture(absl::StrCat("make -s -C '", dir.string(), "' cortex-m4"), &status);
+  if (status != 0) return -1;
+  *printed =
+      Capture(absl::StrCat("cd '", dir.string(), "' && timeout 300 make -s run-qemu"), &status);
+  return status;
 }
 
 }  // namespace unas::codegen::testing

@@ -4,7 +4,6 @@
 // interpreter's, its exit status says none differ, .bss is exactly the
 // planned arena and the model's const symbols are the flash bytes the
 // generator reports, all inside .rodata.
-#include <array>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -22,23 +21,8 @@
 namespace unas::codegen {
 namespace {
 
+using testing::Capture;
 using testing::Shell;
-
-// stdout of a shell command.
-std::string Capture(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *status = -1;
-    return out;
-  }
-  std::array<char, 4096> buffer;
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
-  const int raw = pclose(pipe);
-  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
-}
 
 // Section sizes from `arm-none-eabi-size -A`.
 std::map<std::string, int64_t> Sections(const std::filesystem::path& elf) {
@@ -76,13 +60,11 @@ TEST(CortexM4, QemuRunGivesTheInterpretersLogitsInThePlannedMemory) {
   const std::filesystem::path dir = testing::FreshDir("cortex_m4");
   ASSERT_TRUE(WriteFolder(dir, project->files).ok());
 
+  std::string run;
+  ASSERT_EQ(testing::RunOnQemu(dir, &run), 0)
+      << "the Cortex-M4 build failed or its logits differ from the interpreter's:\n"
+      << run;
   int status = 0;
-  const std::string build =
-      Capture(absl::StrCat("make -s -C '", dir.string(), "' cortex-m4 2>&1"), &status);
-  ASSERT_EQ(status, 0) << build;
-  const std::string run = Capture(
-      absl::StrCat("cd '", dir.string(), "' && timeout 120 make -s run-qemu 2>&1"), &status);
-  EXPECT_EQ(status, 0) << "the Cortex-M4 logits differ from the interpreter's:\n" << run;
 
   // The printed logits, input by input, against the host build.
   std::vector<int8_t> host_inputs;
@@ -106,7 +88,7 @@ TEST(CortexM4, QemuRunGivesTheInterpretersLogitsInThePlannedMemory) {
 
   // Memory: .bss is the arena; the model's const data lies in .rodata.
   const std::map<std::string, int64_t> sections = Sections(dir / "unas_cm4.elf");
-  ASSERT_TRUE(sections.contains(".bss") && sections.contains(".rodata")) << build;
+  ASSERT_TRUE(sections.contains(".bss") && sections.contains(".rodata")) << run;
   EXPECT_EQ(sections.at(".bss"), project->info.arena_bytes);
   const std::string symbols =
       Capture(absl::StrCat("arm-none-eabi-nm -S '", (dir / "unas_cm4.elf").string(), "'"), &status);
