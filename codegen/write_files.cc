@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -11,17 +12,17 @@ namespace unas::codegen {
 namespace fs = std::filesystem;
 
 absl::Status WriteFolder(const fs::path& dir, const std::map<std::string, std::string>& files) {
-  const fs::path target = dir.lexically_normal();
+  std::error_code ec;
+  fs::path target = fs::absolute(dir, ec).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
   const fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   const std::string name = target.filename().string();
   if (name.empty() || name == "." || name == "..") {
     return absl::InvalidArgumentError(absl::StrCat("not a folder name: ", dir.string()));
   }
-  std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) return absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message()));
   const fs::path temp = parent / absl::StrCat(".", name, ".tmp-", getpid());
-  const fs::path old = parent / absl::StrCat(".", name, ".old-", getpid());
   fs::remove_all(temp, ec);
   auto fail = [&](const std::string& message) {
     std::error_code ignored;
@@ -41,18 +42,26 @@ absl::Status WriteFolder(const fs::path& dir, const std::map<std::string, std::s
     out.close();
     if (!out) return fail(absl::StrCat("cannot write ", path.string()));
   }
-  const bool existed = fs::exists(target, ec);
-  if (existed) {
-    fs::rename(target, old, ec);
-    if (ec) return fail(absl::StrCat("cannot replace ", target.string(), ": ", ec.message()));
+  if (!fs::exists(target, ec)) {
+    fs::rename(temp, target, ec);
+    if (ec) return fail(absl::StrCat("cannot create ", target.string(), ": ", ec.message()));
+    return absl::OkStatus();
   }
-  fs::rename(temp, target, ec);
-  if (ec) {
-    std::error_code ignored;
-    if (existed) fs::rename(old, target, ignored);
-    return fail(absl::StrCat("cannot create ", target.string(), ": ", ec.message()));
+  if (!fs::is_directory(target, ec)) return fail(absl::StrCat(target.string(), " is not a folder"));
+  std::vector<fs::path> written;
+  for (const fs::directory_entry& entry : fs::directory_iterator(temp, ec)) {
+    written.push_back(entry.path());
   }
-  if (existed) fs::remove_all(old, ec);
+  for (const fs::path& entry : written) {
+    const fs::path destination = target / entry.filename();
+    const fs::path old = parent / absl::StrCat(".", name, ".old-", getpid());
+    const bool replacing = fs::exists(destination, ec);
+    if (replacing) fs::rename(destination, old, ec);
+    if (!ec) fs::rename(entry, destination, ec);
+    if (ec) return fail(absl::StrCat("cannot write ", destination.string(), ": ", ec.message()));
+    if (replacing) fs::remove_all(old, ec);
+  }
+  fs::remove_all(temp, ec);
   return absl::OkStatus();
 }
 

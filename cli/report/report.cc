@@ -750,8 +750,11 @@ std::string ParetoTableHtml(const ReportData& data, const Candidate* best) {
     absl::StrAppend(
         &out, "<tr class=\"pareto-row", is_best ? " best-row" : "", "\" data-id=\"",
         c.candidate_id(), "\"><td class=\"num\">#", c.candidate_id(),
-        is_best ? "<span class=\"tag\">BEST</span>" : "", "</td><td class=\"num\">",
-        FormatPercent(e.test_error()), "</td><td class=\"num\">",
+        is_best ? "<span class=\"tag\">BEST</span>" : "",
+        data.exports_dir.empty() ? std::string()
+                                 : absl::StrCat(" <a href=\"", EscapeHtml(data.exports_dir),
+                                                "/candidate-", c.candidate_id(), "/\">export</a>"),
+        "</td><td class=\"num\">", FormatPercent(e.test_error()), "</td><td class=\"num\">",
         FormatPercent(e.validation_error()), "</td>",
         any_int8 ? absl::StrCat("<td class=\"num\">",
                                 e.has_int8_test_error() ? FormatPercent(e.int8_test_error())

@@ -32,6 +32,9 @@ struct ReportData {
   std::vector<v1::Candidate> pareto;   // the feasible Pareto set over the 4 objectives, by error
   // The error `pareto` was computed with: the x axis of the scatter plots.
   ErrorMetric error_metric = ErrorMetric::kTest;
+  // Folder (relative to the report) of the candidates' exports,
+  // candidate-<id>/ each; empty: the Pareto table links none.
+  std::string exports_dir;
 };
 
 // Writes index.html, candidates.csv, candidates.json and pareto.csv into

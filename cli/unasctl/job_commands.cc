@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cli/report/report.h"
+#include "cli/unasctl/export_command.h"
 #include "cli/unasctl/progress_bar.h"
 #include "cli/unasctl/table.h"
 #include "common/job_spec/loader.h"
@@ -262,24 +263,10 @@ absl::Status Show(const Common& c, CoordinatorClient& client, int64_t job_id,
 }
 
 absl::Status Export(CoordinatorClient& client, int64_t job_id, int64_t candidate_id,
-                    const std::string& dir) {
+                    const std::string& dir, const std::string& formats) {
   absl::StatusOr<v1::ExportCandidateResponse> r = client.Export(job_id, candidate_id);
   if (!r.ok()) return r.status();
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": ", ec.message()));
-  if (absl::Status s = WriteProtoFile(dir + "/architecture.textproto", r->architecture());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = WriteProtoFile(dir + "/candidate.json", r->candidate()); !s.ok()) return s;
-  std::ofstream weights(dir + "/weights.pt", std::ios::binary | std::ios::trunc);
-  weights << r->trained_weights();
-  if (!weights) return absl::DataLossError(absl::StrCat(dir, "/weights.pt: write error"));
-  std::cout << "exported candidate " << candidate_id << " of job " << job_id << " to " << dir
-            << ": architecture.textproto, weights.pt (" << r->trained_weights().size()
-            << " bytes), candidate.json\n";
-  return absl::OkStatus();
+  return WriteCandidateExport(*r, dir, formats, std::cout, std::cerr);
 }
 
 }  // namespace
@@ -329,8 +316,10 @@ absl::Status PrintParetoTable(CoordinatorClient& client, int64_t job_id, std::os
   return absl::OkStatus();
 }
 
-absl::Status WriteJobReport(CoordinatorClient& client, int64_t job_id, const std::string& dir) {
+absl::Status WriteJobReport(CoordinatorClient& client, int64_t job_id, const std::string& dir,
+                            const std::string& exports_dir) {
   report::ReportData data;
+  data.exports_dir = exports_dir;
   absl::StatusOr<v1::Job> job = client.GetJob(job_id);
   if (!job.ok()) return job.status();
   data.job = *job;
@@ -493,14 +482,18 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
     common->csv ? table.PrintCsv(std::cout) : table.PrintText(std::cout);
   });
 
-  CLI::App* exp = app.add_subcommand("export", "Write a candidate's architecture and weights");
+  CLI::App* exp = app.add_subcommand(
+      "export", "Write a candidate's architecture, C project, int8 model and weights");
   exp->add_option("job", *job, "job id or name")->required();
   exp->add_option("candidate", *candidate, "candidate id")->required();
   exp->add_option("-o,--out", *out_dir, "output folder")->required();
+  auto formats = std::make_shared<std::string>("all");
+  exp->add_option("--format", *formats, "all, or a comma-separated list of c, int8, torch")
+      ->capture_default_str();
   AddCoordinatorFlag(exp, common.get());
   exp->callback([=] {
     *exit_code = WithJob(*common, *job, [&](CoordinatorClient& client, int64_t id) {
-      return Export(client, id, *candidate, *out_dir);
+      return Export(client, id, *candidate, *out_dir, *formats);
     });
   });
 

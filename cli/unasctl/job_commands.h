@@ -2,7 +2,7 @@
 // (--coordinator, default 127.0.0.1:50051, or $UNAS_COORDINATOR).
 //   submit SPEC | jobs | status JOB | watch JOB | population JOB | history JOB
 //   pareto JOB | show JOB CANDIDATE | cancel JOB | workers | export JOB CANDIDATE
-//   report JOB -o DIR
+//   (export_command.h) report JOB -o DIR
 // JOB is a job id or a job name (the newest job of that name).
 #ifndef UNAS_CLI_UNASCTL_JOB_COMMANDS_H_
 #define UNAS_CLI_UNASCTL_JOB_COMMANDS_H_
@@ -24,8 +24,10 @@ absl::StatusOr<v1::Job> WatchUntilDone(CoordinatorClient& client, int64_t job_id
 // Prints the feasible Pareto front of a job as a table.
 absl::Status PrintParetoTable(CoordinatorClient& client, int64_t job_id, std::ostream& out);
 
-// Writes the HTML report and its data into `dir`.
-absl::Status WriteJobReport(CoordinatorClient& client, int64_t job_id, const std::string& dir);
+// Writes the HTML report and its data into `dir`; `exports_dir` (relative to
+// it, may be empty) holds candidate-<id>/ exports the Pareto table links.
+absl::Status WriteJobReport(CoordinatorClient& client, int64_t job_id, const std::string& dir,
+                            const std::string& exports_dir = "");
 
 }  // namespace unas::cli
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "cli/unasctl/coordinator_client.h"
+#include "cli/unasctl/deploy_step.h"
 #include "cli/unasctl/job_commands.h"
 #include "common/job_spec/loader.h"
 #include "common/process/stop_signals.h"
@@ -195,9 +196,16 @@ int RunLocal(const LocalFlags& flags) {
             << (job->failure_reason().empty() ? "" : " (" + job->failure_reason() + ")") << ", "
             << job->progress().evaluations_done() << " evaluations\n\n";
   if (absl::Status s = PrintParetoTable(client, *job_id, std::cout); !s.ok()) return Fail(s);
+  // The Pareto candidates' exports first, so that the report links them.
+  const std::string exports = dir + (flags.no_report ? "/exports" : "/report/exports");
+  if (absl::Status s = ExportDeployable(client, *job_id, *prepared, exports, std::cout); !s.ok()) {
+    return Fail(s);
+  }
   if (!flags.no_report) {
     std::string report_dir = dir + "/report";
-    if (absl::Status s = WriteJobReport(client, *job_id, report_dir); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteJobReport(client, *job_id, report_dir, "exports"); !s.ok()) {
+      return Fail(s);
+    }
     std::cout << "\nreport: " << report_dir << "/index.html\n";
   }
   run.Stop();

@@ -3,6 +3,7 @@
 // `local` runs a whole search on this machine.
 #include "CLI/CLI.hpp"
 #include "cli/unasctl/arch_commands.h"
+#include "cli/unasctl/export_command.h"
 #include "cli/unasctl/job_commands.h"
 #include "cli/unasctl/local_command.h"
 
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   unas::cli::AddArchCommands(app, &exit_code);
   unas::cli::AddJobCommands(app, &exit_code);
+  unas::cli::AddExportCCommand(app, &exit_code);
   unas::cli::AddLocalCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -178,12 +178,18 @@ TEST_F(UnasctlTest, ShowExportAndReport) {
   EXPECT_THAT(show.out, HasSubstr("lineage"));
   EXPECT_THAT(show.out, HasSubstr("peak memory"));
 
+  // Synthetic workers store no weights and no int8 model: `export` says so
+  // and writes no empty weights.pt; asking for the weights by name fails.
   std::string out = *dir_ + "/export";
   auto exported = Run({"export", Job(), "12", "-o", out});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_TRUE(std::filesystem::exists(out + "/architecture.textproto"));
-  EXPECT_TRUE(std::filesystem::exists(out + "/weights.pt"));
   EXPECT_TRUE(std::filesystem::exists(out + "/candidate.json"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/weights.pt"));
+  EXPECT_THAT(exported.err, HasSubstr("has no stored trained weights"));
+  auto torch = Run({"export", Job(), "12", "-o", out, "--format", "torch"});
+  EXPECT_EQ(torch.exit_code, 1);
+  EXPECT_THAT(torch.err, HasSubstr("has no stored trained weights"));
 
   std::string report = *dir_ + "/report";
   auto written = Run({"report", Job(), "-o", report});
@@ -281,6 +287,21 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
   EXPECT_THAT(second.out, HasSubstr("succeeded, 10 evaluations"));
   EXPECT_THAT(second.out, HasSubstr("Pareto front"));
   EXPECT_TRUE(std::filesystem::exists(run_dir + "/report/index.html"));
+  // The most accurate feasible candidate's C project, built and run on the
+  // 500 test images, gives exactly its stored int8 test error; the report
+  // links every Pareto candidate's export.
+  const size_t line = second.out.find("deployable: ");
+  ASSERT_NE(line, std::string::npos) << second.out;
+  const std::string deployable = second.out.substr(line, second.out.find('\n', line) - line);
+  const size_t at = deployable.find("compiled C ");
+  ASSERT_NE(at, std::string::npos) << deployable;
+  const std::string compiled = deployable.substr(at + 11, 6);
+  EXPECT_THAT(deployable, HasSubstr("(stored " + compiled + ")"));
+  EXPECT_THAT(deployable, HasSubstr("arena "));
+  std::ifstream html(run_dir + "/report/index.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(page, HasSubstr("href=\"exports/candidate-"));
+  EXPECT_TRUE(std::filesystem::exists(run_dir + "/report/exports"));
 
   absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(run_dir + "/search.db");
   ASSERT_TRUE(store.ok()) << store.status() << " (is a coordinator still running?)";

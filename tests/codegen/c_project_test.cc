@@ -143,13 +143,16 @@ TEST(CProject, BadModelsNameTheOpOrTensorAndWriteNothing) {
   bad_shift.mutable_ops(0)->set_output_shift(0, 40);
   EXPECT_THAT(Message(bad_shift), HasSubstr(absl::StrCat("ops[0] (", good->ops(0).output(), ")")));
 
-  // A folder is replaced as a whole, and paths outside it are refused
-  // before anything is written.
+  // In an existing folder each written entry (a subfolder as a whole)
+  // replaces its namesake and the rest stays; paths outside the folder are
+  // refused before anything is written.
   const std::filesystem::path dir = FreshDir("write");
   ASSERT_TRUE(WriteFolder(dir, {{"a.txt", "1"}, {"sub/b.txt", "2"}}).ok());
-  ASSERT_TRUE(WriteFolder(dir, {{"c.txt", "3"}}).ok());
-  EXPECT_FALSE(std::filesystem::exists(dir / "a.txt"));
+  ASSERT_TRUE(WriteFolder(dir, {{"c.txt", "3"}, {"sub/d.txt", "4"}}).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.txt"));
   EXPECT_TRUE(std::filesystem::exists(dir / "c.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "sub/b.txt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "sub/d.txt"));
   EXPECT_FALSE(WriteFolder(dir, {{"d.txt", "4"}, {"../escape.txt", "5"}}).ok());
   EXPECT_TRUE(std::filesystem::exists(dir / "c.txt"));
   EXPECT_FALSE(std::filesystem::exists(dir / "d.txt"));

@@ -1,0 +1,160 @@
+#include "cli/unasctl/export_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "codegen/write_files.h"
+#include "common/proto_io/proto_file.h"
+#include "common/status/status_macros.h"
+
+namespace unas::cli {
+namespace {
+
+std::string CSummary(const codegen::CProjectInfo& info) {
+  return absl::StrCat("arena ", info.arena_bytes, " B (predicted peak memory with the input ",
+                      info.pmu_with_input_bytes, " B), flash ", info.flash_bytes, " B");
+}
+
+void AddCProject(const codegen::CProject& project, const std::string& prefix,
+                 std::map<std::string, std::string>& files) {
+  for (const auto& [path, contents] : project.files) files[prefix + path] = contents;
+}
+
+// A QuantizedModel file: textproto or JSON by extension, else binary.
+absl::StatusOr<v1::QuantizedModel> ReadInt8Model(const std::string& path) {
+  v1::QuantizedModel model;
+  if (ProtoFormatFromPath(path).ok()) {
+    UNAS_RETURN_IF_ERROR(ReadProtoFile(path, &model));
+    return model;
+  }
+  UNAS_ASSIGN_OR_RETURN(const std::string bytes, ReadTextFile(path));
+  if (!model.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a binary QuantizedModel (use .textproto or .json for text)"));
+  }
+  return model;
+}
+
+}  // namespace
+
+absl::StatusOr<ExportFormats> ParseExportFormats(const std::string& text) {
+  ExportFormats formats;
+  for (absl::string_view name : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    if (name == "all") {
+      formats.all = formats.c = formats.int8 = formats.torch = true;
+    } else if (name == "c") {
+      formats.c = true;
+    } else if (name == "int8") {
+      formats.int8 = true;
+    } else if (name == "torch") {
+      formats.torch = true;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--format: unknown format \"", name, "\" (all, c, int8, torch)"));
+    }
+  }
+  if (!formats.c && !formats.int8 && !formats.torch) {
+    return absl::InvalidArgumentError("--format: name at least one format");
+  }
+  return formats;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CandidateExportFiles(
+    const v1::ExportCandidateResponse& response, const ExportFormats& formats, std::ostream& log,
+    codegen::CProjectInfo* c_info) {
+  const v1::Candidate& c = response.candidate();
+  const std::string who = absl::StrCat("candidate ", c.candidate_id(), " of job ", c.job_id());
+  std::map<std::string, std::string> files;
+  files["architecture.textproto"] = ToTextproto(response.architecture());
+  files["candidate.json"] = ToJson(c);
+  // A format the candidate lacks: an error when asked for by name, a warning under "all".
+  auto missing = [&](const std::string& what) -> absl::Status {
+    const std::string message = absl::StrCat(who, " has no stored ", what);
+    if (!formats.all) return absl::FailedPreconditionError(message);
+    log << "warning: " << message << ": not exported\n";
+    return absl::OkStatus();
+  };
+  const bool has_model = response.quantized_model().ops_size() > 0;
+  if ((formats.c || formats.int8) && !has_model) {
+    UNAS_RETURN_IF_ERROR(missing("int8 model (the job did not quantise)"));
+  }
+  if (formats.int8 && has_model) {
+    files["model.int8.textproto"] = ToTextproto(response.quantized_model());
+    files["model.int8.pb"] = response.quantized_model().SerializeAsString();
+  }
+  if (formats.c && has_model) {
+    codegen::CProjectOptions options;
+    options.source = who;
+    absl::StatusOr<codegen::CProject> project =
+        codegen::GenerateCProject(response.quantized_model(), options);
+    if (!project.ok()) {
+      return absl::Status(project.status().code(),
+                          absl::StrCat(who, ": ", project.status().message()));
+    }
+    AddCProject(*project, "c/", files);
+    if (c_info != nullptr) *c_info = project->info;
+  }
+  if (formats.torch) {
+    if (response.trained_weights().empty()) {
+      UNAS_RETURN_IF_ERROR(missing("trained weights (the job did not keep them)"));
+    } else {
+      files["weights.pt"] = response.trained_weights();
+    }
+  }
+  return files;
+}
+
+absl::Status WriteCandidateExport(const v1::ExportCandidateResponse& response,
+                                  const std::string& dir, const std::string& format_text,
+                                  std::ostream& out, std::ostream& log,
+                                  codegen::CProjectInfo* c_info_out) {
+  UNAS_ASSIGN_OR_RETURN(const ExportFormats formats, ParseExportFormats(format_text));
+  codegen::CProjectInfo c_info;
+  UNAS_ASSIGN_OR_RETURN(const auto files, CandidateExportFiles(response, formats, log, &c_info));
+  UNAS_RETURN_IF_ERROR(codegen::WriteFolder(dir, files));
+  std::string written = "architecture.textproto, candidate.json";
+  if (files.contains("weights.pt")) {
+    absl::StrAppend(&written, ", weights.pt (", files.at("weights.pt").size(), " bytes)");
+  }
+  if (files.contains("model.int8.pb")) absl::StrAppend(&written, ", model.int8.textproto/.pb");
+  if (files.contains("c/unas_model.c")) absl::StrAppend(&written, ", c/ (", CSummary(c_info), ")");
+  out << "exported candidate " << response.candidate().candidate_id() << " of job "
+      << response.candidate().job_id() << " to " << dir << ": " << written << "\n";
+  if (c_info_out != nullptr) *c_info_out = c_info;
+  return absl::OkStatus();
+}
+
+void AddExportCCommand(CLI::App& app, int* exit_code) {
+  auto model_path = std::make_shared<std::string>();
+  auto out_dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "export-c", "Generate the C project of an int8 model file (offline, no coordinator)");
+  cmd->add_option("--int8-model", *model_path,
+                  "QuantizedModel file: .pb (binary), .textproto or .json")
+      ->required();
+  cmd->add_option("-o,--out", *out_dir, "output folder (the C project)")->required();
+  cmd->callback([=] {
+    absl::Status status = [&]() -> absl::Status {
+      UNAS_ASSIGN_OR_RETURN(const v1::QuantizedModel model, ReadInt8Model(*model_path));
+      codegen::CProjectOptions options;
+      options.source = *model_path;
+      absl::StatusOr<codegen::CProject> project = codegen::GenerateCProject(model, options);
+      if (!project.ok()) {
+        return absl::Status(project.status().code(),
+                            absl::StrCat(*model_path, ": ", project.status().message()));
+      }
+      UNAS_RETURN_IF_ERROR(codegen::WriteFolder(*out_dir, project->files));
+      std::cout << "wrote the C project of " << *model_path << " to " << *out_dir << ": "
+                << CSummary(project->info) << "\n";
+      return absl::OkStatus();
+    }();
+    if (!status.ok()) {
+      std::cerr << "unasctl export-c: " << status.message() << "\n";
+      *exit_code = 1;
+    }
+  });
+}
+
+}  // namespace unas::cli

@@ -1,0 +1,54 @@
+// What `unasctl export` writes for one evaluated candidate, and the offline
+// `unasctl export-c --int8-model FILE -o DIR` (docs/deploy.md):
+//   architecture.textproto, candidate.json        always
+//   c/                                            --format c: the C project (codegen/)
+//   model.int8.textproto, model.int8.pb           --format int8: the stored QuantizedModel
+//   weights.pt                                    --format torch: the LibTorch archive
+// (--format all, the default, writes every one the candidate has, and says
+// which it lacks; a format asked for by name that the candidate lacks is an
+// error). Everything is generated in memory and checked first, then written
+// through a temporary folder: a bad model leaves nothing half-written.
+#ifndef UNAS_CLI_UNASCTL_EXPORT_COMMAND_H_
+#define UNAS_CLI_UNASCTL_EXPORT_COMMAND_H_
+
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "codegen/c_project.h"
+#include "unas/v1/job_service.pb.h"
+
+namespace unas::cli {
+
+struct ExportFormats {
+  bool c = false;
+  bool int8 = false;
+  bool torch = false;
+  bool all = false;  // every format, those the candidate lacks skipped with a warning
+};
+
+// "all" or a comma-separated list of c, int8, torch.
+absl::StatusOr<ExportFormats> ParseExportFormats(const std::string& text);
+
+// The files of one candidate's export (paths relative to the export folder);
+// `log` gets the warnings. `c_info` (may be null) gets the C project's numbers.
+absl::StatusOr<std::map<std::string, std::string>> CandidateExportFiles(
+    const v1::ExportCandidateResponse& response, const ExportFormats& formats, std::ostream& log,
+    codegen::CProjectInfo* c_info = nullptr);
+
+// CandidateExportFiles written into `dir`, with a summary line on `out` and
+// the warnings on `log`; `c_info` (may be null) as above.
+absl::Status WriteCandidateExport(const v1::ExportCandidateResponse& response,
+                                  const std::string& dir, const std::string& formats,
+                                  std::ostream& out, std::ostream& log,
+                                  codegen::CProjectInfo* c_info = nullptr);
+
+// Registers `export-c`.
+void AddExportCCommand(CLI::App& app, int* exit_code);
+
+}  // namespace unas::cli
+
+#endif  // UNAS_CLI_UNASCTL_EXPORT_COMMAND_H_

@@ -1,0 +1,133 @@
+// `unasctl export` and `export-c` without a coordinator: the files of every
+// format, warnings or errors for what a candidate lacks (never an empty
+// weights.pt), and a bad int8 model refused with nothing written.
+#include "cli/unasctl/export_command.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "codegen/write_files.h"
+#include "common/proto_io/proto_file.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/codegen/codegen_test_util.h"
+#include "tests/codegen/random_models.h"
+
+namespace unas::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::ExportCandidateResponse Response(bool with_model, bool with_weights) {
+  v1::ExportCandidateResponse r;
+  r.mutable_candidate()->set_job_id(1);
+  r.mutable_candidate()->set_candidate_id(3);
+  r.mutable_architecture()->mutable_mlp()->add_layers()->set_units(10);
+  if (with_weights) r.set_trained_weights("torch archive bytes");
+  if (with_model) {
+    Rng rng(1);
+    absl::StatusOr<v1::QuantizedModel> model =
+        codegen::testing::RandomModel(SpaceKind::kCnn, {10, 10, 1, 4}, rng, 2);
+    EXPECT_TRUE(model.ok());
+    *r.mutable_quantized_model() = *model;
+  }
+  return r;
+}
+
+std::string Message(const absl::Status& status) { return std::string(status.message()); }
+
+TEST(Export, AllFormatsOfACompleteCandidate) {
+  const v1::ExportCandidateResponse r = Response(true, true);
+  std::ostringstream log;
+  codegen::CProjectInfo info;
+  absl::StatusOr<std::map<std::string, std::string>> files =
+      CandidateExportFiles(r, *ParseExportFormats("all"), log, &info);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(log.str(), "");
+  for (const char* name :
+       {"architecture.textproto", "candidate.json", "weights.pt", "model.int8.textproto",
+        "model.int8.pb", "c/unas_model.c", "c/unas_kernels.c", "c/Makefile", "c/README.md",
+        "c/cortex-m4/mps2_an386.ld"}) {
+    EXPECT_TRUE(files->contains(name)) << name;
+  }
+  v1::QuantizedModel back;
+  ASSERT_TRUE(back.ParseFromString(files->at("model.int8.pb")));
+  EXPECT_EQ(back.SerializeAsString(), r.quantized_model().SerializeAsString());
+  EXPECT_GT(info.arena_bytes, 0);
+
+  absl::StatusOr<std::map<std::string, std::string>> only_c =
+      CandidateExportFiles(r, *ParseExportFormats("c"), log);
+  ASSERT_TRUE(only_c.ok());
+  EXPECT_FALSE(only_c->contains("weights.pt"));
+  EXPECT_FALSE(only_c->contains("model.int8.pb"));
+  EXPECT_TRUE(only_c->contains("c/unas_model.h"));
+  EXPECT_THAT(Message(ParseExportFormats("c,pytorch").status()), HasSubstr("\"pytorch\""));
+}
+
+TEST(Export, WhatACandidateLacksIsAWarningUnderAllAndAnErrorByName) {
+  const v1::ExportCandidateResponse r = Response(false, false);
+  std::ostringstream log;
+  absl::StatusOr<std::map<std::string, std::string>> files =
+      CandidateExportFiles(r, *ParseExportFormats("all"), log);
+  ASSERT_TRUE(files.ok());
+  EXPECT_FALSE(files->contains("weights.pt"));
+  EXPECT_FALSE(files->contains("c/unas_model.c"));
+  EXPECT_THAT(log.str(), HasSubstr("warning: candidate 3 of job 1 has no stored trained weights"));
+  EXPECT_THAT(log.str(), HasSubstr("has no stored int8 model"));
+  absl::StatusOr<std::map<std::string, std::string>> torch =
+      CandidateExportFiles(r, *ParseExportFormats("torch"), log);
+  EXPECT_EQ(torch.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Message(CandidateExportFiles(r, *ParseExportFormats("int8"), log).status()),
+              HasSubstr("no stored int8 model"));
+
+  // Written: no empty weights.pt.
+  const std::filesystem::path dir = codegen::testing::FreshDir("export_lacking");
+  std::ostringstream out;
+  ASSERT_TRUE(WriteCandidateExport(r, dir.string(), "all", out, out).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir / "architecture.textproto"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "weights.pt"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Export, ABadInt8ModelIsRefusedAndNothingIsWritten) {
+  v1::ExportCandidateResponse r = Response(true, true);
+  r.mutable_quantized_model()->mutable_ops(1)->clear_output_multiplier();
+  const std::filesystem::path dir = codegen::testing::FreshDir("export_bad");
+  std::ostringstream out;
+  const absl::Status status = WriteCandidateExport(r, dir.string(), "all", out, out);
+  EXPECT_THAT(Message(status), HasSubstr("candidate 3 of job 1: quantized_model.ops[1]"));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+TEST(ExportC, OfflineFromBinaryAndTextModelFiles) {
+  const v1::ExportCandidateResponse r = Response(true, false);
+  const std::filesystem::path dir = codegen::testing::FreshDir("export_c");
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(
+      codegen::WriteFolder(dir, {{"model.pb", r.quantized_model().SerializeAsString()}}).ok());
+  ASSERT_TRUE(WriteProtoFile((dir / "model.textproto").string(), r.quantized_model()).ok());
+  for (const char* name : {"model.pb", "model.textproto"}) {
+    CLI::App app;
+    int exit_code = 0;
+    AddExportCCommand(app, &exit_code);
+    const std::string out = (dir / (std::string(name) + ".c")).string();
+    app.parse(
+        std::vector<std::string>{out, "-o", (dir / name).string(), "--int8-model", "export-c"});
+    EXPECT_EQ(exit_code, 0) << name;
+    EXPECT_TRUE(std::filesystem::exists(out + "/unas_model.c")) << name;
+    EXPECT_EQ(codegen::testing::Shell("make -s -C '" + out + "' host > /dev/null 2>&1"), 0);
+  }
+  // A corrupt file: an error naming it, nothing written.
+  ASSERT_TRUE(codegen::WriteFolder(dir, {{"broken.pb", "\x0a\xff\xff"}}).ok());
+  CLI::App app;
+  int exit_code = 0;
+  AddExportCCommand(app, &exit_code);
+  app.parse(std::vector<std::string>{(dir / "broken_c").string(), "-o",
+                                     (dir / "broken.pb").string(), "--int8-model", "export-c"});
+  EXPECT_EQ(exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / "broken_c"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace unas::cli
