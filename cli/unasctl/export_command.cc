@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "codegen/onnx_int8.h"
 #include "codegen/write_files.h"
 #include "common/proto_io/proto_file.h"
 #include "common/status/status_macros.h"
@@ -43,19 +44,21 @@ absl::StatusOr<ExportFormats> ParseExportFormats(const std::string& text) {
   ExportFormats formats;
   for (absl::string_view name : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     if (name == "all") {
-      formats.all = formats.c = formats.int8 = formats.torch = true;
+      formats.all = formats.c = formats.int8 = formats.onnx = formats.torch = true;
     } else if (name == "c") {
       formats.c = true;
     } else if (name == "int8") {
       formats.int8 = true;
+    } else if (name == "onnx") {
+      formats.onnx = true;
     } else if (name == "torch") {
       formats.torch = true;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("--format: unknown format \"", name, "\" (all, c, int8, torch)"));
+          absl::StrCat("--format: unknown format \"", name, "\" (all, c, int8, onnx, torch)"));
     }
   }
-  if (!formats.c && !formats.int8 && !formats.torch) {
+  if (!formats.c && !formats.int8 && !formats.onnx && !formats.torch) {
     return absl::InvalidArgumentError("--format: name at least one format");
   }
   return formats;
@@ -77,12 +80,19 @@ absl::StatusOr<std::map<std::string, std::string>> CandidateExportFiles(
     return absl::OkStatus();
   };
   const bool has_model = response.quantized_model().ops_size() > 0;
-  if ((formats.c || formats.int8) && !has_model) {
+  if ((formats.c || formats.int8 || formats.onnx) && !has_model) {
     UNAS_RETURN_IF_ERROR(missing("int8 model (the job did not quantise)"));
   }
   if (formats.int8 && has_model) {
     files["model.int8.textproto"] = ToTextproto(response.quantized_model());
     files["model.int8.pb"] = response.quantized_model().SerializeAsString();
+  }
+  if (formats.onnx && has_model) {
+    absl::StatusOr<std::string> onnx = codegen::Int8OnnxModel(response.quantized_model());
+    if (!onnx.ok()) {
+      return absl::Status(onnx.status().code(), absl::StrCat(who, ": ", onnx.status().message()));
+    }
+    files["model.int8.onnx"] = *std::move(onnx);
   }
   if (formats.c && has_model) {
     codegen::CProjectOptions options;
@@ -119,6 +129,7 @@ absl::Status WriteCandidateExport(const v1::ExportCandidateResponse& response,
     absl::StrAppend(&written, ", weights.pt (", files.at("weights.pt").size(), " bytes)");
   }
   if (files.contains("model.int8.pb")) absl::StrAppend(&written, ", model.int8.textproto/.pb");
+  if (files.contains("model.int8.onnx")) absl::StrAppend(&written, ", model.int8.onnx");
   if (files.contains("c/unas_model.c")) absl::StrAppend(&written, ", c/ (", CSummary(c_info), ")");
   out << "exported candidate " << response.candidate().candidate_id() << " of job "
       << response.candidate().job_id() << " to " << dir << ": " << written << "\n";

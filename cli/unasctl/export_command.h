@@ -3,6 +3,7 @@
 //   architecture.textproto, candidate.json        always
 //   c/                                            --format c: the C project (codegen/)
 //   model.int8.textproto, model.int8.pb           --format int8: the stored QuantizedModel
+//   model.int8.onnx                               --format onnx: the int8 model in QDQ form
 //   weights.pt                                    --format torch: the LibTorch archive
 // (--format all, the default, writes every one the candidate has, and says
 // which it lacks; a format asked for by name that the candidate lacks is an
@@ -26,11 +27,12 @@ namespace unas::cli {
 struct ExportFormats {
   bool c = false;
   bool int8 = false;
+  bool onnx = false;
   bool torch = false;
   bool all = false;  // every format, those the candidate lacks skipped with a warning
 };
 
-// "all" or a comma-separated list of c, int8, torch.
+// "all" or a comma-separated list of c, int8, onnx, torch.
 absl::StatusOr<ExportFormats> ParseExportFormats(const std::string& text);
 
 // The files of one candidate's export (paths relative to the export folder);

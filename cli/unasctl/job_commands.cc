@@ -488,7 +488,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
   exp->add_option("candidate", *candidate, "candidate id")->required();
   exp->add_option("-o,--out", *out_dir, "output folder")->required();
   auto formats = std::make_shared<std::string>("all");
-  exp->add_option("--format", *formats, "all, or a comma-separated list of c, int8, torch")
+  exp->add_option("--format", *formats, "all, or a comma-separated list of c, int8, onnx, torch")
       ->capture_default_str();
   AddCoordinatorFlag(exp, common.get());
   exp->callback([=] {

@@ -94,6 +94,41 @@ inline int RunOnQemu(const std::filesystem::path& dir, std::string* printed) {
   return status;
 }
 
+// onnx.checker (Debian's python3-onnx) on a model file: "" when it passes,
+// else what it said.
+inline std::string OnnxCheckerProblem(const std::filesystem::path& model) {
+  int status = 0;
+  const std::string said =
+      Capture(absl::StrCat("/usr/bin/python3 -c 'import onnx, sys; "
+                           "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)' '",
+                           model.string(), "'"),
+              &status);
+  return status == 0 ? "" : said.empty() ? "python3-onnx is missing" : said;
+}
+
+// The int8 "logits" ONNX Runtime (onnxruntime-node, installed by
+// scripts/install-deps under .cache/node) computes for int8 `inputs` of
+// `shape` each; empty on failure (with a test failure).
+inline std::vector<int8_t> RunOnnxRuntime(const std::filesystem::path& model,
+                                          const std::vector<int8_t>& inputs,
+                                          const std::string& shape_json) {
+  const std::filesystem::path dir = model.parent_path();
+  WriteBytes(dir / "ort_inputs.bin", inputs);
+  int status = 0;
+  const std::string said = Capture(
+      absl::StrCat("NODE_PATH='", UNAS_SOURCE_DIR, "/.cache/node/node_modules' UNAS_INPUT_SHAPE='",
+                   shape_json, "' node '", UNAS_SOURCE_DIR, "/tests/codegen/ort_run.js' '",
+                   model.string(), "' '", (dir / "ort_inputs.bin").string(), "' '",
+                   (dir / "ort_outputs.bin").string(), "' int8"),
+      &status);
+  if (status != 0) {
+    ADD_FAILURE() << "ONNX Runtime failed (scripts/install-deps installs onnxruntime-node): "
+                  << said;
+    return {};
+  }
+  return ReadBytes(dir / "ort_outputs.bin");
+}
+
 }  // namespace unas::codegen::testing
 
 #endif  // UNAS_TESTS_CODEGEN_CODEGEN_TEST_UTIL_H_

@@ -46,8 +46,8 @@ TEST(Export, AllFormatsOfACompleteCandidate) {
   EXPECT_EQ(log.str(), "");
   for (const char* name :
        {"architecture.textproto", "candidate.json", "weights.pt", "model.int8.textproto",
-        "model.int8.pb", "c/unas_model.c", "c/unas_kernels.c", "c/Makefile", "c/README.md",
-        "c/cortex-m4/mps2_an386.ld"}) {
+        "model.int8.pb", "model.int8.onnx", "c/unas_model.c", "c/unas_kernels.c", "c/Makefile",
+        "c/README.md", "c/cortex-m4/mps2_an386.ld"}) {
     EXPECT_TRUE(files->contains(name)) << name;
   }
   v1::QuantizedModel back;

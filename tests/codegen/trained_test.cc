@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codegen/c_project.h"
+#include "codegen/onnx_int8.h"
 #include "codegen/write_files.h"
 #include "common/job_spec/loader.h"
 #include "gtest/gtest.h"
@@ -96,6 +97,26 @@ double CheckOnTestImages(const v1::QuantizedModel& model, const std::string& nam
                                 test.pixels.begin() + test.size() * test.image_bytes());
   const std::vector<int8_t> classes = testing::BuildAndRun(dir, "gcc", "classify", raw);
   EXPECT_EQ(classes, expected_classes) << name;
+  // model.int8.onnx under ONNX Runtime: classes as the interpreter's on
+  // nearly every image (it computes in float between the quantisers).
+  absl::StatusOr<std::string> onnx = Int8OnnxModel(model);
+  EXPECT_TRUE(onnx.ok()) << onnx.status();
+  if (onnx.ok()) {
+    EXPECT_TRUE(WriteFolder(dir, {{"model.int8.onnx", *onnx}}).ok());
+    EXPECT_EQ(testing::OnnxCheckerProblem(dir / "model.int8.onnx"), "");
+    const auto& shape = model.tensors(interpreter->FindTensor(model.input())).shape();
+    std::string json = "[1";
+    for (int d = 1; d < shape.size(); ++d) absl::StrAppend(&json, ",", shape[d]);
+    const std::vector<int8_t> ort =
+        testing::RunOnnxRuntime(dir / "model.int8.onnx", inputs, json + "]");
+    int agree = 0;
+    for (int64_t i = 0; i < test.size() && ort.size() == expected.size(); ++i) {
+      agree += interpreter->Predict(&ort[i * interpreter->output_size()]) == expected_classes[i];
+    }
+    std::printf("%s: ONNX Runtime agrees with the interpreter on %d of %lld classes\n",
+                name.c_str(), agree, static_cast<long long>(test.size()));
+    EXPECT_GE(agree, test.size() * 98 / 100) << name;
+  }
   if (on_cortex_m4) {
     std::string printed;
     EXPECT_EQ(testing::RunOnQemu(dir, &printed), 0) << printed;
