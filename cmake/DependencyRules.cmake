@@ -76,12 +76,11 @@ function(unas_check_dependency_rules)
     foreach(item IN LISTS closure)
       _unas_is_torch("${item}" torch)
       _unas_is_sqlite("${item}" sqlite)
+      set(dep_component "")
+      if(TARGET ${item})
+        get_target_property(dep_component ${item} UNAS_COMPONENT)
+      endif()
       if(component STREQUAL "resource_models")
-        if(TARGET ${item})
-          get_target_property(dep_component ${item} UNAS_COMPONENT)
-        else()
-          set(dep_component "")
-        endif()
         # Linker flags (abseil exports -Wl,--as-needed -latomic) are not libraries.
         if(NOT item MATCHES "^absl::" AND NOT dep_component STREQUAL "resource_models"
            AND NOT item MATCHES "^-"
@@ -89,11 +88,6 @@ function(unas_check_dependency_rules)
           list(APPEND violations "${target} (resource_models) links ${item}: only abseil is allowed")
         endif()
       elseif(component STREQUAL "codegen")
-        if(TARGET ${item})
-          get_target_property(dep_component ${item} UNAS_COMPONENT)
-        else()
-          set(dep_component "")
-        endif()
         if(torch OR sqlite OR item MATCHES "grpc|gRPC"
            OR (TARGET ${item} AND dep_component AND NOT dep_component MATCHES
                "^(proto|resource_models|codegen)$" AND NOT item MATCHES "^(unas_int8|unas_status)$")
