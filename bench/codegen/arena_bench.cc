@@ -51,7 +51,7 @@ void BM_ArenaOverPmuRandomCnnSpace(benchmark::State& state) {
   }
   std::vector<double> ratios, micros;
   std::vector<int> wins(5, 0);
-  int exact = 0;
+  int exact = 0, chains = 0, chains_missed = 0;
   for (auto _ : state) {
     for (const rm::Graph& g : graphs) {
       absl::StatusOr<rm::PmuResult> pmu = rm::ComputePmu(
@@ -70,6 +70,10 @@ void BM_ArenaOverPmuRandomCnnSpace(benchmark::State& state) {
       ratios.push_back(static_cast<double>(plan->arena_bytes) /
                        static_cast<double>(pmu->peak_bytes));
       exact += plan->arena_bytes == pmu->peak_bytes ? 1 : 0;
+      bool chain = true;
+      for (const rm::Tensor& t : g.tensors()) chain = chain && t.consumers.size() <= 1;
+      chains += chain ? 1 : 0;
+      chains_missed += chain && plan->arena_bytes != pmu->peak_bytes ? 1 : 0;
       ++wins[static_cast<int>(plan->placement)];
     }
   }
@@ -77,6 +81,8 @@ void BM_ArenaOverPmuRandomCnnSpace(benchmark::State& state) {
   state.counters["p99"] = Percentile(ratios, 0.99);
   state.counters["max"] = *std::max_element(ratios.begin(), ratios.end());
   state.counters["at_pmu"] = exact;
+  state.counters["chains"] = chains;
+  state.counters["chains_above_pmu"] = chains_missed;
   state.counters["plan_us_mean"] =
       std::accumulate(micros.begin(), micros.end(), 0.0) / static_cast<double>(micros.size());
   state.counters["plan_us_max"] = *std::max_element(micros.begin(), micros.end());

@@ -196,10 +196,12 @@ int RunLocal(const LocalFlags& flags) {
             << (job->failure_reason().empty() ? "" : " (" + job->failure_reason() + ")") << ", "
             << job->progress().evaluations_done() << " evaluations\n\n";
   if (absl::Status s = PrintParetoTable(client, *job_id, std::cout); !s.ok()) return Fail(s);
-  // The Pareto candidates' exports first, so that the report links them.
+  // The Pareto candidates' exports first, so that the report links them. The
+  // search's results stand without them: a failure here (no compiler, say) is
+  // reported, not fatal.
   const std::string exports = dir + (flags.no_report ? "/exports" : "/report/exports");
   if (absl::Status s = ExportDeployable(client, *job_id, *prepared, exports, std::cout); !s.ok()) {
-    return Fail(s);
+    std::cerr << "unasctl: exporting the Pareto candidates failed: " << s.message() << "\n";
   }
   if (!flags.no_report) {
     std::string report_dir = dir + "/report";
