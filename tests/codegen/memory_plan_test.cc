@@ -47,6 +47,22 @@ TEST(MemoryPlan, ChainAlternatesEndsAndReachesThePeak) {
   EXPECT_EQ(outside->offset_of(0), -1);
 }
 
+TEST(MemoryPlan, CheckFindsOverlapsAndBuffersOutsideTheArena) {
+  rm::Graph g;
+  const rm::TensorId in = *g.AddInput("input", {1, 6, 6, 1});
+  const rm::TensorId a = *g.AddConv2D("a", in, {.filters = 2, .kernel = 3});
+  ASSERT_TRUE(g.MarkOutput(*g.AddDense("b", a, {.units = 4})).ok());
+  absl::StatusOr<MemoryPlan> plan = PlanMemory(g, GraphOrder(g));
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(CheckMemoryPlan(*plan).ok());
+  MemoryPlan overlapping = *plan;  // the input and a's output are live at step 0
+  overlapping.buffers[overlapping.buffer_of[a]].offset = overlapping.offset_of(in);
+  EXPECT_THAT(std::string(CheckMemoryPlan(overlapping).message()), HasSubstr("overlap"));
+  MemoryPlan outside = *plan;
+  outside.arena_bytes -= 1;
+  EXPECT_THAT(std::string(CheckMemoryPlan(outside).message()), HasSubstr("outside the arena"));
+}
+
 TEST(MemoryPlan, AddWritesIntoTheInputItFrees) {
   // input 8x8x2 -> a (conv 1x1x2) -> add(a, b) where b = conv 1x1x2 of a.
   rm::Graph g;
