@@ -6,99 +6,20 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "codegen/onnx_builder.h"
 #include "common/status/status_macros.h"
 #include "onnx/onnx.pb.h"
 #include "worker/int8/interpreter.h"
 
 namespace unas::codegen {
-namespace {
-
-constexpr int kOpset = 13;
-
-class Builder {
- public:
-  explicit Builder(onnx::GraphProto* graph) : graph_(graph) {}
-
-  onnx::NodeProto* Node(const std::string& type, std::vector<std::string> inputs,
-                        const std::string& output) {
-    onnx::NodeProto* node = graph_->add_node();
-    node->set_op_type(type);
-    node->set_name(absl::StrCat(type, "_", graph_->node_size()));
-    for (const std::string& in : inputs) node->add_input(in);
-    node->add_output(output);
-    return node;
-  }
-  static void Ints(onnx::NodeProto* node, const std::string& name, std::vector<int64_t> values) {
-    onnx::AttributeProto* a = node->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t v : values) a->add_ints(v);
-  }
-  static void Int(onnx::NodeProto* node, const std::string& name, int64_t value) {
-    onnx::AttributeProto* a = node->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(value);
-  }
-  onnx::TensorProto* Initializer(const std::string& name, onnx::TensorProto::DataType type,
-                                 std::vector<int64_t> dims) {
-    onnx::TensorProto* t = graph_->add_initializer();
-    t->set_name(name);
-    t->set_data_type(type);
-    for (int64_t d : dims) t->add_dims(d);
-    return t;
-  }
-  std::string Floats(const std::string& name, const std::vector<float>& values, bool scalar) {
-    onnx::TensorProto* t =
-        Initializer(name, onnx::TensorProto::FLOAT,
-                    scalar ? std::vector<int64_t>{} : std::vector<int64_t>{int64_t(values.size())});
-    for (float v : values) t->add_float_data(v);
-    return name;
-  }
-  std::string Int8s(const std::string& name, const std::vector<int8_t>& values,
-                    std::vector<int64_t> dims) {
-    onnx::TensorProto* t = Initializer(name, onnx::TensorProto::INT8, std::move(dims));
-    t->set_raw_data(std::string(values.begin(), values.end()));
-    return name;
-  }
-  std::string Int64s(const std::string& name, const std::vector<int64_t>& values) {
-    onnx::TensorProto* t = Initializer(name, onnx::TensorProto::INT64, {int64_t(values.size())});
-    for (int64_t v : values) t->add_int64_data(v);
-    return name;
-  }
-  // Quantise `x` (float) with (scale, zero point) and back: the int8 tensor
-  // `q_name` and the float tensor `out`.
-  void QuantizeDequantize(const std::string& x, float scale, int32_t zero_point,
-                          const std::string& q_name, const std::string& out) {
-    const std::string s = Floats(q_name + ".scale", {scale}, true);
-    const std::string z = Int8s(q_name + ".zero_point", {static_cast<int8_t>(zero_point)}, {});
-    Node("QuantizeLinear", {x, s, z}, q_name);
-    Node("DequantizeLinear", {q_name, s, z}, out);
-  }
-
- private:
-  onnx::GraphProto* graph_;
-};
-
-void ValueInfo(onnx::ValueInfoProto* info, const std::string& name,
-               onnx::TensorProto::DataType type, const std::vector<int64_t>& dims) {
-  info->set_name(name);
-  onnx::TypeProto::Tensor* t = info->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(type);
-  for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> Int8OnnxModel(const v1::QuantizedModel& model) {
   UNAS_ASSIGN_OR_RETURN(const int8::Interpreter interpreter, int8::Interpreter::Create(model));
   onnx::ModelProto proto;
-  proto.set_ir_version(7);
-  proto.set_producer_name("unas");
-  proto.add_opset_import()->set_version(kOpset);
+  StartOnnxModel(&proto);
   onnx::GraphProto* graph = proto.mutable_graph();
   graph->set_name("unas_int8");
-  Builder b(graph);
+  OnnxBuilder b(graph);
 
   absl::flat_hash_map<std::string, int> index;
   for (int i = 0; i < model.tensors_size(); ++i) index[model.tensors(i).name()] = i;
@@ -133,28 +54,9 @@ absl::StatusOr<std::string> Int8OnnxModel(const v1::QuantizedModel& model) {
         const v1::QuantizedTensor& bias = tensor(op.inputs(op.inputs_size() - 1));
         const int64_t channels = bias.shape(0);
         const auto* data = reinterpret_cast<const int8_t*>(w.int8_data().data());
-        std::vector<int8_t> weights(w.int8_data().size());
         std::vector<int64_t> dims;
-        if (op.type() == v1::QUANTIZED_OP_TYPE_FULLY_CONNECTED) {
-          weights.assign(data, data + weights.size());  // [out, in]: Gemm with transB
-          dims = {w.shape(0), w.shape(1)};
-        } else {
-          // OHWI (conv) or 1HWC (depthwise) -> OIHW / C1HW.
-          const bool depthwise = op.type() == v1::QUANTIZED_OP_TYPE_DEPTHWISE_CONV2D;
-          const int64_t kh = w.shape(1), kw = w.shape(2), ci = depthwise ? 1 : w.shape(3);
-          dims = {channels, ci, kh, kw};
-          for (int64_t o = 0; o < channels; ++o) {
-            for (int64_t c = 0; c < ci; ++c) {
-              for (int64_t y0 = 0; y0 < kh; ++y0) {
-                for (int64_t x0 = 0; x0 < kw; ++x0) {
-                  const int64_t from = depthwise ? (y0 * kw + x0) * channels + o
-                                                 : ((o * kh + y0) * kw + x0) * ci + c;
-                  weights[((o * ci + c) * kh + y0) * kw + x0] = data[from];
-                }
-              }
-            }
-          }
-        }
+        const std::vector<int8_t> weights = OnnxWeightLayout(
+            std::vector<int8_t>(data, data + w.int8_data().size()), op.type(), w, &dims);
         const std::string wq = b.Int8s(w.name(), weights, dims);
         std::vector<float> w_scale(w.scale().begin(), w.scale().end());
         const std::string ws = b.Floats(w.name() + ".scale", w_scale, false);

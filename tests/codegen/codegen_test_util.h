@@ -106,12 +106,14 @@ inline std::string OnnxCheckerProblem(const std::filesystem::path& model) {
   return status == 0 ? "" : said.empty() ? "python3-onnx is missing" : said;
 }
 
-// The int8 "logits" ONNX Runtime (onnxruntime-node, installed by
-// scripts/install-deps under .cache/node) computes for int8 `inputs` of
-// `shape` each; empty on failure (with a test failure).
+// The "logits" ONNX Runtime (onnxruntime-node, installed by
+// scripts/install-deps under .cache/node) computes for `inputs` of `shape`
+// each, as raw bytes; `type` "int8" or "float32" (inputs and outputs). Empty
+// on failure (with a test failure).
 inline std::vector<int8_t> RunOnnxRuntime(const std::filesystem::path& model,
                                           const std::vector<int8_t>& inputs,
-                                          const std::string& shape_json) {
+                                          const std::string& shape_json,
+                                          const std::string& type = "int8") {
   const std::filesystem::path dir = model.parent_path();
   WriteBytes(dir / "ort_inputs.bin", inputs);
   int status = 0;
@@ -119,7 +121,7 @@ inline std::vector<int8_t> RunOnnxRuntime(const std::filesystem::path& model,
       absl::StrCat("NODE_PATH='", UNAS_SOURCE_DIR, "/.cache/node/node_modules' UNAS_INPUT_SHAPE='",
                    shape_json, "' node '", UNAS_SOURCE_DIR, "/tests/codegen/ort_run.js' '",
                    model.string(), "' '", (dir / "ort_inputs.bin").string(), "' '",
-                   (dir / "ort_outputs.bin").string(), "' int8"),
+                   (dir / "ort_outputs.bin").string(), "' ", type),
       &status);
   if (status != 0) {
     ADD_FAILURE() << "ONNX Runtime failed (scripts/install-deps installs onnxruntime-node): "
