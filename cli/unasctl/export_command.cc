@@ -1,12 +1,19 @@
 #include "cli/unasctl/export_command.h"
 
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "codegen/onnx_int8.h"
 #include "codegen/write_files.h"
+#include "common/process/subprocess.h"
 #include "common/proto_io/proto_file.h"
 #include "common/status/status_macros.h"
 
@@ -36,6 +43,39 @@ absl::StatusOr<v1::QuantizedModel> ReadInt8Model(const std::string& path) {
         absl::StrCat(path, ": not a binary QuantizedModel (use .textproto or .json for text)"));
   }
   return model;
+}
+
+// model.onnx by unas-onnx (it reads the LibTorch weights, which unasctl
+// cannot), through a temporary folder.
+absl::StatusOr<std::string> FloatOnnx(const v1::ExportCandidateResponse& response,
+                                      std::string tool) {
+  if (tool.empty()) tool = ExecutableDir() + "/unas-onnx";
+  if (!std::filesystem::exists(tool)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(tool, " is not installed (it is built with the worker)"));
+  }
+  char pattern[] = "/tmp/unas-onnx-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) return absl::InternalError("cannot make a temporary folder");
+  const std::filesystem::path dir = pattern;
+  auto cleanup = absl::MakeCleanup([&] { std::filesystem::remove_all(dir); });
+  UNAS_RETURN_IF_ERROR(
+      codegen::WriteFolder(dir, {{"architecture.textproto", ToTextproto(response.architecture())},
+                                 {"candidate.json", ToJson(response.candidate())},
+                                 {"weights.pt", response.trained_weights()}}));
+  const v1::TensorShape& s = response.input_shape();
+  const std::string command =
+      absl::StrCat("'", tool, "' --arch '", (dir / "architecture.textproto").string(),
+                   "' --weights '", (dir / "weights.pt").string(), "' --candidate '",
+                   (dir / "candidate.json").string(), "' --input-shape ", s.height(), ",",
+                   s.width(), ",", s.channels(), " --classes ", response.num_classes(), " --out '",
+                   (dir / "model.onnx").string(), "' > '", (dir / "log").string(), "' 2>&1");
+  const int status = std::system(command.c_str());
+  if (status != 0) {
+    absl::StatusOr<std::string> said = ReadTextFile((dir / "log").string());
+    return absl::InternalError(said.ok() ? std::string(absl::StripAsciiWhitespace(*said))
+                                         : "unas-onnx failed");
+  }
+  return ReadTextFile((dir / "model.onnx").string());
 }
 
 }  // namespace
@@ -94,6 +134,21 @@ absl::StatusOr<std::map<std::string, std::string>> CandidateExportFiles(
     }
     files["model.int8.onnx"] = *std::move(onnx);
   }
+  if (formats.onnx) {
+    if (response.trained_weights().empty()) {
+      UNAS_RETURN_IF_ERROR(missing("trained weights for model.onnx"));
+    } else {
+      absl::StatusOr<std::string> onnx = FloatOnnx(response, formats.float_onnx_tool);
+      if (onnx.ok()) {
+        files["model.onnx"] = *std::move(onnx);
+      } else if (formats.all) {
+        log << "warning: " << who << ": model.onnx not written: " << onnx.status().message()
+            << "\n";
+      } else {
+        return absl::Status(onnx.status().code(), absl::StrCat(who, ": ", onnx.status().message()));
+      }
+    }
+  }
   if (formats.c && has_model) {
     codegen::CProjectOptions options;
     options.source = who;
@@ -130,6 +185,7 @@ absl::Status WriteCandidateExport(const v1::ExportCandidateResponse& response,
   }
   if (files.contains("model.int8.pb")) absl::StrAppend(&written, ", model.int8.textproto/.pb");
   if (files.contains("model.int8.onnx")) absl::StrAppend(&written, ", model.int8.onnx");
+  if (files.contains("model.onnx")) absl::StrAppend(&written, ", model.onnx");
   if (files.contains("c/unas_model.c")) absl::StrAppend(&written, ", c/ (", CSummary(c_info), ")");
   out << "exported candidate " << response.candidate().candidate_id() << " of job "
       << response.candidate().job_id() << " to " << dir << ": " << written << "\n";

@@ -3,7 +3,9 @@
 //   architecture.textproto, candidate.json        always
 //   c/                                            --format c: the C project (codegen/)
 //   model.int8.textproto, model.int8.pb           --format int8: the stored QuantizedModel
-//   model.int8.onnx                               --format onnx: the int8 model in QDQ form
+//   model.int8.onnx, model.onnx                   --format onnx: the int8 model in QDQ form, and
+//                                                 the float network (by unas-onnx, which
+//                                                 reads the LibTorch weights)
 //   weights.pt                                    --format torch: the LibTorch archive
 // (--format all, the default, writes every one the candidate has, and says
 // which it lacks; a format asked for by name that the candidate lacks is an
@@ -30,6 +32,9 @@ struct ExportFormats {
   bool onnx = false;
   bool torch = false;
   bool all = false;  // every format, those the candidate lacks skipped with a warning
+  // The unas-onnx program that writes model.onnx; empty: the one next to
+  // this executable.
+  std::string float_onnx_tool;
 };
 
 // "all" or a comma-separated list of c, int8, onnx, torch.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/unasctl/export_command.h"
 #include "codegen/c_project.h"
 #include "codegen/onnx_float.h"
 #include "codegen/onnx_int8.h"
@@ -50,13 +51,14 @@ v1::JobSpec Spec(const std::string& kind) {
   return spec.ok() ? *spec : v1::JobSpec();
 }
 
-absl::StatusOr<v1::EvaluationResult> Train(const std::string& arch, const std::string& kind) {
+absl::StatusOr<v1::EvaluationResult> Train(const std::string& arch, const std::string& kind,
+                                           bool weights = false) {
   worker::TrainRequest request;
   request.spec = Spec(kind);
   request.architecture = Arch(arch);
   request.dataset = &Data();
   request.threads = 1;
-  request.include_weights = false;
+  request.include_weights = weights;
   return worker::TrainCandidate(request);
 }
 
@@ -331,6 +333,79 @@ TEST(TrainedNetworks, FloatOnnxFollowsLibTorch) {
     EXPECT_EQ(same, count);
     std::filesystem::remove_all(dir);
   }
+}
+
+// unasctl export --format onnx of a trained candidate: unas-onnx turns its
+// LibTorch weights into model.onnx, whose classes under ONNX Runtime give the
+// float test error LibTorch measured.
+TEST(TrainedNetworks, ExportedFloatOnnxGivesTheStoredTestError) {
+  torch::manual_seed(5);
+  const std::string arch =
+      R"pb(cnn {
+             conv_blocks {
+               layers {
+                 type: CONV_LAYER_TYPE_CONV2D
+                 kernel_size: 3
+                 filters: 8
+                 has_bn: true
+                 has_relu: true
+               }
+             }
+             conv_blocks {
+               is_branch: true
+               layers { type: CONV_LAYER_TYPE_DEPTHWISE kernel_size: 3 has_relu: true }
+             }
+             pooling { type: POOL_TYPE_MAX pool_size: 2 }
+             dense_blocks { units: 16 }
+           })pb";
+  absl::StatusOr<v1::EvaluationResult> result = Train(arch, "SEARCH_SPACE_KIND_CNN", true);
+  ASSERT_TRUE(result.ok()) << result.status();
+  v1::ExportCandidateResponse response;
+  response.mutable_candidate()->set_job_id(1);
+  response.mutable_candidate()->set_candidate_id(2);
+  *response.mutable_candidate()->mutable_evaluation() = *result;
+  response.mutable_candidate()->mutable_evaluation()->clear_trained_weights();
+  response.mutable_candidate()->mutable_evaluation()->clear_quantized_model();
+  *response.mutable_architecture() = Arch(arch);
+  response.mutable_input_shape()->set_height(28);
+  response.mutable_input_shape()->set_width(28);
+  response.mutable_input_shape()->set_channels(1);
+  response.set_num_classes(10);
+  response.set_trained_weights(result->trained_weights());
+  *response.mutable_quantized_model() = result->quantized_model();
+  cli::ExportFormats onnx = *cli::ParseExportFormats("onnx");
+  onnx.float_onnx_tool = UNAS_ONNX_TOOL;
+  std::ostringstream log;
+  absl::StatusOr<std::map<std::string, std::string>> files =
+      cli::CandidateExportFiles(response, onnx, log);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_TRUE(files->contains("model.onnx") && files->contains("model.int8.onnx"));
+
+  const std::filesystem::path dir = testing::FreshDir("exported_onnx");
+  ASSERT_TRUE(WriteFolder(dir, {{"model.onnx", files->at("model.onnx")}}).ok());
+  EXPECT_EQ(testing::OnnxCheckerProblem(dir / "model.onnx"), "");
+  const worker::ImageSet& test = Data().test;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x =
+      worker::ImagesToTensor(test.image(0), test.size(), 28, 28, 1, Data().preprocessing)
+          .permute({0, 2, 3, 1})
+          .contiguous();
+  const auto* bytes = reinterpret_cast<const int8_t*>(x.data_ptr<float>());
+  const std::vector<int8_t> out =
+      testing::RunOnnxRuntime(dir / "model.onnx", std::vector<int8_t>(bytes, bytes + x.numel() * 4),
+                              "[1,28,28,1]", "float32");
+  ASSERT_EQ(static_cast<int64_t>(out.size()), test.size() * 10 * 4);
+  const auto* logits = reinterpret_cast<const float*>(out.data());
+  int wrong = 0;
+  for (int64_t i = 0; i < test.size(); ++i) {
+    wrong += std::max_element(logits + i * 10, logits + (i + 1) * 10) - (logits + i * 10) !=
+             test.labels[i];
+  }
+  const double error = static_cast<double>(wrong) / static_cast<double>(test.size());
+  std::printf("exported model.onnx: test error %.4f under ONNX Runtime, %.4f stored (LibTorch)\n",
+              error, result->test_error());
+  EXPECT_NEAR(error, result->test_error(), 1e-9);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
