@@ -1,4 +1,4 @@
-# Enforces the dependency table of DESIGN.md §2 on the target graph:
+# Enforces the dependency table of docs/architecture.md ("Source layout") on the target graph:
 #   resource_models  links nothing but abseil (it must stay usable on its own);
 #   common, cli      never link LibTorch or SQLite;
 #   coordinator      never links LibTorch;
@@ -105,7 +105,7 @@ function(unas_check_dependency_rules)
   endforeach()
   if(violations)
     list(JOIN violations "\n  " text)
-    message(FATAL_ERROR "Dependency rules of DESIGN.md §2 violated:\n  ${text}")
+    message(FATAL_ERROR "Dependency rules of docs/architecture.md ("Source layout") violated:\n  ${text}")
   endif()
   list(LENGTH targets count)
   message(STATUS "Dependency rules checked on ${count} targets")

@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -154,6 +155,11 @@ int main(int argc, char** argv) {
   std::thread lease_keeper([&] {
     while (!stopping.load()) {
       (*coordinator)->ExpireLeases();
+      if (absl::Status health = (*coordinator)->StoreHealth(); !health.ok()) {
+        // Memory holds changes the database lacks: resume from the database.
+        spdlog::error("{}; exiting", std::string(health.message()));
+        std::_Exit(3);
+      }
       for (int i = 0; i < 10 && !stopping.load(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }

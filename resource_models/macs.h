@@ -1,4 +1,4 @@
-// MACs and the original's latency proxy (UNAS_REFERENCE.md §4.2, §4.5).
+// MACs and the original's latency proxy (docs/unas_original.md §4.2, §4.5).
 
 #ifndef UNAS_RESOURCE_MODELS_MACS_H_
 #define UNAS_RESOURCE_MODELS_MACS_H_

@@ -1,4 +1,4 @@
-// Per-operator shape inference and costs (UNAS_REFERENCE.md §4.2).
+// Per-operator shape inference and costs (docs/unas_original.md §4.2).
 
 #ifndef UNAS_RESOURCE_MODELS_OPERATORS_H_
 #define UNAS_RESOURCE_MODELS_OPERATORS_H_

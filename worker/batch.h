@@ -1,5 +1,5 @@
 // Examples -> the float NCHW tensors the network reads, with the dataset's
-// preprocessing (UNAS_REFERENCE.md §9): x = (byte / 255 - mean) / std for
+// preprocessing (docs/unas_original.md §9): x = (byte / 255 - mean) / std for
 // uint8 images, (value - mean) / std for float features. Training batches
 // are augmented here; Speech Commands' training features are computed here
 // from the audio, per batch.

@@ -1,5 +1,5 @@
 // The four optimizers of the job spec with the update rules of Keras and
-// TensorFlow Addons (UNAS_REFERENCE.md §7.1), written out rather than taken
+// TensorFlow Addons (docs/unas_original.md §7.1), written out rather than taken
 // from torch::optim, whose SGD momentum and decoupled decay differ:
 //
 //   SGD    g' = g + wd * w                       (weight decay as L2 in the gradient)

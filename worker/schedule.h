@@ -1,4 +1,4 @@
-// Per-epoch training control with Keras semantics (UNAS_REFERENCE.md §7.1):
+// Per-epoch training control with Keras semantics (docs/unas_original.md §7.1):
 // the learning-rate schedules, early stopping and class weights. No LibTorch.
 #ifndef UNAS_WORKER_SCHEDULE_H_
 #define UNAS_WORKER_SCHEDULE_H_

@@ -123,7 +123,7 @@ absl::Status Jobs(const Common& c) {
   }
   Table table(c.csv ? std::vector<std::string>{"job_id", "name", "state", "evaluations_done",
                                                "rounds", "in_flight", "failed",
-                                               "best_feasible_error", "created"}
+                                               "best_feasible_error", "created", "failure_reason"}
                     : std::vector<std::string>{"ID", "NAME", "STATE", "DONE", "ROUNDS", "TRAINING",
                                                "FAILED", "BEST ERR", "CREATED"});
   for (const v1::Job& j : *jobs) {
@@ -131,12 +131,27 @@ absl::Status Jobs(const Common& c) {
     std::string best = p.has_best_feasible_error()
                            ? absl::StrFormat(c.csv ? "%g" : "%.4f", p.best_feasible_error())
                            : (c.csv ? "" : "-");
-    table.AddRow({absl::StrCat(j.job_id()), j.spec().name(), StateName(j.state()),
-                  absl::StrCat(p.evaluations_done()), absl::StrCat(p.rounds()),
-                  absl::StrCat(p.evaluations_in_flight()), absl::StrCat(p.evaluations_failed()),
-                  best, TimeUtil::ToString(j.create_time()).substr(0, 19)});
+    std::vector<std::string> row = {absl::StrCat(j.job_id()),
+                                    j.spec().name(),
+                                    StateName(j.state()),
+                                    absl::StrCat(p.evaluations_done()),
+                                    absl::StrCat(p.rounds()),
+                                    absl::StrCat(p.evaluations_in_flight()),
+                                    absl::StrCat(p.evaluations_failed()),
+                                    best,
+                                    TimeUtil::ToString(j.create_time()).substr(0, 19)};
+    if (c.csv) row.push_back(j.failure_reason());
+    table.AddRow(row);
   }
   c.csv ? table.PrintCsv(std::cout) : table.PrintText(std::cout);
+  if (!c.csv) {
+    // Why a job ended early, below the table (reasons are too long for it).
+    for (const v1::Job& j : *jobs) {
+      if (j.failure_reason().empty() || j.state() == v1::JOB_STATE_CANCELLED) continue;
+      std::cout << "job " << j.job_id() << " " << StateName(j.state()) << ": " << j.failure_reason()
+                << "\n";
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -179,6 +179,9 @@ void FillDefaults(v1::JobSpec* spec) {
   if (!spec->has_max_parallel_evaluations()) spec->set_max_parallel_evaluations(0);
   if (!spec->has_lease_ttl_seconds()) spec->set_lease_ttl_seconds(defaults::kLeaseTtlSeconds);
   if (!spec->has_max_attempts()) spec->set_max_attempts(defaults::kMaxAttempts);
+  if (!spec->has_max_consecutive_failures()) {
+    spec->set_max_consecutive_failures(defaults::kMaxConsecutiveFailures);
+  }
   absl::StatusOr<DatasetInfo> info = DescribeDataset(spec->dataset());
   if (info.ok()) {
     if (!spec->has_input_shape()) *spec->mutable_input_shape() = info->input_shape;

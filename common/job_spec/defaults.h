@@ -1,6 +1,6 @@
 // The documented defaults of a job spec (docs/job_spec.md), filled in one
 // place so that the coordinator, the workers and the docs agree. Defaults
-// follow the original μNAS (UNAS_REFERENCE.md §5.1, §6.1, §8, §10) unless
+// follow the original μNAS (docs/unas_original.md §5.1, §6.1, §8, §10) unless
 // docs/conventions.md says otherwise.
 #ifndef UNAS_COMMON_JOB_SPEC_DEFAULTS_H_
 #define UNAS_COMMON_JOB_SPEC_DEFAULTS_H_
@@ -26,7 +26,8 @@ inline constexpr double kDistillationAlpha = 0.3;
 inline constexpr double kDistillationTemperature = 1.0;
 inline constexpr int kLeaseTtlSeconds = 120;
 inline constexpr int kMaxAttempts = 3;
-// CNN space bounds (UNAS_REFERENCE.md §1.2).
+inline constexpr int kMaxConsecutiveFailures = 5;
+// CNN space bounds (docs/unas_original.md §1.2).
 inline constexpr int kMaxConvBlocks = 10;
 inline constexpr int kMaxLayersPerBlock = 3;
 inline constexpr int kMaxFilters = 128;

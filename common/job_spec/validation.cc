@@ -350,6 +350,7 @@ std::vector<FieldError> FindJobSpecErrors(const v1::JobSpec& spec) {
   c.AtLeast("max_parallel_evaluations", spec.max_parallel_evaluations(), 0);
   c.Positive("lease_ttl_seconds", spec.lease_ttl_seconds());
   c.Positive("max_attempts", spec.max_attempts());
+  c.Positive("max_consecutive_failures", spec.max_consecutive_failures());
   return c.Take();
 }
 

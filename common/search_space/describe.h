@@ -1,5 +1,5 @@
 // A one-line description of an architecture in the shorthand of
-// UNAS_REFERENCE.md §14, for tables and logs:
+// docs/unas_original.md §14, for tables and logs:
 //   C(3,16,s2,bn) D(3) P(24) | +C(5,s1) | maxpool 2 | dense [32]
 // C = Conv2D (kernel, filters, stride), P = 1x1 (filters), D = depthwise
 // (kernel, stride); flags: bn, norelu, prepool; "+" starts a branch block

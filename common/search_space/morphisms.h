@@ -1,4 +1,4 @@
-// Single-step changes of an architecture (UNAS_REFERENCE.md §2): the full
+// Single-step changes of an architecture (docs/unas_original.md §2): the full
 // neighbour list in the original's order, with the decisions of
 // docs/search_space.md ("Morphisms") on the original's quirks.
 #ifndef UNAS_COMMON_SEARCH_SPACE_MORPHISMS_H_

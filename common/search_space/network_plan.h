@@ -1,6 +1,6 @@
 // The concrete network an architecture describes for given data: every
 // operator with its resolved kernel, window, stride, channels and output
-// shape (UNAS_REFERENCE.md §1.4, with floor pooling, see docs/search_space.md).
+// shape (docs/unas_original.md §1.4, with floor pooling, see docs/search_space.md).
 //
 // This is the single place where the assembly rules live. The resource graph
 // (resource_graph.h) and the trainable LibTorch module are both built from a
@@ -91,7 +91,7 @@ struct NetworkPlan {
 struct PlanOptions {
   // Dropout rate before each hidden dense layer of a CNN (the search space's).
   double dropout = 0.0;
-  // The pruned view (UNAS_REFERENCE.md §4.6); null: the dense network. Each
+  // The pruned view (docs/unas_original.md §4.6); null: the dense network. Each
   // entry's surviving_channels replaces the output channels of a convolution
   // (0 counts as 1) or the units of a hidden dense layer; nonzero_weights
   // becomes the op's nonzero_kernel_elements (capped at the compacted kernel

@@ -1,4 +1,4 @@
-// Random architectures with the distributions of UNAS_REFERENCE.md §3, except
+// Random architectures with the distributions of docs/unas_original.md §3, except
 // that every range includes its upper bound (the original's sampler never
 // returns the upper value of a discrete range; see docs/search_space.md).
 #ifndef UNAS_COMMON_SEARCH_SPACE_RANDOM_ARCHITECTURE_H_

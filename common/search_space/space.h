@@ -1,4 +1,4 @@
-// The bounds of the CNN and MLP search spaces (UNAS_REFERENCE.md §1.2, §1.5),
+// The bounds of the CNN and MLP search spaces (docs/unas_original.md §1.2, §1.5),
 // resolved from a SearchSpaceSpec whose fields may be absent.
 #ifndef UNAS_COMMON_SEARCH_SPACE_SPACE_H_
 #define UNAS_COMMON_SEARCH_SPACE_SPACE_H_
@@ -41,7 +41,7 @@ struct SearchSpace {
 };
 
 // The dataset side of a network: input shape (H x W x C) and class count.
-// Not part of the architecture (UNAS_REFERENCE.md §1.3).
+// Not part of the architecture (docs/unas_original.md §1.3).
 struct DataShape {
   int height = 0;
   int width = 0;

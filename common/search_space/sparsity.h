@@ -1,4 +1,4 @@
-// Target sparsity of a candidate in pruning jobs (UNAS_REFERENCE.md §5.4):
+// Target sparsity of a candidate in pruning jobs (docs/unas_original.md §5.4):
 // drawn uniformly for a random candidate, and perturbed by a normal step for
 // a child, clipped to the job's range.
 #ifndef UNAS_COMMON_SEARCH_SPACE_SPARSITY_H_

@@ -10,16 +10,21 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/job_spec/defaults.h"
 #include "common/job_spec/loader.h"
 #include "common/search_space/fingerprint.h"
 #include "common/search_space/space.h"
+#include "coordinator/core/candidate_identity.h"
 #include "coordinator/core/candidate_metrics.h"
 #include "coordinator/core/result_validation.h"
+#include "coordinator/core/worker_input_limits.h"
 #include "coordinator/search/algorithm.h"
 #include "coordinator/search/objectives.h"
+#include "coordinator/store/group_commit.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace unas::coordinator {
@@ -41,6 +46,14 @@ int64_t SystemNowMs() {
 
 bool IsFinished(v1::JobState state) { return state != v1::JOB_STATE_RUNNING; }
 
+// A lease that ended (expired, failed, released) while its candidate is
+// still waiting or training elsewhere: the worker that held it may still
+// report a late result, and nobody else may.
+struct EndedLease {
+  int64_t candidate_id = 0;
+  std::string worker_id;
+};
+
 struct JobEntry {
   v1::Job job;
   std::unique_ptr<search::SearchAlgorithm> algorithm;
@@ -50,12 +63,30 @@ struct JobEntry {
   std::vector<CandidateRow> candidates;  // candidate_id - 1 → row
   std::deque<int64_t> queue;             // QUEUED ids, next first
   absl::flat_hash_map<uint64_t, int64_t> done_by_fingerprint;
+  // Identity -> the QUEUED or LEASED candidate being evaluated for it.
+  absl::flat_hash_map<uint64_t, int64_t> in_flight_by_fingerprint;
+  // Candidate id -> QUEUED duplicates proposed while it was in flight; they
+  // take its result instead of training the same network again.
+  absl::flat_hash_map<int64_t, std::vector<int64_t>> duplicates_waiting_for;
+  int duplicates_waiting = 0;
   std::vector<int64_t> history;  // DONE ids in completion order
   int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
   int consecutive_skips = 0;
+  // Candidates given up in a row for the same worker-reported cause.
+  int consecutive_failures = 0;
+  std::string last_failure_cause;
   std::optional<double> best_feasible_error;
   std::deque<v1::JobEvent> events;
   int64_t events_base = 0;  // sequence number of events.front() minus one
+  // By lease id; only for candidates still QUEUED or LEASED (forgotten when
+  // they end), so it stays small. Not stored: after a restart a late report
+  // of a lease that had ended before is refused.
+  absl::flat_hash_map<std::string, EndedLease> ended_leases;
+
+  void ForgetEndedLeases(int64_t candidate_id) {
+    absl::erase_if(ended_leases,
+                   [&](const auto& entry) { return entry.second.candidate_id == candidate_id; });
+  }
 
   int rounds() const { return job.spec().algorithm().rounds(); }
   CandidateRow& row(int64_t id) { return candidates[static_cast<size_t>(id - 1)]; }
@@ -77,6 +108,10 @@ struct LeaseRef {
 
 struct Coordinator::Impl {
   std::unique_ptr<store::Store> store;
+  // Every write goes through it (started after Restore); destroyed before
+  // the store, storing what is still queued.
+  std::unique_ptr<store::GroupCommitter> committer;
+  std::vector<store::BatchedWrite> writes_before_start;  // Restore's writes
   CoordinatorOptions options;
 
   std::mutex mu;
@@ -88,20 +123,44 @@ struct Coordinator::Impl {
   absl::flat_hash_map<std::string, WorkerEntry> workers;  // by worker_id
   absl::flat_hash_map<std::string, std::string> worker_ids_by_name;
   int64_t next_worker_number = 1;
+  int64_t next_job_id = 1;
+  absl::BitGen lease_id_bits;  // seeded from the OS: lease ids are unguessable
 
   int64_t Now() const { return options.now_ms(); }
 
-  // One store write, timed for the observer.
-  template <typename Write>
-  absl::Status Commit(const char* operation, Write write) {
-    auto start = std::chrono::steady_clock::now();
-    absl::Status s = write();
-    if (options.observer != nullptr) {
-      options.observer->StoreCommit(
-          operation,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  // Queues one event's store writes (mu held, so they are stored in the order
+  // the in-memory state changed). Nothing is acknowledged before they are
+  // durable: see Durably.
+  void Write(const char* operation, store::BatchedWrite write) {
+    if (committer == nullptr) {
+      writes_before_start.push_back(std::move(write));
+      return;
     }
-    return s;
+    committer->Enqueue(operation, std::move(write));
+  }
+
+  void StartCommitter() {
+    committer = std::make_unique<store::GroupCommitter>(
+        store.get(), [this](const std::vector<const char*>& operations, double seconds) {
+          if (options.observer == nullptr) return;
+          for (const char* operation : operations) {
+            options.observer->StoreCommit(operation, seconds);
+          }
+        });
+    for (store::BatchedWrite& write : writes_before_start) {
+      committer->Enqueue("restore", std::move(write));
+    }
+    writes_before_start.clear();
+  }
+
+  // Runs `call` (which takes mu itself), then waits, without mu, until
+  // every write queued so far is durable: the answer acknowledges only what
+  // a power loss cannot undo.
+  template <typename Call>
+  auto Durably(Call call) -> decltype(call()) {
+    auto result = call();
+    if (absl::Status durable = committer->Flush(); !durable.ok()) return durable;
+    return result;
   }
 
   // --- job helpers (mu held) -------------------------------------------------
@@ -117,7 +176,7 @@ struct Coordinator::Impl {
     p.set_rounds(j.rounds());
     p.set_evaluations_done(j.done);
     p.set_evaluations_in_flight(j.leased);
-    p.set_evaluations_queued(static_cast<int32_t>(j.queue.size()));
+    p.set_evaluations_queued(static_cast<int32_t>(j.queue.size()) + j.duplicates_waiting);
     p.set_evaluations_failed(j.failed);
     p.set_candidates_skipped(j.skipped);
     p.set_lease_expiries(j.lease_expiries);
@@ -159,9 +218,9 @@ struct Coordinator::Impl {
 
   absl::Status SetJobState(JobEntry& j, v1::JobState state, const std::string& reason) {
     int64_t now = Now();
-    if (absl::Status s = store->UpdateJobState(j.job.job_id(), state, reason, now); !s.ok()) {
-      return s;
-    }
+    Write("job_state", [job_id = j.job.job_id(), state, reason, now](store::Store& s) {
+      return s.UpdateJobState(job_id, state, reason, now);
+    });
     j.job.set_state(state);
     j.job.set_failure_reason(reason);
     *j.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
@@ -169,14 +228,9 @@ struct Coordinator::Impl {
     return absl::OkStatus();
   }
 
-  // Marks a job FAILED after an error the search cannot recover from; if even
-  // that cannot be stored, the job stays RUNNING in the store and the error is
-  // retried after a restart.
+  // Marks a job FAILED after an error the search cannot recover from.
   void FailJob(JobEntry& j, const std::string& reason) {
-    if (absl::Status s = SetJobState(j, v1::JOB_STATE_FAILED, reason); !s.ok()) {
-      j.job.set_state(v1::JOB_STATE_FAILED);
-      j.job.set_failure_reason(absl::StrCat(reason, " (not stored: ", s.message(), ")"));
-    }
+    (void)SetJobState(j, v1::JOB_STATE_FAILED, reason);
   }
 
   // Feeds one DONE candidate to the job's in-memory state and algorithm.
@@ -231,18 +285,21 @@ struct Coordinator::Impl {
     leases[row.lease_id] = {j.job.job_id(), row.candidate.candidate_id(), Now()};
   }
 
+  std::string RandomLeaseId() {
+    return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(lease_id_bits), absl::kZeroPad16),
+                        absl::Hex(absl::Uniform<uint64_t>(lease_id_bits), absl::kZeroPad16));
+  }
+
   CandidateRow LeasedCopy(const JobEntry& j, const CandidateRow& row,
-                          const std::string& worker_id) const {
+                          const std::string& worker_id) {
     CandidateRow leased = row;
     v1::Candidate& c = leased.candidate;
     c.set_state(v1::CANDIDATE_STATE_LEASED);
     c.set_attempts(c.attempts() + 1);
     c.set_worker_id(worker_id);
-    // "job-candidate-n" for the candidate's n-th lease. Every ended lease left
-    // a failure reason; released ones do not count as attempts, so n counts
-    // leases, not attempts: a stale holder of an old lease never matches.
-    leased.lease_id =
-        absl::StrCat(c.job_id(), "-", c.candidate_id(), "-", c.failure_reasons_size() + 1);
+    // 128 random bits: a worker cannot guess another worker's lease, and a
+    // stale holder of an old lease never matches a new one.
+    leased.lease_id = RandomLeaseId();
     leased.lease_expiry_ms = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
     return leased;
   }
@@ -260,16 +317,16 @@ struct Coordinator::Impl {
     return any;
   }
 
-  // A DONE copy of an earlier evaluation of the same network: the search
-  // sees a result without training anything twice.
-  absl::Status RecordReuse(JobEntry& j, CandidateRow row, int64_t source_id) {
-    const CandidateRow& source = j.row(source_id);
+  // Makes `row` DONE with the evaluation of candidate `source_id` (the same
+  // network); returns what the store records for it.
+  store::EvaluationRow CopyResult(JobEntry& j, CandidateRow& row, int64_t source_id) {
+    const v1::Candidate& source = j.row(source_id).candidate;
     v1::Candidate& c = row.candidate;
     c.set_state(v1::CANDIDATE_STATE_DONE);
-    *c.mutable_metrics() = source.candidate.metrics();
-    *c.mutable_evaluation() = source.candidate.evaluation();
-    c.set_feasible(source.candidate.feasible());
-    c.set_worker_id(source.candidate.worker_id());
+    *c.mutable_metrics() = source.metrics();
+    *c.mutable_evaluation() = source.evaluation();
+    c.set_feasible(source.feasible());
+    c.set_worker_id(source.worker_id());
     *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(Now());
     row.finish_seq = static_cast<int64_t>(j.history.size()) + 1;
     store::EvaluationRow evaluation;
@@ -278,7 +335,15 @@ struct Coordinator::Impl {
     evaluation.feasible = c.feasible();
     evaluation.worker_id = c.worker_id();
     evaluation.reused_from = source_id;
-    if (absl::Status s = store->InsertReusedCandidate(row, evaluation); !s.ok()) return s;
+    return evaluation;
+  }
+
+  // A DONE copy of an earlier evaluation of the same network: the search
+  // sees a result without training anything twice.
+  absl::Status RecordReuse(JobEntry& j, CandidateRow row, int64_t source_id) {
+    store::EvaluationRow evaluation = CopyResult(j, row, source_id);
+    Write("reuse",
+          [row, evaluation](store::Store& s) { return s.InsertReusedCandidate(row, evaluation); });
     j.candidates.push_back(row);
     ObserveDone(j, j.candidates.back());
     v1::JobEvent event;
@@ -297,9 +362,7 @@ struct Coordinator::Impl {
     if (!j.queue.empty()) {
       CandidateRow& row = j.row(j.queue.front());
       CandidateRow leased = LeasedCopy(j, row, worker_id);
-      if (!Commit("lease", [&] { return store->LeaseCandidate(leased); }).ok()) {
-        return std::nullopt;
-      }
+      Write("lease", [leased](store::Store& s) { return s.LeaseCandidate(leased); });
       j.queue.pop_front();
       row = std::move(leased);
       TrackLease(j, row);
@@ -307,7 +370,7 @@ struct Coordinator::Impl {
     }
     for (int attempt = 0; attempt < options.max_proposals_per_acquire; ++attempt) {
       if (j.job.state() != v1::JOB_STATE_RUNNING) return std::nullopt;
-      int in_flight = j.leased + static_cast<int>(j.queue.size());
+      int in_flight = j.leased + static_cast<int>(j.queue.size()) + j.duplicates_waiting;
       if (j.done + in_flight >= j.rounds()) return std::nullopt;
       search::ProposalContext context;
       context.candidate_id = static_cast<int64_t>(j.candidates.size()) + 1;
@@ -329,7 +392,7 @@ struct Coordinator::Impl {
       *c.mutable_architecture() = std::move(p.architecture);
       if (p.sparsity) c.set_sparsity(*p.sparsity);
       if (p.parent_id) c.set_parent_id(*p.parent_id);
-      c.set_fingerprint(Fingerprint(c.architecture(), j.data));
+      c.set_fingerprint(CandidateFingerprint(c.architecture(), j.data, p.sparsity));
       c.set_state(v1::CANDIDATE_STATE_QUEUED);
       *c.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(Now());
       absl::StatusOr<v1::ResourceMetrics> metrics =
@@ -348,9 +411,18 @@ struct Coordinator::Impl {
         }
         continue;
       }
+      if (auto it = j.in_flight_by_fingerprint.find(c.fingerprint());
+          it != j.in_flight_by_fingerprint.end()) {
+        // The same network is queued or training: wait for its result.
+        Write("duplicate", [row](store::Store& s) { return s.InsertCandidate(row); });
+        j.duplicates_waiting_for[it->second].push_back(c.candidate_id());
+        ++j.duplicates_waiting;
+        j.candidates.push_back(std::move(row));
+        continue;
+      }
       if (ExceedsEveryBound(j, *metrics)) {
         c.set_state(v1::CANDIDATE_STATE_SKIPPED);
-        if (!store->InsertCandidate(row).ok()) return std::nullopt;
+        Write("skip", [row](store::Store& s) { return s.InsertCandidate(row); });
         j.candidates.push_back(std::move(row));
         ++j.skipped;
         if (++j.consecutive_skips >= options.max_consecutive_skips) {
@@ -364,9 +436,8 @@ struct Coordinator::Impl {
       }
       j.consecutive_skips = 0;
       CandidateRow leased = LeasedCopy(j, row, worker_id);
-      if (!Commit("lease", [&] { return store->InsertCandidate(leased); }).ok()) {
-        return std::nullopt;
-      }
+      Write("lease", [leased](store::Store& s) { return s.InsertCandidate(leased); });
+      j.in_flight_by_fingerprint[leased.candidate.fingerprint()] = leased.candidate.candidate_id();
       j.candidates.push_back(std::move(leased));
       TrackLease(j, j.candidates.back());
       return MakeTask(j, j.candidates.back());
@@ -432,8 +503,11 @@ struct Coordinator::Impl {
   // max_attempts (or at once when the failure is the candidate's own). A
   // released attempt (the worker is shutting down) is re-queued without
   // counting: pre-emption on a cluster must not use up a candidate's attempts.
+  // `cause` is what the worker said went wrong (empty for expired leases and
+  // restarts, which say nothing about the job): when max_consecutive_failures
+  // candidates in a row are given up for the same cause, the job fails.
   void EndAttempt(JobEntry& j, CandidateRow& row, const std::string& reason, bool permanent,
-                  bool released = false) {
+                  bool released = false, const std::string& cause = "") {
     CandidateRow next = row;
     v1::Candidate& c = next.candidate;
     const int32_t attempt = c.attempts();
@@ -445,13 +519,16 @@ struct Coordinator::Impl {
     next.lease_id.clear();
     next.lease_expiry_ms = 0;
     if (give_up) *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(Now());
-    if (!Commit("attempt_failure", [&] {
-           return store->RecordAttemptFailure(next, attempt, reason, Now());
-         }).ok()) {
-      return;
-    }
+    Write("attempt_failure", [next, attempt, reason, now = Now()](store::Store& s) {
+      return s.RecordAttemptFailure(next, attempt, reason, now);
+    });
     leases.erase(row.lease_id);
     --j.leased;
+    if (give_up) {
+      j.ForgetEndedLeases(c.candidate_id());
+    } else {
+      j.ended_leases[row.lease_id] = {c.candidate_id(), row.candidate.worker_id()};
+    }
     bool expired = absl::StartsWith(reason, kLeaseExpiredPrefix);
     if (expired) ++j.lease_expiries;
     if (options.observer != nullptr) {
@@ -467,6 +544,63 @@ struct Coordinator::Impl {
       *event.mutable_candidate_requeued() = Light(row.candidate);
     }
     AddEvent(j, std::move(event));
+    if (give_up) PromoteWaitingDuplicate(j, row.candidate);
+    if (give_up && !cause.empty()) CountFailureCause(j, cause);
+  }
+
+  // A candidate with duplicates waiting failed: the first of them is trained
+  // instead, and the others wait for it.
+  void PromoteWaitingDuplicate(JobEntry& j, const v1::Candidate& failed) {
+    if (auto it = j.in_flight_by_fingerprint.find(failed.fingerprint());
+        it != j.in_flight_by_fingerprint.end() && it->second == failed.candidate_id()) {
+      j.in_flight_by_fingerprint.erase(it);
+    }
+    auto waiting = j.duplicates_waiting_for.find(failed.candidate_id());
+    if (waiting == j.duplicates_waiting_for.end()) return;
+    std::vector<int64_t> ids = std::move(waiting->second);
+    j.duplicates_waiting_for.erase(waiting);
+    const int64_t promoted = ids.front();
+    --j.duplicates_waiting;
+    j.queue.push_back(promoted);
+    j.in_flight_by_fingerprint[failed.fingerprint()] = promoted;
+    if (ids.size() > 1) {
+      j.duplicates_waiting_for[promoted].assign(ids.begin() + 1, ids.end());
+    }
+  }
+
+  // The candidate `source_id` is DONE: its waiting duplicates take its result.
+  void ResolveWaitingDuplicates(JobEntry& j, int64_t source_id) {
+    auto waiting = j.duplicates_waiting_for.find(source_id);
+    if (waiting == j.duplicates_waiting_for.end()) return;
+    std::vector<int64_t> ids = std::move(waiting->second);
+    j.duplicates_waiting_for.erase(waiting);
+    for (int64_t id : ids) {
+      --j.duplicates_waiting;
+      CandidateRow& row = j.row(id);
+      store::EvaluationRow evaluation = CopyResult(j, row, source_id);
+      Write("reuse",
+            [row, evaluation](store::Store& s) { return s.RecordEvaluation(row, evaluation); });
+      ObserveDone(j, row);
+      v1::JobEvent event;
+      *event.mutable_candidate_done() = Light(row.candidate);
+      AddEvent(j, std::move(event));
+    }
+  }
+
+  void CountFailureCause(JobEntry& j, const std::string& cause) {
+    if (cause == j.last_failure_cause) {
+      ++j.consecutive_failures;
+    } else {
+      j.last_failure_cause = cause;
+      j.consecutive_failures = 1;
+    }
+    const v1::JobSpec& spec = j.job.spec();
+    const int limit = spec.has_max_consecutive_failures() ? spec.max_consecutive_failures()
+                                                          : defaults::kMaxConsecutiveFailures;
+    if (j.consecutive_failures >= limit && j.job.state() == v1::JOB_STATE_RUNNING) {
+      FailJob(j, absl::StrCat(j.consecutive_failures,
+                              " candidates in a row failed for the same reason: ", cause));
+    }
   }
 
   void ExpireLeasesLocked() {
@@ -495,6 +629,12 @@ struct Coordinator::Impl {
     }
   }
 
+  absl::Status CheckRegistered(const std::string& worker_id) const {
+    if (workers.contains(worker_id)) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat("worker \"", worker_id.substr(0, kMaxIdBytes),
+                                                      "\" is not registered; call RegisterWorker"));
+  }
+
   void TouchWorker(const std::string& worker_id) {
     auto it = workers.find(worker_id);
     if (it != workers.end()) it->second.last_seen_ms = Now();
@@ -521,6 +661,7 @@ struct Coordinator::Impl {
     if (!rows.ok()) return rows.status();
     for (store::JobRow& job_row : *rows) {
       int64_t job_id = job_row.job.job_id();
+      next_job_id = std::max(next_job_id, job_id + 1);
       JobEntry& j = jobs[job_id];
       j.job = std::move(job_row.job);
       absl::StatusOr<std::vector<CandidateRow>> candidates = store->LoadCandidates(job_id);
@@ -534,19 +675,34 @@ struct Coordinator::Impl {
       std::vector<const CandidateRow*> done;
       int64_t fresh_expiry = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
       for (CandidateRow& row : j.candidates) {
+        // Recomputed rather than trusted: databases of older versions stored
+        // the network's fingerprint without the sparsity.
+        row.candidate.set_fingerprint(CandidateFingerprint(
+            row.candidate.architecture(), j.data,
+            row.candidate.has_sparsity() ? std::optional<double>(row.candidate.sparsity())
+                                         : std::nullopt));
         const v1::Candidate& c = row.candidate;
         for (const std::string& reason : c.failure_reasons()) {
           if (absl::StartsWith(reason, kLeaseExpiredPrefix)) ++j.lease_expiries;
         }
         switch (c.state()) {
           case v1::CANDIDATE_STATE_QUEUED:
-            j.queue.push_back(c.candidate_id());
+            // In id order a duplicate comes after the candidate it waits for.
+            if (auto it = j.in_flight_by_fingerprint.find(c.fingerprint());
+                it != j.in_flight_by_fingerprint.end()) {
+              j.duplicates_waiting_for[it->second].push_back(c.candidate_id());
+              ++j.duplicates_waiting;
+            } else {
+              j.queue.push_back(c.candidate_id());
+              j.in_flight_by_fingerprint[c.fingerprint()] = c.candidate_id();
+            }
             break;
           case v1::CANDIDATE_STATE_LEASED:
             // No worker could heartbeat while we were down: a fresh TTL.
             row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
             ++j.leased;
             leases[row.lease_id] = {job_id, c.candidate_id(), 0};
+            j.in_flight_by_fingerprint[c.fingerprint()] = c.candidate_id();
             break;
           case v1::CANDIDATE_STATE_DONE:
             done.push_back(&row);
@@ -596,7 +752,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   {
     std::lock_guard<std::mutex> lock(impl->mu);
     if (absl::Status s = impl->Restore(); !s.ok()) return s;
+    impl->StartCommitter();
   }
+  if (absl::Status s = impl->committer->Flush(); !s.ok()) return s;
   return std::unique_ptr<Coordinator>(new Coordinator(std::move(impl)));
 }
 
@@ -607,31 +765,35 @@ void Coordinator::Shutdown() {
 }
 
 absl::StatusOr<v1::Job> Coordinator::SubmitJob(v1::JobSpec spec) {
-  if (!spec.has_lease_ttl_seconds() && impl_->options.default_lease_ttl_seconds > 0) {
-    spec.set_lease_ttl_seconds(impl_->options.default_lease_ttl_seconds);
-  }
-  absl::StatusOr<v1::JobSpec> prepared = PrepareJobSpec(std::move(spec));
-  if (!prepared.ok()) return prepared.status();
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  JobEntry probe;
-  probe.job.mutable_spec()->CopyFrom(*prepared);
-  if (absl::Status s = impl_->Prepare(probe); !s.ok()) {
-    return absl::Status(s.code() == absl::StatusCode::kUnimplemented
-                            ? absl::StatusCode::kInvalidArgument
-                            : s.code(),
-                        s.message());
-  }
-  int64_t now = impl_->Now();
-  absl::StatusOr<int64_t> job_id = impl_->store->InsertJob(*prepared, now);
-  if (!job_id.ok()) return job_id.status();
-  JobEntry& j = impl_->jobs[*job_id];
-  j = std::move(probe);
-  j.job.set_job_id(*job_id);
-  j.job.set_state(v1::JOB_STATE_RUNNING);
-  *j.job.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(now);
-  *j.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
-  impl_->AddEvent(j, v1::JobEvent());
-  return impl_->JobView(j);
+  return impl_->Durably([&]() -> absl::StatusOr<v1::Job> {
+    if (!spec.has_lease_ttl_seconds() && impl_->options.default_lease_ttl_seconds > 0) {
+      spec.set_lease_ttl_seconds(impl_->options.default_lease_ttl_seconds);
+    }
+    absl::StatusOr<v1::JobSpec> prepared = PrepareJobSpec(std::move(spec));
+    if (!prepared.ok()) return prepared.status();
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    JobEntry probe;
+    probe.job.mutable_spec()->CopyFrom(*prepared);
+    if (absl::Status s = impl_->Prepare(probe); !s.ok()) {
+      return absl::Status(s.code() == absl::StatusCode::kUnimplemented
+                              ? absl::StatusCode::kInvalidArgument
+                              : s.code(),
+                          s.message());
+    }
+    int64_t now = impl_->Now();
+    const int64_t job_id = impl_->next_job_id++;
+    impl_->Write("job", [job_id, spec = *prepared, now](store::Store& s) {
+      return s.InsertJob(job_id, spec, now);
+    });
+    JobEntry& j = impl_->jobs[job_id];
+    j = std::move(probe);
+    j.job.set_job_id(job_id);
+    j.job.set_state(v1::JOB_STATE_RUNNING);
+    *j.job.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(now);
+    *j.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
+    impl_->AddEvent(j, v1::JobEvent());
+    return impl_->JobView(j);
+  });
 }
 
 absl::StatusOr<v1::Job> Coordinator::GetJob(int64_t job_id) {
@@ -655,18 +817,20 @@ std::vector<v1::Job> Coordinator::ListJobs(const v1::ListJobsRequest& request) {
 }
 
 absl::StatusOr<v1::Job> Coordinator::CancelJob(int64_t job_id) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
-  if (!j.ok()) return j.status();
-  if (IsFinished((*j)->job.state())) {
-    return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has already ended (",
-                                                      v1::JobState_Name((*j)->job.state()), ")"));
-  }
-  if (absl::Status s = impl_->SetJobState(**j, v1::JOB_STATE_CANCELLED, "cancelled by a client");
-      !s.ok()) {
-    return s;
-  }
-  return impl_->JobView(**j);
+  return impl_->Durably([&]() -> absl::StatusOr<v1::Job> {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
+    if (!j.ok()) return j.status();
+    if (IsFinished((*j)->job.state())) {
+      return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has already ended (",
+                                                        v1::JobState_Name((*j)->job.state()), ")"));
+    }
+    if (absl::Status s = impl_->SetJobState(**j, v1::JOB_STATE_CANCELLED, "cancelled by a client");
+        !s.ok()) {
+      return s;
+    }
+    return impl_->JobView(**j);
+  });
 }
 
 absl::StatusOr<v1::ListCandidatesResponse> Coordinator::ListCandidates(
@@ -766,31 +930,36 @@ absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
 
 absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t job_id,
                                                                          int64_t candidate_id) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
-  if (!found.ok()) return found.status();
-  JobEntry& j = **found;
-  if (!j.has(candidate_id)) {
-    return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
-  }
-  const v1::Candidate& c = j.row(candidate_id).candidate;
-  if (c.state() != v1::CANDIDATE_STATE_DONE) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("candidate ", candidate_id, " is ", v1::CandidateState_Name(c.state()),
-                     ": only evaluated candidates can be exported"));
-  }
-  // A reused result's weights live with the candidate that was trained.
+  v1::ExportCandidateResponse response;
   int64_t source = candidate_id;
-  if (auto it = j.done_by_fingerprint.find(c.fingerprint()); it != j.done_by_fingerprint.end()) {
-    source = it->second;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
+    if (!found.ok()) return found.status();
+    JobEntry& j = **found;
+    if (!j.has(candidate_id)) {
+      return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
+    }
+    const v1::Candidate& c = j.row(candidate_id).candidate;
+    if (c.state() != v1::CANDIDATE_STATE_DONE) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("candidate ", candidate_id, " is ", v1::CandidateState_Name(c.state()),
+                       ": only evaluated candidates can be exported"));
+    }
+    // A reused result's weights live with the candidate that was trained.
+    if (auto it = j.done_by_fingerprint.find(c.fingerprint()); it != j.done_by_fingerprint.end()) {
+      source = it->second;
+    }
+    *response.mutable_candidate() = Impl::Light(c);
+    *response.mutable_input_shape() = j.job.spec().input_shape();
+    response.set_num_classes(j.job.spec().num_classes());
+    *response.mutable_architecture() = c.architecture();
   }
+  // The blobs (up to 64 MiB) are read without the lock, through the store's
+  // reader, once the evaluation is surely committed.
+  if (absl::Status durable = impl_->committer->Flush(); !durable.ok()) return durable;
   absl::StatusOr<store::Artifacts> artifacts = impl_->store->LoadArtifacts(job_id, source);
   if (!artifacts.ok()) return artifacts.status();
-  v1::ExportCandidateResponse response;
-  *response.mutable_candidate() = Impl::Light(c);
-  *response.mutable_input_shape() = j.job.spec().input_shape();
-  response.set_num_classes(j.job.spec().num_classes());
-  *response.mutable_architecture() = c.architecture();
   response.set_trained_weights(std::move(artifacts->trained_weights));
   *response.mutable_quantized_model() = std::move(artifacts->quantized_model);
   return response;
@@ -848,88 +1017,100 @@ absl::StatusOr<bool> Coordinator::NextEvents(int64_t job_id, int64_t* cursor,
 
 absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
     const v1::RegisterWorkerRequest& request) {
-  if (request.name().empty()) return absl::InvalidArgumentError("name is required");
-  if (request.slots() < 0) return absl::InvalidArgumentError("slots must be >= 0");
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  std::string id;
-  if (auto it = impl_->worker_ids_by_name.find(request.name());
-      it != impl_->worker_ids_by_name.end()) {
-    id = it->second;
-  } else {
-    id = absl::StrCat("w", impl_->next_worker_number);
-  }
-  v1::WorkerInfo info;
-  info.set_worker_id(id);
-  info.set_name(request.name());
-  info.set_host(request.host());
-  info.set_device(request.device());
-  info.set_slots(std::max(1, request.slots()));
-  if (auto it = impl_->workers.find(id); it != impl_->workers.end()) {
-    info.set_evaluations_done(it->second.info.evaluations_done());
-  }
-  if (absl::Status s = impl_->store->UpsertWorker(info, impl_->Now()); !s.ok()) return s;
-  if (!impl_->worker_ids_by_name.contains(request.name())) ++impl_->next_worker_number;
-  impl_->worker_ids_by_name[request.name()] = id;
-  WorkerEntry& entry = impl_->workers[id];
-  entry.info = info;
-  entry.last_seen_ms = impl_->Now();
-  // A worker registering again has restarted: whatever it was training
-  // before is lost, so its old leases are void now, not after their TTL.
-  std::vector<LeaseRef> stale;
-  for (const auto& [lease_id, ref] : impl_->leases) {
-    if (impl_->jobs.at(ref.job_id).row(ref.candidate_id).candidate.worker_id() == id) {
-      stale.push_back(ref);
+  return impl_->Durably([&]() -> absl::StatusOr<v1::RegisterWorkerResponse> {
+    if (request.name().empty()) return absl::InvalidArgumentError("name is required");
+    if (request.slots() < 0) return absl::InvalidArgumentError("slots must be >= 0");
+    for (const auto& [field, value, limit] : {std::tuple<const char*, const std::string&, size_t>{
+                                                  "name", request.name(), kMaxWorkerNameBytes},
+                                              {"host", request.host(), kMaxHostBytes},
+                                              {"device", request.device(), kMaxDeviceBytes}}) {
+      if (absl::Status s = CheckSize(field, value.size(), limit); !s.ok()) return s;
     }
-  }
-  for (const LeaseRef& ref : stale) {
-    JobEntry& j = impl_->jobs.at(ref.job_id);
-    impl_->EndAttempt(
-        j, j.row(ref.candidate_id),
-        absl::StrCat("worker ", request.name(), " (", id, ") restarted while training it"),
-        /*permanent=*/false);
-  }
-  if (!stale.empty()) impl_->changed.notify_all();
-  v1::RegisterWorkerResponse response;
-  response.set_worker_id(id);
-  response.set_heartbeat_interval_seconds(impl_->options.heartbeat_interval_seconds);
-  return response;
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    std::string id;
+    if (auto it = impl_->worker_ids_by_name.find(request.name());
+        it != impl_->worker_ids_by_name.end()) {
+      id = it->second;
+    } else {
+      id = absl::StrCat("w", impl_->next_worker_number);
+    }
+    v1::WorkerInfo info;
+    info.set_worker_id(id);
+    info.set_name(request.name());
+    info.set_host(request.host());
+    info.set_device(request.device());
+    info.set_slots(std::max(1, request.slots()));
+    if (auto it = impl_->workers.find(id); it != impl_->workers.end()) {
+      info.set_evaluations_done(it->second.info.evaluations_done());
+    }
+    impl_->Write("worker",
+                 [info, now = impl_->Now()](store::Store& s) { return s.UpsertWorker(info, now); });
+    if (!impl_->worker_ids_by_name.contains(request.name())) ++impl_->next_worker_number;
+    impl_->worker_ids_by_name[request.name()] = id;
+    WorkerEntry& entry = impl_->workers[id];
+    entry.info = info;
+    entry.last_seen_ms = impl_->Now();
+    // A worker registering again has restarted: whatever it was training
+    // before is lost, so its old leases are void now, not after their TTL.
+    std::vector<LeaseRef> stale;
+    for (const auto& [lease_id, ref] : impl_->leases) {
+      if (impl_->jobs.at(ref.job_id).row(ref.candidate_id).candidate.worker_id() == id) {
+        stale.push_back(ref);
+      }
+    }
+    for (const LeaseRef& ref : stale) {
+      JobEntry& j = impl_->jobs.at(ref.job_id);
+      impl_->EndAttempt(
+          j, j.row(ref.candidate_id),
+          absl::StrCat("worker ", request.name(), " (", id, ") restarted while training it"),
+          /*permanent=*/false);
+    }
+    if (!stale.empty()) impl_->changed.notify_all();
+    v1::RegisterWorkerResponse response;
+    response.set_worker_id(id);
+    response.set_heartbeat_interval_seconds(impl_->options.heartbeat_interval_seconds);
+    return response;
+  });
 }
 
 absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
     const v1::AcquireTaskRequest& request, absl::Duration wait,
     const std::function<bool()>& cancelled) {
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  if (!impl_->workers.contains(request.worker_id())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("worker ", request.worker_id(), " is not registered; call RegisterWorker"));
-  }
-  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
-  v1::AcquireTaskResponse response;
-  while (true) {
-    impl_->TouchWorker(request.worker_id());
-    impl_->ExpireLeasesLocked();
-    if (cancelled && cancelled()) return response;
-    if (std::optional<v1::Task> task = impl_->TryAcquire(request.worker_id())) {
-      *response.mutable_task() = std::move(*task);
-      return response;
+  return impl_->Durably([&]() -> absl::StatusOr<v1::AcquireTaskResponse> {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    if (!impl_->workers.contains(request.worker_id())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("worker ", request.worker_id(), " is not registered; call RegisterWorker"));
     }
-    // Wait for a change. Without one, wake only every 200 ms to see whether
-    // the caller has gone away: that check is all an idle wake-up costs, so
-    // many idle workers do not make the coordinator rescan its leases.
+    auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
+    v1::AcquireTaskResponse response;
     while (true) {
-      if (impl_->shutdown) return response;
-      const auto slice = cancelled ? std::min(deadline, std::chrono::steady_clock::now() +
-                                                            std::chrono::milliseconds(200))
-                                   : deadline;
-      if (impl_->changed.wait_until(lock, slice) == std::cv_status::no_timeout) break;
-      if (std::chrono::steady_clock::now() >= deadline) return response;
+      impl_->TouchWorker(request.worker_id());
+      impl_->ExpireLeasesLocked();
       if (cancelled && cancelled()) return response;
+      if (std::optional<v1::Task> task = impl_->TryAcquire(request.worker_id())) {
+        *response.mutable_task() = std::move(*task);
+        return response;
+      }
+      // Wait for a change. Without one, wake only every 200 ms to see whether
+      // the caller has gone away: that check is all an idle wake-up costs, so
+      // many idle workers do not make the coordinator rescan its leases.
+      while (true) {
+        if (impl_->shutdown) return response;
+        const auto slice = cancelled ? std::min(deadline, std::chrono::steady_clock::now() +
+                                                              std::chrono::milliseconds(200))
+                                     : deadline;
+        if (impl_->changed.wait_until(lock, slice) == std::cv_status::no_timeout) break;
+        if (std::chrono::steady_clock::now() >= deadline) return response;
+        if (cancelled && cancelled()) return response;
+      }
     }
-  }
+  });
 }
 
 absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::HeartbeatRequest& request) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  if (absl::Status s = impl_->CheckRegistered(request.worker_id()); !s.ok()) return s;
   impl_->TouchWorker(request.worker_id());
   v1::HeartbeatResponse response;
   auto it = impl_->leases.find(request.lease_id());
@@ -958,117 +1139,162 @@ absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::Heartbeat
 
 absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     const v1::CompleteTaskRequest& request) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->TouchWorker(request.worker_id());
-  absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
-  if (!found.ok()) return found.status();
-  JobEntry& j = **found;
-  if (!j.has(request.candidate_id())) {
-    return absl::NotFoundError(
-        absl::StrCat("job ", request.job_id(), " has no candidate ", request.candidate_id()));
-  }
-  CandidateRow& row = j.row(request.candidate_id());
-  v1::CompleteTaskResponse response;
-  v1::CandidateState state = row.candidate.state();
-  // Reports are idempotent: a duplicate, or a late report for a candidate
-  // that has ended, is acknowledged and ignored. A late report for a
-  // candidate that is still waiting or training elsewhere is real work and
-  // is accepted.
-  if (state != v1::CANDIDATE_STATE_LEASED && state != v1::CANDIDATE_STATE_QUEUED) {
-    response.set_accepted(false);
+  // What needs no job context (sizes, the int8 model) is checked before the
+  // lock: validating a model is the slowest part of a report.
+  const absl::Status contents_valid = ValidateResultContents(request.result());
+  return impl_->Durably([&]() -> absl::StatusOr<v1::CompleteTaskResponse> {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
+    if (!found.ok()) return found.status();
+    JobEntry& j = **found;
+    if (!j.has(request.candidate_id())) {
+      return absl::NotFoundError(
+          absl::StrCat("job ", request.job_id(), " has no candidate ", request.candidate_id()));
+    }
+    if (absl::Status s = impl_->CheckRegistered(request.worker_id()); !s.ok()) return s;
+    impl_->TouchWorker(request.worker_id());
+    CandidateRow& row = j.row(request.candidate_id());
+    v1::CompleteTaskResponse response;
+    v1::CandidateState state = row.candidate.state();
+    // Reports are idempotent: a duplicate, or a late report for a candidate
+    // that has ended, is acknowledged and ignored.
+    if (state != v1::CANDIDATE_STATE_LEASED && state != v1::CANDIDATE_STATE_QUEUED) {
+      response.set_accepted(false);
+      impl_->MaybeLeaseNext(request, &response);
+      return response;
+    }
+    // Only the worker a lease was granted to may report under it: the lease
+    // it holds now, or (a late report, real work that is taken) one of its
+    // leases of this candidate that ended while the candidate still waits or
+    // trains elsewhere.
+    const bool holds_lease = state == v1::CANDIDATE_STATE_LEASED &&
+                             row.lease_id == request.lease_id() &&
+                             row.candidate.worker_id() == request.worker_id();
+    if (!holds_lease) {
+      auto ended = j.ended_leases.find(request.lease_id());
+      if (ended == j.ended_leases.end() || ended->second.candidate_id != request.candidate_id() ||
+          ended->second.worker_id != request.worker_id()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("worker ", request.worker_id(), " holds no lease \"",
+                         request.lease_id().substr(0, kMaxIdBytes), "\" of job ", request.job_id(),
+                         " candidate ", request.candidate_id()));
+      }
+    }
+    const v1::EvaluationResult& result = request.result();
+    absl::Status valid = contents_valid;
+    if (valid.ok()) valid = ValidateEvaluationResult(result, row.candidate.architecture(), j.data);
+    absl::StatusOr<v1::ResourceMetrics> metrics = row.candidate.dense_metrics();
+    if (valid.ok() && !result.pruning().empty()) {
+      metrics = ComputeCandidateMetrics(row.candidate.architecture(), j.data, &result.pruning(),
+                                        j.sparse_size);
+      if (!metrics.ok()) valid = metrics.status();
+    }
+    if (!valid.ok()) {
+      std::string reason =
+          absl::StrCat("invalid result from worker ", request.worker_id(), ": ", valid.message());
+      if (holds_lease) {
+        impl_->EndAttempt(j, row, reason, /*permanent=*/false, /*released=*/false,
+                          absl::StrCat("invalid result: ", valid.message()));
+      }
+      return absl::InvalidArgumentError(reason);
+    }
+
+    CandidateRow done = row;
+    v1::Candidate& c = done.candidate;
+    c.set_state(v1::CANDIDATE_STATE_DONE);
+    c.set_worker_id(request.worker_id());
+    *c.mutable_metrics() = *metrics;
+    *c.mutable_evaluation() = result;
+    c.mutable_evaluation()->clear_trained_weights();
+    c.mutable_evaluation()->clear_quantized_model();
+    search::ObjectiveVector x = search::MakeObjectives(result.validation_error(), *metrics);
+    c.set_feasible(search::IsFeasible(x, j.bounds));
+    *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(impl_->Now());
+    done.finish_seq = static_cast<int64_t>(j.history.size()) + 1;
+    done.lease_id.clear();
+    done.lease_expiry_ms = 0;
+    store::EvaluationRow evaluation;
+    evaluation.result = result;
+    evaluation.metrics = *metrics;
+    evaluation.feasible = c.feasible();
+    evaluation.worker_id = request.worker_id();
+    impl_->Write("evaluation", [done, evaluation = std::move(evaluation)](store::Store& s) {
+      return s.RecordEvaluation(done, evaluation);
+    });
+
+    double lease_seconds = -1;
+    if (state == v1::CANDIDATE_STATE_LEASED) {
+      if (auto lease = impl_->leases.find(row.lease_id);
+          lease != impl_->leases.end() && lease->second.leased_at_ms > 0) {
+        lease_seconds = static_cast<double>(impl_->Now() - lease->second.leased_at_ms) / 1000.0;
+      }
+      impl_->leases.erase(row.lease_id);
+      --j.leased;
+    } else {
+      j.queue.erase(std::remove(j.queue.begin(), j.queue.end(), row.candidate.candidate_id()),
+                    j.queue.end());
+    }
+    row = std::move(done);
+    j.ForgetEndedLeases(request.candidate_id());
+    j.consecutive_failures = 0;
+    if (auto w = impl_->workers.find(request.worker_id()); w != impl_->workers.end()) {
+      w->second.info.set_evaluations_done(w->second.info.evaluations_done() + 1);
+    }
+    impl_->ObserveDone(j, row);
+    if (auto it = j.in_flight_by_fingerprint.find(row.candidate.fingerprint());
+        it != j.in_flight_by_fingerprint.end() && it->second == row.candidate.candidate_id()) {
+      j.in_flight_by_fingerprint.erase(it);
+    }
+    impl_->ResolveWaitingDuplicates(j, row.candidate.candidate_id());
+    if (impl_->options.observer != nullptr) {
+      impl_->options.observer->EvaluationDone(request.job_id(), lease_seconds);
+    }
+    v1::JobEvent event;
+    *event.mutable_candidate_done() = Impl::Light(row.candidate);
+    impl_->AddEvent(j, std::move(event));
+    if (absl::Status s = impl_->FinishIfComplete(j); !s.ok()) return s;
+    impl_->changed.notify_all();
+    response.set_accepted(true);
     impl_->MaybeLeaseNext(request, &response);
     return response;
-  }
-  const v1::EvaluationResult& result = request.result();
-  absl::Status valid = ValidateEvaluationResult(result, row.candidate.architecture(), j.data);
-  absl::StatusOr<v1::ResourceMetrics> metrics = row.candidate.dense_metrics();
-  if (valid.ok() && !result.pruning().empty()) {
-    metrics = ComputeCandidateMetrics(row.candidate.architecture(), j.data, &result.pruning(),
-                                      j.sparse_size);
-    if (!metrics.ok()) valid = metrics.status();
-  }
-  if (!valid.ok()) {
-    std::string reason =
-        absl::StrCat("invalid result from worker ", request.worker_id(), ": ", valid.message());
-    if (state == v1::CANDIDATE_STATE_LEASED && row.lease_id == request.lease_id()) {
-      impl_->EndAttempt(j, row, reason, /*permanent=*/false);
-    }
-    return absl::InvalidArgumentError(reason);
-  }
-
-  CandidateRow done = row;
-  v1::Candidate& c = done.candidate;
-  c.set_state(v1::CANDIDATE_STATE_DONE);
-  c.set_worker_id(request.worker_id());
-  *c.mutable_metrics() = *metrics;
-  *c.mutable_evaluation() = result;
-  c.mutable_evaluation()->clear_trained_weights();
-  c.mutable_evaluation()->clear_quantized_model();
-  search::ObjectiveVector x = search::MakeObjectives(result.validation_error(), *metrics);
-  c.set_feasible(search::IsFeasible(x, j.bounds));
-  *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(impl_->Now());
-  done.finish_seq = static_cast<int64_t>(j.history.size()) + 1;
-  done.lease_id.clear();
-  done.lease_expiry_ms = 0;
-  store::EvaluationRow evaluation;
-  evaluation.result = result;
-  evaluation.metrics = *metrics;
-  evaluation.feasible = c.feasible();
-  evaluation.worker_id = request.worker_id();
-  if (absl::Status s = impl_->Commit(
-          "evaluation", [&] { return impl_->store->RecordEvaluation(done, evaluation); });
-      !s.ok()) {
-    return s;
-  }
-
-  double lease_seconds = -1;
-  if (state == v1::CANDIDATE_STATE_LEASED) {
-    if (auto lease = impl_->leases.find(row.lease_id);
-        lease != impl_->leases.end() && lease->second.leased_at_ms > 0) {
-      lease_seconds = static_cast<double>(impl_->Now() - lease->second.leased_at_ms) / 1000.0;
-    }
-    impl_->leases.erase(row.lease_id);
-    --j.leased;
-  } else {
-    j.queue.erase(std::remove(j.queue.begin(), j.queue.end(), row.candidate.candidate_id()),
-                  j.queue.end());
-  }
-  row = std::move(done);
-  if (auto w = impl_->workers.find(request.worker_id()); w != impl_->workers.end()) {
-    w->second.info.set_evaluations_done(w->second.info.evaluations_done() + 1);
-  }
-  impl_->ObserveDone(j, row);
-  if (impl_->options.observer != nullptr) {
-    impl_->options.observer->EvaluationDone(request.job_id(), lease_seconds);
-  }
-  v1::JobEvent event;
-  *event.mutable_candidate_done() = Impl::Light(row.candidate);
-  impl_->AddEvent(j, std::move(event));
-  if (absl::Status s = impl_->FinishIfComplete(j); !s.ok()) return s;
-  impl_->changed.notify_all();
-  response.set_accepted(true);
-  impl_->MaybeLeaseNext(request, &response);
-  return response;
+  });
 }
 
 absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->TouchWorker(request.worker_id());
-  auto it = impl_->leases.find(request.lease_id());
-  if (it == impl_->leases.end()) return absl::OkStatus();  // already expired or ended
-  JobEntry& j = impl_->jobs.at(it->second.job_id);
-  CandidateRow& row = j.row(it->second.candidate_id);
-  std::string reason = absl::StrCat(
-      "worker ", request.worker_id(), request.released() ? " released it: " : " failed: ",
-      request.reason().empty() ? "no reason given" : request.reason());
-  impl_->EndAttempt(j, row, reason, request.permanent(), request.released());
-  impl_->changed.notify_all();
-  return absl::OkStatus();
+  return impl_->Durably([&]() -> absl::Status {
+    if (absl::Status s = CheckSize("reason", request.reason().size(), kMaxReasonBytes); !s.ok()) {
+      return s;
+    }
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (absl::Status s = impl_->CheckRegistered(request.worker_id()); !s.ok()) return s;
+    impl_->TouchWorker(request.worker_id());
+    auto it = impl_->leases.find(request.lease_id());
+    if (it == impl_->leases.end()) return absl::OkStatus();  // already expired or ended
+    JobEntry& j = impl_->jobs.at(it->second.job_id);
+    CandidateRow& row = j.row(it->second.candidate_id);
+    if (row.candidate.worker_id() != request.worker_id()) {
+      return absl::PermissionDeniedError(absl::StrCat("worker ", request.worker_id(),
+                                                      " does not hold lease \"", request.lease_id(),
+                                                      "\": only its holder may fail it"));
+    }
+    std::string reason = absl::StrCat(
+        "worker ", request.worker_id(), request.released() ? " released it: " : " failed: ",
+        request.reason().empty() ? "no reason given" : request.reason());
+    impl_->EndAttempt(j, row, reason, request.permanent(), request.released(),
+                      request.released() ? "" : request.reason());
+    impl_->changed.notify_all();
+    return absl::OkStatus();
+  });
 }
 
 void Coordinator::ExpireLeases() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->ExpireLeasesLocked();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->ExpireLeasesLocked();
+  }
+  (void)impl_->committer->Flush();
 }
+
+absl::Status Coordinator::StoreHealth() const { return impl_->committer->health(); }
 
 }  // namespace unas::coordinator

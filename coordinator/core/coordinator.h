@@ -3,6 +3,10 @@
 // (coordinator/service/) are thin adapters over this class, and tests drive
 // it directly.
 //
+// Durability: every call that changes state returns only once its writes
+// are durable (store/group_commit.h batches concurrent ones into one
+// transaction); queries may show a change a few milliseconds before that.
+//
 // Scheduling: a worker's AcquireTask takes the next candidate of the next
 // running job in round-robin order, respecting each job's
 // max_parallel_evaluations; queued candidates (re-queued after a failure)
@@ -91,6 +95,11 @@ class Coordinator {
   // Re-queues (or fails) every candidate whose lease has expired. Called by
   // AcquireTask and periodically by the server.
   void ExpireLeases();
+
+  // OK while the store accepts writes. After a failed write or commit the
+  // coordinator acknowledges nothing more (every mutating call returns
+  // UNAVAILABLE) and must be restarted, which resumes from the database.
+  absl::Status StoreHealth() const;
 
   // Wakes every waiting AcquireTask and NextEvents (for shutdown).
   void Shutdown();

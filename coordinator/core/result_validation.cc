@@ -5,6 +5,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/search_space/network_plan.h"
+#include "coordinator/core/worker_input_limits.h"
+#include "worker/int8/interpreter.h"
 
 namespace unas::coordinator {
 namespace {
@@ -90,6 +92,40 @@ absl::Status ValidateEvaluationResult(const v1::EvaluationResult& r,
   absl::StatusOr<NetworkPlan> pruned = PlanNetwork(architecture, data, options);
   if (!pruned.ok())
     return absl::InvalidArgumentError(absl::StrCat("result.pruning: ", pruned.status().message()));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateResultContents(const v1::EvaluationResult& r) {
+  if (absl::Status s =
+          CheckSize("result.trained_weights", r.trained_weights().size(), kMaxTrainedWeightsBytes);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckSize("result.device", r.device().size(), kMaxDeviceBytes); !s.ok()) {
+    return s;
+  }
+  if (r.epochs_size() > kMaxEpochRecords) {
+    return Invalid("epochs", absl::StrCat("has ", r.epochs_size(), " records; the limit is ",
+                                          kMaxEpochRecords));
+  }
+  for (int i = 0; i < r.pruning_size(); ++i) {
+    if (absl::Status s = CheckSize(absl::StrCat("result.pruning[", i, "].layer"),
+                                   r.pruning(i).layer().size(), kMaxIdBytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!r.has_quantized_model()) return absl::OkStatus();
+  if (absl::Status s = CheckSize("result.quantized_model", r.quantized_model().ByteSizeLong(),
+                                 kMaxQuantizedModelBytes);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<int8::Interpreter> interpreter = int8::Interpreter::Create(r.quantized_model());
+  if (!interpreter.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "result.quantized_model is not a valid int8 model: ", interpreter.status().message()));
+  }
   return absl::OkStatus();
 }
 

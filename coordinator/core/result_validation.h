@@ -21,6 +21,13 @@ inline constexpr size_t kMaxTrainedWeightsBytes = size_t{64} << 20;
 absl::Status ValidateEvaluationResult(const v1::EvaluationResult& result,
                                       const v1::Architecture& architecture, const DataShape& data);
 
+// The checks that need no job context, so they run before the coordinator's
+// lock is taken: sizes of every string and blob (worker_input_limits.h), and
+// the int8 model, which must pass the int8 interpreter's own validation
+// (names resolve, shapes and fixed-point ranges agree, no accumulator can
+// overflow) before it is stored for export and code generation.
+absl::Status ValidateResultContents(const v1::EvaluationResult& result);
+
 }  // namespace unas::coordinator
 
 #endif  // UNAS_COORDINATOR_CORE_RESULT_VALIDATION_H_

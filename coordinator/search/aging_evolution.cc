@@ -1,5 +1,7 @@
 #include "coordinator/search/aging_evolution.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/search_space/morphisms.h"
 #include "common/search_space/random_architecture.h"
@@ -11,15 +13,21 @@ absl::StatusOr<std::optional<Proposal>> AgingEvolution::Propose(const ProposalCo
   Proposal proposal;
   if (context.evaluations_done < options_.initial_population_size) {
     // Initial phase: random candidates until the initial population is
-    // evaluated or in flight; then wait for it (§5.3).
-    if (context.evaluations_done + context.in_flight >= options_.initial_population_size) {
+    // evaluated or in flight; then wait for it (the original), or evolve from
+    // what is evaluated once that is a full tournament sample, so that no
+    // worker idles behind a few slow initial candidates.
+    if (context.evaluations_done + context.in_flight < options_.initial_population_size) {
+      absl::StatusOr<v1::Architecture> arch =
+          RandomArchitecture(options_.space, options_.data, rng);
+      if (!arch.ok()) return arch.status();
+      proposal.architecture = *std::move(arch);
+      if (options_.sparsity) proposal.sparsity = RandomSparsity(*options_.sparsity, rng);
+      return proposal;
+    }
+    if (options_.strict_initial_population ||
+        static_cast<int>(population_.size()) < std::max(1, options_.sample_size)) {
       return std::nullopt;
     }
-    absl::StatusOr<v1::Architecture> arch = RandomArchitecture(options_.space, options_.data, rng);
-    if (!arch.ok()) return arch.status();
-    proposal.architecture = *std::move(arch);
-    if (options_.sparsity) proposal.sparsity = RandomSparsity(*options_.sparsity, rng);
-    return proposal;
   }
   const Evaluated& parent = SelectParent(rng);
   absl::StatusOr<Neighbour> child =

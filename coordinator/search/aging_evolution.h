@@ -1,7 +1,10 @@
 // Aging evolution with the randomised scalarisation of μNAS
-// (UNAS_REFERENCE.md §5): a random initial population, then children of
+// (docs/unas_original.md): a random initial population, then children of
 // tournament winners; the population is the last N evaluations (the oldest,
-// not the worst, leaves).
+// not the worst, leaves). One difference from the original, for clusters:
+// once the rest of the initial population is in flight, evolution starts as
+// soon as sample_size members are evaluated instead of waiting for all of
+// them (strict_initial_population restores the original).
 #ifndef UNAS_COORDINATOR_SEARCH_AGING_EVOLUTION_H_
 #define UNAS_COORDINATOR_SEARCH_AGING_EVOLUTION_H_
 
@@ -19,6 +22,9 @@ struct AgingEvolutionOptions {
   int population_size = 100;
   int sample_size = 25;
   int initial_population_size = 100;
+  // Wait for the whole initial population before evolving (the original);
+  // false: evolve once sample_size members are evaluated.
+  bool strict_initial_population = false;
   uint64_t seed = 0;
   SearchSpace space;
   DataShape data;

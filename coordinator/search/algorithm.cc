@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<SearchAlgorithm>> MakeSearchAlgorithm(const v1::J
       options.population_size = a.aging_evolution().population_size();
       options.sample_size = a.aging_evolution().sample_size();
       options.initial_population_size = a.aging_evolution().initial_population_size();
+      options.strict_initial_population = a.aging_evolution().strict_initial_population();
       options.seed = spec.seed();
       options.space = *std::move(space);
       options.data = data;

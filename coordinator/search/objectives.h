@@ -1,6 +1,6 @@
 // The four objectives of a search (validation error, peak memory, model size,
 // MACs), the user's bounds on them, and what follows from both: feasibility,
-// the randomised scalarisation of aging evolution (UNAS_REFERENCE.md §5.2)
+// the randomised scalarisation of aging evolution (docs/unas_original.md §5.2)
 // and Pareto fronts.
 #ifndef UNAS_COORDINATOR_SEARCH_OBJECTIVES_H_
 #define UNAS_COORDINATOR_SEARCH_OBJECTIVES_H_

@@ -38,11 +38,13 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   sqlite3_busy_timeout(db, 5000);
   sqlite3_extended_result_codes(db, 1);
   if (mode == Mode::kReadWrite) {
-    // WAL: readers see the last commit and never block the writer. NORMAL
-    // sync in WAL mode is durable against process crashes (SIGKILL); only an
-    // OS crash can lose the last transactions.
+    // WAL: readers see the last commit and never block the writer. FULL
+    // sync: every COMMIT fsyncs the WAL before it returns, so a commit
+    // survives power loss and kernel crashes, not only process crashes. The
+    // coordinator batches concurrent events into one transaction
+    // (store/group_commit.h), so it pays one fsync per batch, not per event.
     absl::Status s = connection->Execute(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
     if (!s.ok()) return s;
   } else {
     absl::Status s = connection->Execute("PRAGMA query_only=ON;");
@@ -155,17 +157,19 @@ void Statement::Reset() {
 }
 
 absl::StatusOr<Transaction> Transaction::Begin(Connection& db) {
-  absl::Status s = db.Execute("BEGIN IMMEDIATE");
+  const bool nested = sqlite3_get_autocommit(db.raw()) == 0;
+  absl::Status s = db.Execute(nested ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
   if (!s.ok()) return s;
-  return Transaction(&db);
+  return Transaction(&db, nested);
 }
 
 Transaction::~Transaction() {
-  if (db_ != nullptr) (void)db_->Execute("ROLLBACK");
+  if (db_ == nullptr) return;
+  (void)db_->Execute(nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");
 }
 
 absl::Status Transaction::Commit() {
-  absl::Status s = db_->Execute("COMMIT");
+  absl::Status s = db_->Execute(nested_ ? "RELEASE nested" : "COMMIT");
   if (s.ok()) db_ = nullptr;
   return s;
 }

@@ -93,18 +93,24 @@ class Statement {
   absl::Status status_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT; rolls back unless Commit() succeeded.
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless Commit() succeeded. Begun
+// inside an open transaction (a group commit's batch) it is a savepoint:
+// Commit() releases it into the outer transaction, and a failure rolls back
+// only its own writes.
 class Transaction {
  public:
   static absl::StatusOr<Transaction> Begin(Connection& db);
-  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction(Transaction&& other) noexcept : db_(other.db_), nested_(other.nested_) {
+    other.db_ = nullptr;
+  }
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
   absl::Status Commit();
 
  private:
-  explicit Transaction(Connection* db) : db_(db) {}
+  Transaction(Connection* db, bool nested) : db_(db), nested_(nested) {}
   Connection* db_;
+  bool nested_;
 };
 
 }  // namespace unas::store

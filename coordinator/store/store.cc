@@ -97,11 +97,24 @@ absl::Status Store::UpdateJobState(int64_t job_id, v1::JobState state, const std
   return stmt->Run();
 }
 
-absl::Status Store::SaveAlgorithmState(int64_t job_id, const std::string& state) {
-  UNAS_ASSIGN_OR_RETURN(auto stmt,
-                        db_->Prepare("UPDATE jobs SET algorithm_state = ? WHERE job_id = ?"));
-  stmt->BindBlob(1, state).Bind(2, job_id);
+absl::Status Store::InsertJob(int64_t job_id, const v1::JobSpec& spec, int64_t now_ms) {
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("INSERT INTO jobs (job_id, name, spec, seed, state, create_time_ms, "
+                              "update_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  stmt->Bind(1, job_id)
+      .Bind(2, spec.name())
+      .BindBlob(3, spec.SerializeAsString())
+      .Bind(4, static_cast<int64_t>(spec.seed()))
+      .Bind(5, int64_t{v1::JOB_STATE_RUNNING})
+      .Bind(6, now_ms)
+      .Bind(7, now_ms);
   return stmt->Run();
+}
+
+absl::Status Store::WriteBatch(const std::vector<BatchedWrite>& writes) {
+  UNAS_ASSIGN_OR_RETURN(Transaction batch, Transaction::Begin(*db_));
+  for (const BatchedWrite& write : writes) UNAS_RETURN_IF_ERROR(write(*this));
+  return batch.Commit();
 }
 
 absl::Status Store::InsertCandidate(const CandidateRow& row) { return WriteCandidate(row); }
@@ -393,9 +406,13 @@ absl::StatusOr<std::vector<v1::WorkerInfo>> Store::LoadWorkers() {
 }
 
 absl::StatusOr<Artifacts> Store::LoadArtifacts(int64_t job_id, int64_t candidate_id) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  if (reader_ == nullptr) {
+    UNAS_ASSIGN_OR_RETURN(reader_, Connection::Open(path(), Connection::Mode::kReadOnly));
+  }
   UNAS_ASSIGN_OR_RETURN(auto stmt,
-                        db_->Prepare("SELECT trained_weights, quantized_model FROM evaluations "
-                                     "WHERE job_id = ? AND candidate_id = ?"));
+                        reader_->Prepare("SELECT trained_weights, quantized_model FROM evaluations "
+                                         "WHERE job_id = ? AND candidate_id = ?"));
   stmt->Bind(1, job_id).Bind(2, candidate_id);
   if (!stmt->Step()) {
     UNAS_RETURN_IF_ERROR(stmt->status());

@@ -1,6 +1,9 @@
 // The coordinator's persistent state: one SQLite database, written by one
-// process only. Every event is one transaction, so a coordinator killed at
-// any instant restarts from exactly what it had acknowledged.
+// process only. Every event is atomic (its own transaction, or its own
+// savepoint inside a group commit's batch, see group_commit.h), and the
+// coordinator acknowledges an event only once its transaction is durable
+// (synchronous=FULL), so a coordinator killed at any instant, or a machine
+// losing power, restarts from exactly what it had acknowledged.
 //
 // The coordinator keeps its working state in memory and writes through to
 // the store; LoadJobs/LoadCandidates rebuild it after a restart. Lease
@@ -10,7 +13,9 @@
 #define UNAS_COORDINATOR_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +49,11 @@ struct EvaluationRow {
   std::optional<int64_t> reused_from;
 };
 
+class Store;
+
+// One event's writes inside a batch (Store::WriteBatch).
+using BatchedWrite = std::function<absl::Status(Store&)>;
+
 struct Artifacts {
   std::string trained_weights;
   v1::QuantizedModel quantized_model;
@@ -58,9 +68,11 @@ class Store {
   ~Store();
 
   absl::StatusOr<int64_t> InsertJob(const v1::JobSpec& spec, int64_t now_ms);
+  // With an id the caller chose (the coordinator numbers jobs itself, so a
+  // submission need not wait for the database to learn its id).
+  absl::Status InsertJob(int64_t job_id, const v1::JobSpec& spec, int64_t now_ms);
   absl::Status UpdateJobState(int64_t job_id, v1::JobState state, const std::string& reason,
                               int64_t now_ms);
-  absl::Status SaveAlgorithmState(int64_t job_id, const std::string& state);
 
   // A new candidate in any state (QUEUED, LEASED, SKIPPED).
   absl::Status InsertCandidate(const CandidateRow& row);
@@ -84,7 +96,15 @@ class Store {
   // failure reasons.
   absl::StatusOr<std::vector<CandidateRow>> LoadCandidates(int64_t job_id);
   absl::StatusOr<std::vector<v1::WorkerInfo>> LoadWorkers();
+  // Reads through a separate read-only connection, so it may run on any
+  // thread while another one writes; it sees committed transactions only.
   absl::StatusOr<Artifacts> LoadArtifacts(int64_t job_id, int64_t candidate_id);
+
+  // Runs every write in one transaction and returns once it is durably
+  // committed. An error (of any write, or of the commit) means nothing of
+  // the batch was stored. Not thread-safe against the other write methods: one
+  // thread writes (the group committer).
+  absl::Status WriteBatch(const std::vector<BatchedWrite>& writes);
 
   const std::string& path() const { return db_->path(); }
 
@@ -95,6 +115,8 @@ class Store {
 
   std::unique_ptr<Connection> db_;
   int lock_fd_;
+  std::mutex reader_mu_;  // guards reader_, opened on first use
+  std::unique_ptr<Connection> reader_;
 };
 
 }  // namespace unas::store

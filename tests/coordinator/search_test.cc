@@ -11,7 +11,7 @@ namespace unas::search {
 namespace {
 
 TEST(FitnessTest, WorkedExampleOfTheReference) {
-  // UNAS_REFERENCE.md §5.2: bounds (0.035, 2500, 4500, 3e7), point (0.02,
+  // docs/unas_original.md §5.2: bounds (0.035, 2500, 4500, 3e7), point (0.02,
   // 3000, 4000, 1e6), λ = (0.5, 0.9, 0.2, 0.7) → −4.444.
   BoundVector bounds = {0.035, 2500.0, 4500.0, 3e7};
   ObjectiveVector x = {0.02, 3000, 4000, 1e6};
@@ -140,6 +140,29 @@ TEST(AgingEvolutionTest, InitialPhaseIsRandomThenWaits) {
   auto wait = ae.Propose({.candidate_id = 6, .evaluations_done = 2, .in_flight = 3});
   ASSERT_TRUE(wait.ok());
   EXPECT_FALSE(wait->has_value()) << "the original waits for the initial population";
+}
+
+TEST(AgingEvolutionTest, EvolvesOnceASampleIsEvaluatedUnlessStrict) {
+  // Initial population 5, sample 3: 3 evaluated, 2 still in flight.
+  for (bool strict : {false, true}) {
+    AgingEvolutionOptions options = SmallOptions();
+    options.strict_initial_population = strict;
+    AgingEvolution ae(options);
+    for (int64_t id = 1; id <= 2; ++id) ae.Observe(Member(id, 0.1));
+    auto two = ae.Propose({.candidate_id = 6, .evaluations_done = 2, .in_flight = 3});
+    ASSERT_TRUE(two.ok());
+    EXPECT_FALSE(two->has_value()) << "fewer members than a tournament sample";
+    ae.Observe(Member(3, 0.1));
+    auto three = ae.Propose({.candidate_id = 6, .evaluations_done = 3, .in_flight = 2});
+    ASSERT_TRUE(three.ok());
+    if (strict) {
+      EXPECT_FALSE(three->has_value()) << "strict: waits for the whole initial population";
+    } else {
+      ASSERT_TRUE(three->has_value());
+      ASSERT_TRUE((*three)->parent_id.has_value());
+      EXPECT_LE(*(*three)->parent_id, 3);
+    }
+  }
 }
 
 TEST(AgingEvolutionTest, ChildrenComeFromThePopulation) {

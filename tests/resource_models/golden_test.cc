@@ -1,4 +1,4 @@
-// The golden vectors of UNAS_REFERENCE.md §14, built as resource graphs with the shapes the
+// The golden vectors of docs/unas_original.md §14, built as resource graphs with the shapes the
 // reference lists (ceil pooling where the original used it), must give exactly its numbers.
 
 #include <algorithm>

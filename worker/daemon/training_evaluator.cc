@@ -1,9 +1,23 @@
 #include "worker/daemon/training_evaluator.h"
 
+#include "absl/strings/str_cat.h"
 #include "worker/data/dataset.h"
 #include "worker/train_candidate.h"
 
 namespace unas::worker {
+namespace {
+
+// A file the job needs (dataset, teacher) that this worker cannot find will
+// not appear by retrying: FAILED_PRECONDITION makes the failure permanent,
+// and the message names the file, so the coordinator can end a job whose
+// every candidate fails this way with a clear reason.
+absl::Status MissingFileIsPermanent(const absl::Status& status, absl::string_view what) {
+  if (status.code() != absl::StatusCode::kNotFound) return status;
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, " is missing on this worker: ", status.message()));
+}
+
+}  // namespace
 
 v1::JobSpec SpecFromTask(const v1::Task& task) {
   v1::JobSpec spec;
@@ -39,7 +53,7 @@ absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task&
                                                                  const std::atomic<bool>& stop) {
   v1::JobSpec spec = SpecFromTask(task);
   absl::StatusOr<std::shared_ptr<const Dataset>> dataset = DatasetFor(spec);
-  if (!dataset.ok()) return dataset.status();
+  if (!dataset.ok()) return MissingFileIsPermanent(dataset.status(), "the job's dataset");
   TrainRequest request;
   request.spec = std::move(spec);
   request.architecture = task.architecture();
@@ -50,11 +64,14 @@ absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task&
     return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
                        : absl::OkStatus();
   };
-  return TrainCandidate(request, [&](const v1::EpochRecord& record) {
-    if (progress) progress(record);
-    return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
-                       : absl::OkStatus();
-  });
+  absl::StatusOr<v1::EvaluationResult> result =
+      TrainCandidate(request, [&](const v1::EpochRecord& record) {
+        if (progress) progress(record);
+        return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
+                           : absl::OkStatus();
+      });
+  if (!result.ok()) return MissingFileIsPermanent(result.status(), "a file the job needs");
+  return result;
 }
 
 }  // namespace unas::worker

@@ -17,11 +17,26 @@
 namespace unas::worker {
 namespace {
 
+// RESOURCE_EXHAUSTED is not among them: it means the message is over a
+// limit, which the same message will be again.
 bool Retryable(grpc::StatusCode code) {
   return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
          code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
-         code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::ABORTED ||
-         code == grpc::StatusCode::CANCELLED;
+         code == grpc::StatusCode::ABORTED || code == grpc::StatusCode::CANCELLED;
+}
+
+// Longest pause between two tries of a report.
+constexpr absl::Duration kMaxReportBackoff = absl::Milliseconds(500);
+
+// The coordinator refuses longer failure reasons (its kMaxReasonBytes).
+constexpr size_t kMaxReasonBytes = 4096;
+
+std::string Truncated(std::string text) {
+  if (text.size() > kMaxReasonBytes) {
+    text.resize(kMaxReasonBytes - 3);
+    text += "...";
+  }
+  return text;
 }
 
 std::chrono::system_clock::time_point Deadline(absl::Duration d) {
@@ -131,11 +146,14 @@ struct WorkerLoop::Impl {
   std::optional<v1::Task> Report(const v1::Task& task,
                                  const absl::StatusOr<v1::EvaluationResult>& result) {
     absl::Duration backoff = options.initial_backoff;
+    // Set when the result itself cannot be delivered (over the message
+    // limit): the task is failed with this reason instead.
+    std::optional<absl::Status> undeliverable;
     while (true) {
       grpc::ClientContext context;
       context.set_deadline(Deadline(absl::Seconds(60)));
       grpc::Status status;
-      if (result.ok()) {
+      if (result.ok() && !undeliverable) {
         v1::CompleteTaskRequest request;
         request.set_worker_id(WorkerId());
         request.set_lease_id(task.lease_id());
@@ -158,14 +176,23 @@ struct WorkerLoop::Impl {
           if (response.has_next_task()) return response.next_task();
           return std::nullopt;
         }
+        if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          undeliverable = absl::FailedPreconditionError(absl::StrCat(
+              "the result (", result->ByteSizeLong(),
+              " bytes serialised) was refused as too large: ", status.error_message()));
+          spdlog::error("job {} candidate {}: {}", task.job_id(), task.candidate_id(),
+                        std::string(undeliverable->message()));
+          continue;  // fail the task at once
+        }
       } else {
+        const absl::Status failure = undeliverable ? *undeliverable : result.status();
         v1::FailTaskRequest request;
         request.set_worker_id(WorkerId());
         request.set_lease_id(task.lease_id());
         request.set_job_id(task.job_id());
         request.set_candidate_id(task.candidate_id());
-        request.set_reason(result.status().ToString());
-        absl::StatusCode code = result.status().code();
+        request.set_reason(Truncated(failure.ToString()));
+        absl::StatusCode code = failure.code();
         request.set_permanent(code == absl::StatusCode::kInvalidArgument ||
                               code == absl::StatusCode::kFailedPrecondition);
         // Shutting down before finishing: give the candidate back without
@@ -181,11 +208,14 @@ struct WorkerLoop::Impl {
         return std::nullopt;
       }
       // Keep the result while the coordinator is away; stop retrying only on
-      // shutdown, where the lease will expire and the candidate re-run.
+      // shutdown, where the lease will expire and the candidate re-run. The
+      // retries stay frequent (at most kMaxReportBackoff apart): a restarted
+      // coordinator is back within seconds, and the lease (heartbeated
+      // meanwhile by RunTask) must not expire while the result waits.
       spdlog::warn("report: {}; retrying in {}", status.error_message(),
                    absl::FormatDuration(backoff));
       if (!Sleep(backoff)) return std::nullopt;
-      backoff = NextBackoff(backoff);
+      backoff = std::min(NextBackoff(backoff), kMaxReportBackoff);
     }
   }
 
@@ -250,19 +280,30 @@ struct WorkerLoop::Impl {
           latest = record;
         },
         stop);
-    {
-      std::lock_guard<std::mutex> lock(done_mu);
-      done = true;
+    // The heartbeats go on while the result is reported: a report retried
+    // across a coordinator restart must not lose its lease meanwhile.
+    auto finish = [&] {
+      {
+        std::lock_guard<std::mutex> lock(done_mu);
+        done = true;
+      }
+      done_cv.notify_all();
+      heartbeat.join();
+      watcher.join();
+    };
+    if (withdraw.load() && !stopping.load()) {  // no longer wanted
+      finish();
+      return std::nullopt;
     }
-    done_cv.notify_all();
-    heartbeat.join();
-    watcher.join();
-    if (withdraw.load() && !stopping.load()) return std::nullopt;  // no longer wanted
+    std::optional<v1::Task> next;
     if (stopping.load() && (!result.ok() || stop.load())) {
       // Give the lease back so the candidate is re-run elsewhere at once.
-      return Report(task, absl::UnavailableError("worker stopped before finishing"));
+      next = Report(task, absl::UnavailableError("worker stopped before finishing"));
+    } else {
+      next = Report(task, result);
     }
-    return Report(task, result);
+    finish();
+    return next;
   }
 
   void SlotLoop(int slot) {
@@ -294,9 +335,12 @@ WorkerLoop::WorkerLoop(WorkerOptions options, Evaluator* evaluator)
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(128 << 20);
   args.SetMaxSendMessageSize(128 << 20);
-  // Reconnect quickly after a coordinator restart.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Reconnect within about a second of a coordinator restart: gRPC's own
+  // reconnect back-off would otherwise grow to minutes, and its minimum
+  // connect timeout is 20 s.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       rpc::MakeChannel(impl_->options.coordinator, impl_->options.security, args);
   if (!channel.ok()) {

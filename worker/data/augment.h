@@ -1,4 +1,4 @@
-// Training-time augmentation of uint8 NHWC batches (UNAS_REFERENCE.md §9),
+// Training-time augmentation of uint8 NHWC batches (docs/unas_original.md §9),
 // reproducible from the Rng that drives it: per image, in this order,
 //   1. horizontal flip with probability 1/2 (when enabled);
 //   2. with probability rotation_probability, a rotation about the image

@@ -1,4 +1,4 @@
-// Chars74K, EnglishImg "GoodImg" (UNAS_REFERENCE.md §9): 7,705 PNG photos of
+// Chars74K, EnglishImg "GoodImg" (docs/unas_original.md §9): 7,705 PNG photos of
 // characters in natural scenes, English/Img/GoodImg/Bmp/SampleNNN/
 // imgNNN-MMMMM.png, label NNN - 1 (0-9 digits, 10-35 A-Z, 36-61 a-z).
 #ifndef UNAS_WORKER_DATA_CHARS74K_H_

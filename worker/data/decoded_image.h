@@ -1,6 +1,6 @@
 // Decoding of the image files some datasets ship (PNG, and JPEG where the
 // build found libjpeg) to 8-bit RGB, plus the resizing every such dataset
-// applies (UNAS_REFERENCE.md §9).
+// applies (docs/unas_original.md §9).
 #ifndef UNAS_WORKER_DATA_DECODED_IMAGE_H_
 #define UNAS_WORKER_DATA_DECODED_IMAGE_H_
 

@@ -1,5 +1,5 @@
 // MFCC features of one second of 16 kHz audio, as the original computes
-// them with TensorFlow's audio ops (UNAS_REFERENCE.md §9):
+// them with TensorFlow's audio ops (docs/unas_original.md §9):
 //   audio_spectrogram: 480-sample (30 ms) periodic Hann windows every 160
 //     samples (10 ms), zero-padded to a 512-point FFT, |X|^2, 257 bins;
 //     only whole windows: 1 + (16000 - 480) / 160 = 98 frames;

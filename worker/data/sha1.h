@@ -1,6 +1,6 @@
 // SHA-1 (OpenSSL's implementation), for the Speech Commands split rule only: the original
 // assigns a speaker to train / validation / test by the SHA-1 of a name
-// (UNAS_REFERENCE.md §9). Not for anything security related.
+// (docs/unas_original.md §9). Not for anything security related.
 #ifndef UNAS_WORKER_DATA_SHA1_H_
 #define UNAS_WORKER_DATA_SHA1_H_
 

@@ -1,4 +1,4 @@
-// Speech Commands v0.02 (UNAS_REFERENCE.md §9, docs/datasets.md): one folder
+// Speech Commands v0.02 (docs/unas_original.md §9, docs/datasets.md): one folder
 // of 16 kHz mono WAV clips per word, _background_noise_/ with longer noise
 // recordings, optionally validation_list.txt and testing_list.txt. Twelve
 // classes: 0 silence, 1 unknown (any other word), 2-11 the ten words below.

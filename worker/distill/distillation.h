@@ -1,4 +1,4 @@
-// Knowledge distillation (UNAS_REFERENCE.md §7.2) as a training hook: a
+// Knowledge distillation (docs/unas_original.md §7.2) as a training hook: a
 // frozen TorchScript teacher sees the same batch as the student (NCHW float,
 // after augmentation and the dataset's preprocessing) and
 //   loss = hard loss + alpha * T^2 * CE(softmax(teacher / T), softmax(student / T))

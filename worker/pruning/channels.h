@@ -1,6 +1,6 @@
 // Which output channels of each op of a network plan carry signal after
 // structured pruning, and which of them a physically compacted network keeps
-// (UNAS_REFERENCE.md §4.6, docs/training.md "Pruning (DPF)"). Plan-level
+// (docs/unas_original.md §4.6, docs/training.md "Pruning (DPF)"). Plan-level
 // only: no LibTorch.
 //
 // A pruned channel of the masked network is exactly zero (its kernel slice,

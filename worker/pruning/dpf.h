@@ -1,4 +1,4 @@
-// Dynamic Model Pruning with Feedback (UNAS_REFERENCE.md §8) as a training
+// Dynamic Model Pruning with Feedback (docs/unas_original.md §8) as a training
 // hook: masks from one global threshold, recomputed every
 // mask_update_period batches of the ramp's epochs from the dense weights;
 // the forward and backward passes run at the masked weights and the

@@ -1,4 +1,4 @@
-// DPF mask computation (UNAS_REFERENCE.md §8): one global threshold, the
+// DPF mask computation (docs/unas_original.md §8): one global threshold, the
 // s-quantile of the saliencies of every pruned layer together.
 #ifndef UNAS_WORKER_PRUNING_MASKS_H_
 #define UNAS_WORKER_PRUNING_MASKS_H_

@@ -1,4 +1,4 @@
-// The DPF sparsity schedule (UNAS_REFERENCE.md §8): a cubic ramp from 0 at
+// The DPF sparsity schedule (docs/unas_original.md §8): a cubic ramp from 0 at
 // the start epoch to the target at the finish epoch (Zhu & Gupta).
 #ifndef UNAS_WORKER_PRUNING_SCHEDULE_H_
 #define UNAS_WORKER_PRUNING_SCHEDULE_H_

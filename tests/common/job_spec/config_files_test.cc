@@ -1,5 +1,5 @@
 // Every shipped config loads and validates; three are checked field by field
-// against the experiment table of UNAS_REFERENCE.md §10.
+// against the experiment table of docs/unas_original.md §10.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,7 +26,7 @@ std::vector<std::string> ConfigFiles() {
 }
 
 TEST(ConfigFilesTest, EveryExperimentOfTheReferenceHasAConfig) {
-  // The 29 experiments of UNAS_REFERENCE.md §10 plus the quick demo search.
+  // The 29 experiments of docs/unas_original.md §10 plus the quick demo search.
   std::vector<std::string> files = ConfigFiles();
   EXPECT_EQ(files.size(), 30u);
   for (const char* name : {"cnn_mnist_aging",

@@ -52,7 +52,7 @@ void ExpectGoodNeighbours(const v1::Architecture& parent, const SearchSpace& spa
   ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parent, copy));
 }
 
-// UNAS_REFERENCE.md §14 neighbour counts.
+// docs/unas_original.md §14 neighbour counts.
 TEST(MorphismsTest, GoldenNeighbourCounts) {
   EXPECT_EQ(All(Golden("chain_mnist.textproto"), kCnn).size(), 23u);
   // The original gives 65: six of them (16 + {-5,-3,-1,1,3,5} filters on the

@@ -1,4 +1,4 @@
-// The golden cases of UNAS_REFERENCE.md §14 through the resource graph.
+// The golden cases of docs/unas_original.md §14 through the resource graph.
 // Cases whose shapes are the same under floor and ceil pooling must give the
 // original's numbers exactly; branch_cifar and branch_dw_last_kws pool an odd
 // size, so their numbers follow from the floor-convention shapes stated in

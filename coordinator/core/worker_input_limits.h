@@ -1,0 +1,30 @@
+// Size limits on everything a worker sends that the coordinator keeps in
+// memory or stores. Workers are untrusted: one buggy or hostile worker must
+// not be able to grow the coordinator's memory or database without bound.
+// Over a limit, the call fails with INVALID_ARGUMENT naming the field, the
+// size and the limit.
+#ifndef UNAS_COORDINATOR_CORE_WORKER_INPUT_LIMITS_H_
+#define UNAS_COORDINATOR_CORE_WORKER_INPUT_LIMITS_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace unas::coordinator {
+
+inline constexpr size_t kMaxWorkerNameBytes = 256;  // RegisterWorker.name
+inline constexpr size_t kMaxHostBytes = 256;        // RegisterWorker.host
+inline constexpr size_t kMaxDeviceBytes = 64;       // RegisterWorker.device, result.device
+inline constexpr size_t kMaxIdBytes = 64;           // worker_id, lease_id
+inline constexpr size_t kMaxReasonBytes = 4096;     // FailTask.reason
+inline constexpr int kMaxEpochRecords = 10000;      // result.epochs
+// A quantised μNAS model is at most a few hundred KiB; this is generous.
+inline constexpr size_t kMaxQuantizedModelBytes = size_t{16} << 20;
+
+// OK, or INVALID_ARGUMENT "FIELD is N bytes; the limit is LIMIT".
+absl::Status CheckSize(absl::string_view field, size_t bytes, size_t limit);
+
+}  // namespace unas::coordinator
+
+#endif  // UNAS_COORDINATOR_CORE_WORKER_INPUT_LIMITS_H_
