@@ -75,9 +75,18 @@ double CoreEvaluationsPerSecond(const std::string& db, const unas::v1::JobSpec& 
   absl::StatusOr<unas::v1::Job> job = core.SubmitJob(spec);
   if (!job.ok()) return 0;
   const int rounds = spec.algorithm().rounds();
-  std::atomic<int> done{0};
-  std::atomic<int64_t> steady_start_ns{0};
-  auto start = Clock::now();
+  const int64_t job_id = job->job_id();
+  // Evaluations of the job (reports and reused results alike).
+  auto evaluations_done = [&] {
+    absl::StatusOr<unas::v1::Job> now = core.GetJob(job_id);
+    return now.ok() ? now->progress().evaluations_done() : rounds;
+  };
+  auto running = [&] {
+    absl::StatusOr<unas::v1::Job> now = core.GetJob(job_id);
+    return now.ok() && now->state() == unas::v1::JOB_STATE_RUNNING;
+  };
+  std::optional<Clock::time_point> steady_start;
+  int steady_from = 0;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -87,8 +96,9 @@ double CoreEvaluationsPerSecond(const std::string& db, const unas::v1::JobSpec& 
       absl::StatusOr<unas::v1::RegisterWorkerResponse> me = core.RegisterWorker(registration);
       if (!me.ok()) return;
       std::optional<unas::v1::Task> task;
-      while (done.load() < rounds) {
+      while (true) {
         if (!task) {
+          if (!running()) return;
           unas::v1::AcquireTaskRequest acquire;
           acquire.set_worker_id(me->worker_id());
           absl::StatusOr<unas::v1::AcquireTaskResponse> r =
@@ -108,19 +118,26 @@ double CoreEvaluationsPerSecond(const std::string& db, const unas::v1::JobSpec& 
         complete.mutable_result()->set_test_error(error.value_or(0.5));
         absl::StatusOr<unas::v1::CompleteTaskResponse> r = core.CompleteTask(complete);
         if (!r.ok()) return;
-        if (r->accepted() && done.fetch_add(1) + 1 == rounds / 10) {
-          steady_start_ns =
-              std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
-        }
         task.reset();
         if (r->has_next_task()) task = r->next_task();
       }
     });
   }
+  // Steady state from 10 % of the job on, as end to end.
+  while (running()) {
+    if (!steady_start) {
+      int done = evaluations_done();
+      if (done >= rounds / 10) {
+        steady_start = Clock::now();
+        steady_from = done;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   for (std::thread& w : workers) w.join();
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count() -
-                   static_cast<double>(steady_start_ns.load()) * 1e-9;
-  return (rounds - rounds / 10) / seconds;
+  if (!steady_start) return 0;
+  double seconds = std::chrono::duration<double>(Clock::now() - *steady_start).count();
+  return (evaluations_done() - steady_from) / seconds;
 }
 
 }  // namespace

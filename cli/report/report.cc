@@ -21,6 +21,7 @@
 #include "common/proto_io/proto_file.h"
 #include "common/search_space/describe.h"
 #include "common/status/status_macros.h"
+#include "coordinator/search/objectives.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace unas::report {
@@ -42,10 +43,10 @@ struct Objective {
 
 std::vector<Objective> Objectives(const v1::JobSpec& spec) {
   const v1::Bounds& b = spec.bounds();
-  // With unstructured pruning the search drops the peak-memory and MAC
-  // bounds: single-weight sparsity changes neither (coordinator MakeBounds).
-  const bool unstructured =
-      spec.training().has_pruning() && !spec.training().pruning().structured();
+  // The bounds exactly as the search applies them (one implementation,
+  // coordinator/search/objectives.h); a bound the spec sets but the search
+  // drops gets a note.
+  const search::BoundVector applied = search::MakeBounds(spec);
   std::vector<Objective> out(4);
   out[0] = {"validation error",
             "error",
@@ -71,17 +72,11 @@ std::vector<Objective> Objectives(const v1::JobSpec& spec) {
             "",
             [](const Candidate& c) { return static_cast<double>(c.metrics().macs()); },
             [](double v) { return FormatCount(v); }};
-  if (b.has_error()) out[0].bound = b.error();
-  if (b.has_peak_memory_bytes()) out[1].bound = static_cast<double>(b.peak_memory_bytes());
-  if (b.has_model_size_bytes()) out[2].bound = static_cast<double>(b.model_size_bytes());
-  if (b.has_macs()) out[3].bound = static_cast<double>(b.macs());
-  if (unstructured) {
-    for (int i : {1, 3}) {
-      if (out[i].bound) {
-        out[i].bound.reset();
-        out[i].bound_note = "set, but not applied with unstructured pruning";
-      }
-    }
+  const bool set[search::kNumObjectives] = {b.has_error(), b.has_peak_memory_bytes(),
+                                            b.has_model_size_bytes(), b.has_macs()};
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].bound = applied[i];
+    if (set[i] && !applied[i]) out[i].bound_note = "set, but not applied with unstructured pruning";
   }
   return out;
 }

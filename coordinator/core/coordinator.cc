@@ -20,6 +20,8 @@
 #include "common/search_space/space.h"
 #include "coordinator/core/candidate_identity.h"
 #include "coordinator/core/candidate_metrics.h"
+#include "coordinator/core/job_state.h"
+#include "coordinator/core/proposal_pipeline.h"
 #include "coordinator/core/result_validation.h"
 #include "coordinator/core/worker_input_limits.h"
 #include "coordinator/search/algorithm.h"
@@ -31,9 +33,7 @@ namespace unas::coordinator {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-using store::CandidateRow;
 
-constexpr int kFeasibleWindow = 25;  // "bounds satisfied in the last 25" (§5.3)
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 constexpr char kLeaseExpiredPrefix[] = "lease expired";
@@ -45,53 +45,6 @@ int64_t SystemNowMs() {
 }
 
 bool IsFinished(v1::JobState state) { return state != v1::JOB_STATE_RUNNING; }
-
-// A lease that ended (expired, failed, released) while its candidate is
-// still waiting or training elsewhere: the worker that held it may still
-// report a late result, and nobody else may.
-struct EndedLease {
-  int64_t candidate_id = 0;
-  std::string worker_id;
-};
-
-struct JobEntry {
-  v1::Job job;
-  std::unique_ptr<search::SearchAlgorithm> algorithm;
-  DataShape data;
-  search::BoundVector bounds;
-  bool sparse_size = false;              // unstructured pruning: size counts non-zero weights
-  std::vector<CandidateRow> candidates;  // candidate_id - 1 → row
-  std::deque<int64_t> queue;             // QUEUED ids, next first
-  absl::flat_hash_map<uint64_t, int64_t> done_by_fingerprint;
-  // Identity -> the QUEUED or LEASED candidate being evaluated for it.
-  absl::flat_hash_map<uint64_t, int64_t> in_flight_by_fingerprint;
-  // Candidate id -> QUEUED duplicates proposed while it was in flight; they
-  // take its result instead of training the same network again.
-  absl::flat_hash_map<int64_t, std::vector<int64_t>> duplicates_waiting_for;
-  int duplicates_waiting = 0;
-  std::vector<int64_t> history;  // DONE ids in completion order
-  int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
-  int consecutive_skips = 0;
-  // Candidates given up in a row for the same worker-reported cause.
-  int consecutive_failures = 0;
-  std::string last_failure_cause;
-  std::optional<double> best_feasible_error;
-  std::deque<v1::JobEvent> events;
-  int64_t events_base = 0;  // sequence number of events.front() minus one
-  // By lease id; only for candidates still QUEUED or LEASED (forgotten when
-  // they end), so it stays small. Not stored: after a restart a late report
-  // of a lease that had ended before is refused.
-  absl::flat_hash_map<std::string, EndedLease> ended_leases;
-
-  void ForgetEndedLeases(int64_t candidate_id) {
-    absl::erase_if(ended_leases,
-                   [&](const auto& entry) { return entry.second.candidate_id == candidate_id; });
-  }
-
-  int rounds() const { return job.spec().algorithm().rounds(); }
-  CandidateRow& row(int64_t id) { return candidates[static_cast<size_t>(id - 1)]; }
-  bool has(int64_t id) const { return id >= 1 && id <= static_cast<int64_t>(candidates.size()); }
-};
 
 struct WorkerEntry {
   v1::WorkerInfo info;
@@ -171,35 +124,16 @@ struct Coordinator::Impl {
     return &it->second;
   }
 
-  v1::JobProgress Progress(const JobEntry& j) const {
-    v1::JobProgress p;
-    p.set_rounds(j.rounds());
-    p.set_evaluations_done(j.done);
-    p.set_evaluations_in_flight(j.leased);
-    p.set_evaluations_queued(static_cast<int32_t>(j.queue.size()) + j.duplicates_waiting);
-    p.set_evaluations_failed(j.failed);
-    p.set_candidates_skipped(j.skipped);
-    p.set_lease_expiries(j.lease_expiries);
-    if (j.best_feasible_error) p.set_best_feasible_error(*j.best_feasible_error);
-    int feasible = 0;
-    int from = std::max(0, static_cast<int>(j.history.size()) - kFeasibleWindow);
-    for (size_t i = static_cast<size_t>(from); i < j.history.size(); ++i) {
-      feasible += j.candidates[static_cast<size_t>(j.history[i] - 1)].candidate.feasible();
-    }
-    p.set_feasible_in_last_25(feasible);
-    return p;
-  }
-
   v1::Job JobView(const JobEntry& j) const {
     v1::Job job = j.job;
-    *job.mutable_progress() = Progress(j);
+    *job.mutable_progress() = j.Progress();
     return job;
   }
 
   void AddEvent(JobEntry& j, v1::JobEvent event) {
     event.set_job_id(j.job.job_id());
     *event.mutable_time() = TimeUtil::MillisecondsToTimestamp(Now());
-    *event.mutable_progress() = Progress(j);
+    *event.mutable_progress() = j.Progress();
     event.set_state(j.job.state());
     j.events.push_back(std::move(event));
     while (static_cast<int>(j.events.size()) > options.max_events_per_job) {
@@ -248,7 +182,7 @@ struct Coordinator::Impl {
     e.architecture = c.architecture();
     if (c.has_sparsity()) e.sparsity = c.sparsity();
     e.objectives = search::MakeObjectives(c.evaluation().validation_error(), c.metrics());
-    j.algorithm->Observe(e);
+    j.proposals.Observe(std::move(e));
   }
 
   absl::Status FinishIfComplete(JobEntry& j) {
@@ -352,8 +286,10 @@ struct Coordinator::Impl {
     return FinishIfComplete(j);
   }
 
-  // The next task of job `j` for `worker_id`, if it has one now.
-  std::optional<v1::Task> TryLease(JobEntry& j, const std::string& worker_id) {
+  // The next task of job `j` for `worker_id`, if it has one now. `lock` holds
+  // mu; it is released while the job's pipeline proposes (ProposalPipeline).
+  std::optional<v1::Task> TryLease(JobEntry& j, const std::string& worker_id,
+                                   std::unique_lock<std::mutex>& lock) {
     const v1::JobSpec& spec = j.job.spec();
     if (j.job.state() != v1::JOB_STATE_RUNNING) return std::nullopt;
     if (spec.max_parallel_evaluations() > 0 && j.leased >= spec.max_parallel_evaluations()) {
@@ -376,7 +312,21 @@ struct Coordinator::Impl {
       context.candidate_id = static_cast<int64_t>(j.candidates.size()) + 1;
       context.evaluations_done = j.done;
       context.in_flight = in_flight;
-      absl::StatusOr<std::optional<search::Proposal>> proposal = j.algorithm->Propose(context);
+      // One proposal at a time per job; a caller that finds the pipeline busy
+      // tries other jobs or waits for `changed`, which End() signals.
+      std::vector<search::Evaluated> observations;
+      if (!j.proposals.TryBegin(&observations)) return std::nullopt;
+      lock.unlock();
+      ProposalOutcome outcome = j.proposals.Run(std::move(observations), context);
+      lock.lock();
+      j.proposals.End();
+      changed.notify_all();
+      // While unlocked, only this pipeline adds candidates to the job, but
+      // results, cancellations and failures may have come in.
+      if (j.job.state() != v1::JOB_STATE_RUNNING) return std::nullopt;
+      in_flight = j.leased + static_cast<int>(j.queue.size()) + j.duplicates_waiting;
+      if (j.done + in_flight >= j.rounds()) return std::nullopt;
+      absl::StatusOr<std::optional<search::Proposal>>& proposal = outcome.proposal;
       if (!proposal.ok()) {
         FailJob(j, absl::StrCat("the search could not propose candidate ", context.candidate_id,
                                 ": ", proposal.status().message()));
@@ -395,8 +345,7 @@ struct Coordinator::Impl {
       c.set_fingerprint(CandidateFingerprint(c.architecture(), j.data, p.sparsity));
       c.set_state(v1::CANDIDATE_STATE_QUEUED);
       *c.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(Now());
-      absl::StatusOr<v1::ResourceMetrics> metrics =
-          ComputeCandidateMetrics(c.architecture(), j.data, nullptr, false);
+      const absl::StatusOr<v1::ResourceMetrics>& metrics = outcome.metrics;
       if (!metrics.ok()) {
         FailJob(j, absl::StrCat("candidate ", c.candidate_id(),
                                 ": resource metrics failed: ", metrics.status().message()));
@@ -445,7 +394,8 @@ struct Coordinator::Impl {
     return std::nullopt;
   }
 
-  std::optional<v1::Task> TryAcquire(const std::string& worker_id) {
+  std::optional<v1::Task> TryAcquire(const std::string& worker_id,
+                                     std::unique_lock<std::mutex>& lock) {
     if (jobs.empty()) return std::nullopt;
     ReleaseForgottenLeases(worker_id);
     // Round robin: start after the job served last.
@@ -457,7 +407,7 @@ struct Coordinator::Impl {
       order.push_back(&it->second);
     }
     for (JobEntry* j : order) {
-      if (std::optional<v1::Task> task = TryLease(*j, worker_id)) {
+      if (std::optional<v1::Task> task = TryLease(*j, worker_id, lock)) {
         last_served_job = j->job.job_id();
         return task;
       }
@@ -622,9 +572,10 @@ struct Coordinator::Impl {
   }
 
   // The piggy-backed next task of CompleteTask (no waiting).
-  void MaybeLeaseNext(const v1::CompleteTaskRequest& request, v1::CompleteTaskResponse* response) {
+  void MaybeLeaseNext(const v1::CompleteTaskRequest& request, v1::CompleteTaskResponse* response,
+                      std::unique_lock<std::mutex>& lock) {
     if (!request.acquire_next() || shutdown || !workers.contains(request.worker_id())) return;
-    if (std::optional<v1::Task> task = TryAcquire(request.worker_id())) {
+    if (std::optional<v1::Task> task = TryAcquire(request.worker_id(), lock)) {
       *response->mutable_next_task() = std::move(*task);
     }
   }
@@ -732,8 +683,8 @@ struct Coordinator::Impl {
     absl::StatusOr<std::unique_ptr<search::SearchAlgorithm>> algorithm =
         search::MakeSearchAlgorithm(spec);
     if (!algorithm.ok()) return algorithm.status();
-    j.algorithm = *std::move(algorithm);
     j.data = MakeDataShape(spec.input_shape(), spec.num_classes());
+    j.proposals = ProposalPipeline(*std::move(algorithm), j.data);
     j.bounds = search::MakeBounds(spec);
     j.sparse_size = spec.training().has_pruning() && !spec.training().pruning().structured();
     return absl::OkStatus();
@@ -998,7 +949,7 @@ absl::StatusOr<bool> Coordinator::NextEvents(int64_t job_id, int64_t* cursor,
     v1::JobEvent snapshot;
     snapshot.set_job_id(job_id);
     *snapshot.mutable_time() = TimeUtil::MillisecondsToTimestamp(impl_->Now());
-    *snapshot.mutable_progress() = impl_->Progress(*j);
+    *snapshot.mutable_progress() = j->Progress();
     snapshot.set_state(j->job.state());
     events->push_back(std::move(snapshot));
     *cursor = end_seq();
@@ -1088,7 +1039,7 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
       impl_->TouchWorker(request.worker_id());
       impl_->ExpireLeasesLocked();
       if (cancelled && cancelled()) return response;
-      if (std::optional<v1::Task> task = impl_->TryAcquire(request.worker_id())) {
+      if (std::optional<v1::Task> task = impl_->TryAcquire(request.worker_id(), lock)) {
         *response.mutable_task() = std::move(*task);
         return response;
       }
@@ -1142,8 +1093,30 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
   // What needs no job context (sizes, the int8 model) is checked before the
   // lock: validating a model is the slowest part of a report.
   const absl::Status contents_valid = ValidateResultContents(request.result());
+  // So are the resource metrics of a pruned network (an exact peak-memory
+  // search): the candidate's architecture is read under the lock, the
+  // metrics computed without it.
+  std::optional<absl::StatusOr<v1::ResourceMetrics>> pruned_metrics;
+  if (contents_valid.ok() && !request.result().pruning().empty()) {
+    std::optional<v1::Architecture> architecture;
+    DataShape data;
+    bool sparse_size = false;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      if (auto found = impl_->FindJob(request.job_id());
+          found.ok() && (*found)->has(request.candidate_id())) {
+        architecture = (*found)->row(request.candidate_id()).candidate.architecture();
+        data = (*found)->data;
+        sparse_size = (*found)->sparse_size;
+      }
+    }
+    if (architecture && ValidateEvaluationResult(request.result(), *architecture, data).ok()) {
+      pruned_metrics =
+          ComputeCandidateMetrics(*architecture, data, &request.result().pruning(), sparse_size);
+    }
+  }
   return impl_->Durably([&]() -> absl::StatusOr<v1::CompleteTaskResponse> {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    std::unique_lock<std::mutex> lock(impl_->mu);
     absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
     if (!found.ok()) return found.status();
     JobEntry& j = **found;
@@ -1160,7 +1133,7 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     // that has ended, is acknowledged and ignored.
     if (state != v1::CANDIDATE_STATE_LEASED && state != v1::CANDIDATE_STATE_QUEUED) {
       response.set_accepted(false);
-      impl_->MaybeLeaseNext(request, &response);
+      impl_->MaybeLeaseNext(request, &response, lock);
       return response;
     }
     // Only the worker a lease was granted to may report under it: the lease
@@ -1185,8 +1158,9 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     if (valid.ok()) valid = ValidateEvaluationResult(result, row.candidate.architecture(), j.data);
     absl::StatusOr<v1::ResourceMetrics> metrics = row.candidate.dense_metrics();
     if (valid.ok() && !result.pruning().empty()) {
-      metrics = ComputeCandidateMetrics(row.candidate.architecture(), j.data, &result.pruning(),
-                                        j.sparse_size);
+      metrics = pruned_metrics ? *pruned_metrics
+                               : ComputeCandidateMetrics(row.candidate.architecture(), j.data,
+                                                         &result.pruning(), j.sparse_size);
       if (!metrics.ok()) valid = metrics.status();
     }
     if (!valid.ok()) {
@@ -1255,7 +1229,7 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     if (absl::Status s = impl_->FinishIfComplete(j); !s.ok()) return s;
     impl_->changed.notify_all();
     response.set_accepted(true);
-    impl_->MaybeLeaseNext(request, &response);
+    impl_->MaybeLeaseNext(request, &response, lock);
     return response;
   });
 }

@@ -1,0 +1,77 @@
+// The coordinator's in-memory model of one job: its candidates, queue,
+// duplicate index, leases that ended, history, counters and events. Plain
+// data with small helpers; the coordinator (coordinator.cc) changes it under
+// its lock and writes every change through to the store.
+#ifndef UNAS_COORDINATOR_CORE_JOB_STATE_H_
+#define UNAS_COORDINATOR_CORE_JOB_STATE_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/search_space/space.h"
+#include "coordinator/core/proposal_pipeline.h"
+#include "coordinator/search/objectives.h"
+#include "coordinator/store/store.h"
+#include "unas/v1/job.pb.h"
+#include "unas/v1/job_service.pb.h"
+
+namespace unas::coordinator {
+
+using store::CandidateRow;
+
+// A lease that ended (expired, failed, released) while its candidate is
+// still waiting or training elsewhere: the worker that held it may still
+// report a late result, and nobody else may.
+struct EndedLease {
+  int64_t candidate_id = 0;
+  std::string worker_id;
+};
+
+struct JobEntry {
+  v1::Job job;
+  ProposalPipeline proposals;  // the search algorithm, run without the lock
+  DataShape data;
+  search::BoundVector bounds;
+  bool sparse_size = false;              // unstructured pruning: size counts non-zero weights
+  std::vector<CandidateRow> candidates;  // candidate_id - 1 → row
+  std::deque<int64_t> queue;             // QUEUED ids, next first
+  absl::flat_hash_map<uint64_t, int64_t> done_by_fingerprint;
+  // Identity -> the QUEUED or LEASED candidate being evaluated for it.
+  absl::flat_hash_map<uint64_t, int64_t> in_flight_by_fingerprint;
+  // Candidate id -> QUEUED duplicates proposed while it was in flight; they
+  // take its result instead of training the same network again.
+  absl::flat_hash_map<int64_t, std::vector<int64_t>> duplicates_waiting_for;
+  int duplicates_waiting = 0;
+  std::vector<int64_t> history;  // DONE ids in completion order
+  int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
+  int consecutive_skips = 0;
+  // Candidates given up in a row for the same worker-reported cause.
+  int consecutive_failures = 0;
+  std::string last_failure_cause;
+  std::optional<double> best_feasible_error;
+  std::deque<v1::JobEvent> events;
+  int64_t events_base = 0;  // sequence number of events.front() minus one
+  // By lease id; only for candidates still QUEUED or LEASED (forgotten when
+  // they end), so it stays small. Not stored: after a restart a late report
+  // of a lease that had ended before is refused.
+  absl::flat_hash_map<std::string, EndedLease> ended_leases;
+
+  void ForgetEndedLeases(int64_t candidate_id) {
+    absl::erase_if(ended_leases,
+                   [&](const auto& entry) { return entry.second.candidate_id == candidate_id; });
+  }
+
+  int rounds() const { return job.spec().algorithm().rounds(); }
+  // Counts for the job's progress; feasible_in_last_25 over `history`.
+  v1::JobProgress Progress() const;
+  CandidateRow& row(int64_t id) { return candidates[static_cast<size_t>(id - 1)]; }
+  bool has(int64_t id) const { return id >= 1 && id <= static_cast<int64_t>(candidates.size()); }
+};
+
+}  // namespace unas::coordinator
+
+#endif  // UNAS_COORDINATOR_CORE_JOB_STATE_H_

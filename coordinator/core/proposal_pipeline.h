@@ -1,0 +1,68 @@
+// A job's proposal pipeline: the search algorithm and the resource metrics of
+// what it proposes, run without the coordinator's lock.
+//
+// Proposing can be slow: the exact peak-memory search of one architecture of
+// the widest space takes up to about a second, and a model-based algorithm
+// (Bayesian optimisation) may take longer to choose. The coordinator's lock,
+// which every heartbeat, report and query needs, is therefore held only to
+// hand work in and out:
+//
+//   under the lock      Observe(...)          evaluations, in history order
+//                       TryBegin()            claims the pipeline (one proposal
+//                                             at a time per job), takes the
+//                                             observations queued so far
+//   without the lock    Run(batch, context)   feeds them to the algorithm,
+//                                             proposes, computes dense metrics
+//   under the lock      End()                 releases it
+//
+// Only the claimant touches the algorithm, so it needs no lock of its own.
+// Any SearchAlgorithm plugs in unchanged.
+#ifndef UNAS_COORDINATOR_CORE_PROPOSAL_PIPELINE_H_
+#define UNAS_COORDINATOR_CORE_PROPOSAL_PIPELINE_H_
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/search_space/space.h"
+#include "coordinator/search/algorithm.h"
+#include "unas/v1/metrics.pb.h"
+
+namespace unas::coordinator {
+
+// What one Run produced.
+struct ProposalOutcome {
+  // nullopt: the algorithm waits for results before it proposes again.
+  absl::StatusOr<std::optional<search::Proposal>> proposal;
+  // The dense network's metrics (set when a proposal was made).
+  absl::StatusOr<v1::ResourceMetrics> metrics = v1::ResourceMetrics();
+};
+
+class ProposalPipeline {
+ public:
+  ProposalPipeline() = default;
+  ProposalPipeline(std::unique_ptr<search::SearchAlgorithm> algorithm, DataShape data)
+      : algorithm_(std::move(algorithm)), data_(data) {}
+
+  // Under the coordinator's lock.
+  void Observe(search::Evaluated evaluated) { observations_.push_back(std::move(evaluated)); }
+  // False while another caller runs the pipeline; else claims it and moves
+  // the queued observations into `batch`.
+  bool TryBegin(std::vector<search::Evaluated>* batch);
+  void End() { running_ = false; }
+  bool running() const { return running_; }
+
+  // Without the lock, by the claimant only.
+  ProposalOutcome Run(std::vector<search::Evaluated> batch, const search::ProposalContext& context);
+
+ private:
+  std::unique_ptr<search::SearchAlgorithm> algorithm_;
+  DataShape data_;
+  std::vector<search::Evaluated> observations_;  // not yet fed to the algorithm
+  bool running_ = false;
+};
+
+}  // namespace unas::coordinator
+
+#endif  // UNAS_COORDINATOR_CORE_PROPOSAL_PIPELINE_H_

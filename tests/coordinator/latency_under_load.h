@@ -1,0 +1,95 @@
+// Heartbeat and status latency of one job while another job proposes from
+// the widest search space (whose exact peak-memory searches are slow): the
+// test asserts a generous bound, bench/coordinator/heartbeat_latency prints
+// the figures.
+#ifndef UNAS_TESTS_COORDINATOR_LATENCY_UNDER_LOAD_H_
+#define UNAS_TESTS_COORDINATOR_LATENCY_UNDER_LOAD_H_
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "coordinator/core/coordinator.h"
+#include "worker/daemon/synthetic_evaluator.h"
+
+namespace unas::coordinator::testing {
+
+struct LatencyUnderLoad {
+  std::vector<double> heartbeat_ms;  // round trips of Heartbeat
+  std::vector<double> status_ms;     // round trips of GetJob
+  int proposals = 0;                 // evaluations of the proposing job meanwhile
+};
+
+inline double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+// `small` is a job with max_parallel_evaluations 1; `wide` a job over the
+// widest space. Both are submitted here, small first.
+inline LatencyUnderLoad MeasureLatencyUnderLoad(Coordinator& c, const v1::JobSpec& small,
+                                                const v1::JobSpec& wide, absl::Duration duration) {
+  using Clock = std::chrono::steady_clock;
+  LatencyUnderLoad out;
+  absl::StatusOr<v1::Job> small_job = c.SubmitJob(small);
+  v1::RegisterWorkerRequest registration;
+  registration.set_name("beater");
+  registration.set_slots(1);
+  const std::string beater = c.RegisterWorker(registration)->worker_id();
+  v1::AcquireTaskRequest acquire;
+  acquire.set_worker_id(beater);
+  absl::StatusOr<v1::AcquireTaskResponse> held = c.AcquireTask(acquire, absl::Seconds(10));
+  if (!small_job.ok() || !held.ok() || !held->has_task()) return out;
+  if (!c.SubmitJob(wide).ok()) return out;
+  registration.set_name("proposer");
+  const std::string proposer = c.RegisterWorker(registration)->worker_id();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> proposals{0};
+  std::thread load([&] {
+    v1::AcquireTaskRequest request;
+    request.set_worker_id(proposer);
+    while (!stop.load()) {
+      absl::StatusOr<v1::AcquireTaskResponse> task =
+          c.AcquireTask(request, absl::Milliseconds(100));
+      if (!task.ok() || !task->has_task()) continue;
+      v1::CompleteTaskRequest complete;
+      complete.set_worker_id(proposer);
+      complete.set_lease_id(task->task().lease_id());
+      complete.set_job_id(task->task().job_id());
+      complete.set_candidate_id(task->task().candidate_id());
+      absl::StatusOr<double> error = worker::SyntheticError(task->task());
+      complete.mutable_result()->set_validation_error(error.value_or(0.5));
+      complete.mutable_result()->set_test_error(error.value_or(0.5));
+      if (c.CompleteTask(complete).ok()) ++proposals;
+    }
+  });
+  v1::HeartbeatRequest heartbeat;
+  heartbeat.set_worker_id(beater);
+  heartbeat.set_lease_id(held->task().lease_id());
+  const auto end = Clock::now() + absl::ToChronoMilliseconds(duration);
+  while (Clock::now() < end) {
+    auto start = Clock::now();
+    (void)c.Heartbeat(heartbeat);
+    auto middle = Clock::now();
+    (void)c.GetJob(small_job->job_id());
+    auto done = Clock::now();
+    out.heartbeat_ms.push_back(std::chrono::duration<double, std::milli>(middle - start).count());
+    out.status_ms.push_back(std::chrono::duration<double, std::milli>(done - middle).count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  load.join();
+  out.proposals = proposals.load();
+  return out;
+}
+
+}  // namespace unas::coordinator::testing
+
+#endif  // UNAS_TESTS_COORDINATOR_LATENCY_UNDER_LOAD_H_
