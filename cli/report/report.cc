@@ -15,8 +15,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "cli/report/format.h"
+#include "cli/report/page_template.h"
 #include "cli/report/svg_plot.h"
 #include "common/proto_io/proto_file.h"
 #include "common/search_space/describe.h"
@@ -506,74 +508,6 @@ std::string ProgressPlot(const ReportData& data, const std::vector<Objective>& o
 // ---------------------------------------------------------------------------
 // The page.
 
-constexpr char kCss[] = R"css(
-:root { --ink:#212529; --muted:#6c757d; --line:#e3e7eb; --accent:#e8590c; --blue:#1c7ed6; }
-* { box-sizing: border-box; }
-body { margin:0; background:#f3f5f7; color:var(--ink);
-  font: 14px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 28px 48px; }
-header.page { margin-bottom: 20px; }
-.eyebrow { letter-spacing: .04em; font-size: 13px; color: var(--muted); font-weight: 600; }
-h1 { margin: 2px 0 8px; font-size: 28px; font-weight: 700; word-break: break-word; }
-h2 { font-size: 18px; margin: 30px 0 12px; }
-.meta { display:flex; flex-wrap:wrap; gap:6px 8px; align-items:center; color:#495057; }
-.chip { background:#fff; border:1px solid var(--line); border-radius: 999px; padding: 2px 10px;
-  font-size: 13px; }
-.badge { border-radius: 999px; padding: 2px 10px; font-size: 12px; font-weight: 700;
-  letter-spacing: .04em; }
-.state-running { background:#e7f5ff; color:#1864ab; }
-.state-succeeded { background:#ebfbee; color:#2b8a3e; }
-.state-cancelled { background:#f1f3f5; color:#495057; }
-.state-failed, .state-unknown, .state-unspecified { background:#fff5f5; color:#c92a2a; }
-.alert { background:#fff5f5; border:1px solid #ffc9c9; color:#862e2e; border-radius:8px;
-  padding:10px 14px; margin: 12px 0; }
-.cards { display:grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 14px; }
-.card { background:#fff; border:1px solid var(--line); border-radius: 10px; padding: 14px 16px;
-  box-shadow: 0 1px 2px rgba(0,0,0,.04); }
-.card .label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing:.05em;
-  font-weight: 600; }
-.card .value { font-size: 26px; font-weight: 700; line-height: 1.2; margin-top: 4px;
-  font-variant-numeric: tabular-nums; }
-.card .value small { font-size: 14px; color: var(--muted); font-weight: 500; }
-.card .sub { color: var(--muted); font-size: 13px; margin-top: 4px; }
-.card.best { grid-column: span 2; border-left: 4px solid var(--accent); }
-.best-grid { display:grid; grid-template-columns: repeat(3, auto); gap: 2px 18px; margin-top: 6px;
-  font-variant-numeric: tabular-nums; }
-.best-grid span { color: var(--muted); font-size: 12px; display:block; }
-.best-grid b { font-size: 15px; color: var(--ink); }
-.bar { height: 6px; background: #edf0f2; border-radius: 3px; margin-top: 8px; overflow: hidden; }
-.bar > div { height: 100%; background: var(--blue); border-radius: 3px; }
-.bar.over > div { background: #c92a2a; }
-.bounds { display:grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 14px; }
-@media (max-width: 960px) { .cards, .bounds { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
-.bounds .value { font-size: 20px; }
-.unbounded { color: var(--muted); font-weight: 500; }
-.plots { display:grid; grid-template-columns: repeat(auto-fit, minmax(min(520px, 100%), 1fr)); gap: 16px; }
-figure { margin:0; background:#fff; border:1px solid var(--line); border-radius: 10px;
-  padding: 10px 12px 12px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
-figure svg { width: 100%; height: auto; display:block; }
-figcaption { color: var(--muted); font-size: 12.5px; margin: 2px 6px 0; }
-.table-wrap { background:#fff; border:1px solid var(--line); border-radius: 10px; overflow-x: auto;
-  box-shadow: 0 1px 2px rgba(0,0,0,.04); }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { padding: 7px 10px; border-bottom: 1px solid #eef1f3; text-align: left; vertical-align: top; }
-th { background:#f8f9fa; font-size: 12px; color:#495057; font-weight: 600; white-space: nowrap;
-  position: sticky; top: 0; }
-th small { font-weight: 400; color: var(--muted); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.arch { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 12px;
-  color:#343a40; min-width: 260px; }
-tr.best-row td { background: #fff4e6; }
-tr:last-child td { border-bottom: none; }
-td.empty { text-align:center; color: var(--muted); font-style: italic; padding: 22px; }
-.tag { display:inline-block; font-size: 10.5px; font-weight: 700; color:#fff; background: var(--accent);
-  border-radius: 4px; padding: 0 5px; margin-left: 6px; vertical-align: 1px; }
-.notes { color:#495057; font-size: 13px; }
-.notes li { margin: 3px 0; }
-.files a { color: #1864ab; text-decoration: none; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
-footer { margin-top: 30px; color: var(--muted); font-size: 12px; }
-)css";
-
 std::string Card(absl::string_view label, absl::string_view value_html, absl::string_view sub_html,
                  absl::string_view extra_class = "") {
   return absl::StrCat(
@@ -803,15 +737,7 @@ std::string RenderHtml(const ReportData& data) {
                                           " on the Pareto set · ", infeasible,
                                           " infeasible (hollow). Hover a point for its details.");
 
-  std::string out = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-      EscapeHtml(name), " · μNAS report</title>\n<style>", kCss,
-      "</style>\n</head>\n<body>\n<main>\n");
-  absl::StrAppend(&out, HeaderHtml(data, objectives, best));
-
-  absl::StrAppend(&out,
-                  "<h2>Error versus resources</h2>\n<section class=\"plots\" id=\"plots\">\n");
+  std::string plots;
   struct Scatter {
     int index;
     const char* id;
@@ -826,41 +752,28 @@ std::string RenderHtml(const ReportData& data) {
       {3, "plot-macs", "MACs (log)", "Multiply-accumulates: conv and dense, plus pooling and Add."},
   };
   for (const Scatter& s : scatters) {
-    absl::StrAppend(&out, "<figure>\n",
+    absl::StrAppend(&plots, "<figure>\n",
                     ScatterPlot(data, objectives, s.index, s.id, s.y_label, styles, pareto_ids),
                     "<figcaption>", EscapeHtml(s.caption), " ", counts,
                     " The shaded region is within the plotted bounds.</figcaption>\n</figure>\n");
   }
   absl::StrAppend(
-      &out, "<figure>\n", ProgressPlot(data, objectives, styles),
+      &plots, "<figure>\n", ProgressPlot(data, objectives, styles),
       "<figcaption>Each dot is one evaluation in the order results arrived; the line is the "
       "lowest ",
       error_name,
       " among the feasible candidates so far, with a marker at each "
-      "improvement.</figcaption>\n</figure>\n</section>\n");
+      "improvement.</figcaption>\n</figure>\n");
 
-  absl::StrAppend(&out, "<h2>Pareto set <small class=\"unbounded\">(", data.pareto.size(),
-                  " feasible models, non-dominated in ", error_name, ", PMU, size and MACs; by ",
-                  error_name, ")</small></h2>\n", ParetoTableHtml(data, best));
-
-  absl::StrAppend(
-      &out,
-      "<h2>Data and notes</h2>\n<ul class=\"notes\">\n"
-      "<li class=\"files\">Data behind the plots: <a href=\"candidates.csv\">candidates.csv</a>, "
-      "<a href=\"candidates.json\">candidates.json</a>, <a "
-      "href=\"pareto.csv\">pareto.csv</a>.</li>\n"
-      "<li>Errors are 1 − accuracy. The search minimises the <b>validation</b> error; test errors "
-      "are measured once, on the final weights, and are the numbers to quote. The plots, the "
-      "best model and the Pareto set use the <b>",
-      error_name,
-      "</b>.</li>\n"
-      "<li>Feasible: every bound satisfied; the error bound applies to the validation error. "
-      "Byte sizes use "
-      "decimal prefixes (1 kB = 1000 B); the table gives exact bytes.</li>\n"
-      "<li>Peak memory and model size are predictions of the resource model; the int8 deployed "
-      "size counts int8 weights, int32 biases and per-channel quantisation parameters.</li>\n"
-      "</ul>\n<footer>Generated by unasctl report · job ",
-      data.job.job_id(), " · ", EscapeHtml(name), "</footer>\n</main>\n</body>\n</html>\n");
+  // The page itself is cli/report/page.html, with these placeholders.
+  std::string out =
+      absl::StrReplaceAll(kPageTemplate, {{"{{title}}", EscapeHtml(name)},
+                                          {"{{header}}", HeaderHtml(data, objectives, best)},
+                                          {"{{plots}}", plots},
+                                          {"{{pareto_count}}", absl::StrCat(data.pareto.size())},
+                                          {"{{error_name}}", error_name},
+                                          {"{{pareto_table}}", ParetoTableHtml(data, best)},
+                                          {"{{job_id}}", absl::StrCat(data.job.job_id())}});
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include "common/search_space/space.h"
 #include "coordinator/core/candidate_identity.h"
 #include "coordinator/core/candidate_metrics.h"
+#include "coordinator/core/job_queries.h"
 #include "coordinator/core/job_state.h"
 #include "coordinator/core/proposal_pipeline.h"
 #include "coordinator/core/result_validation.h"
@@ -34,8 +35,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
 constexpr char kLeaseExpiredPrefix[] = "lease expired";
 
 int64_t SystemNowMs() {
@@ -61,11 +60,12 @@ struct LeaseRef {
 
 struct Coordinator::Impl {
   std::unique_ptr<store::Store> store;
+  CoordinatorOptions options;
   // Every write goes through it (started after Restore); destroyed before
-  // the store, storing what is still queued.
+  // the store and the options its listener reads, storing what is still
+  // queued.
   std::unique_ptr<store::GroupCommitter> committer;
   std::vector<store::BatchedWrite> writes_before_start;  // Restore's writes
-  CoordinatorOptions options;
 
   std::mutex mu;
   std::condition_variable changed;  // new work, results, job state, shutdown
@@ -141,13 +141,6 @@ struct Coordinator::Impl {
       ++j.events_base;
     }
     changed.notify_all();
-  }
-
-  static v1::Candidate Light(const v1::Candidate& c) {
-    v1::Candidate light = c;
-    light.mutable_evaluation()->clear_trained_weights();
-    light.mutable_evaluation()->clear_quantized_model();
-    return light;
   }
 
   absl::Status SetJobState(JobEntry& j, v1::JobState state, const std::string& reason) {
@@ -281,9 +274,31 @@ struct Coordinator::Impl {
     j.candidates.push_back(row);
     ObserveDone(j, j.candidates.back());
     v1::JobEvent event;
-    *event.mutable_candidate_done() = Light(j.candidates.back().candidate);
+    *event.mutable_candidate_done() = LightCandidate(j.candidates.back().candidate);
     AddEvent(j, std::move(event));
     return FinishIfComplete(j);
+  }
+
+  // Copies of the job's candidates in flight: leased, queued, and duplicates
+  // waiting for a result (an algorithm that models pending evaluations is
+  // told about them).
+  std::vector<InFlightCandidate> InFlight(JobEntry& j) const {
+    std::vector<InFlightCandidate> out;
+    auto add = [&](int64_t id) {
+      const v1::Candidate& c = j.row(id).candidate;
+      out.push_back({id, c.architecture(),
+                     c.has_sparsity() ? std::optional<double>(c.sparsity()) : std::nullopt});
+    };
+    for (const auto& [lease_id, ref] : leases) {
+      if (ref.job_id == j.job.job_id()) add(ref.candidate_id);
+    }
+    for (int64_t id : j.queue) add(id);
+    for (const auto& [source, ids] : j.duplicates_waiting_for) {
+      for (int64_t id : ids) add(id);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.candidate_id < b.candidate_id; });
+    return out;
   }
 
   // The next task of job `j` for `worker_id`, if it has one now. `lock` holds
@@ -316,8 +331,9 @@ struct Coordinator::Impl {
       // tries other jobs or waits for `changed`, which End() signals.
       std::vector<search::Evaluated> observations;
       if (!j.proposals.TryBegin(&observations)) return std::nullopt;
+      std::vector<InFlightCandidate> pending = InFlight(j);
       lock.unlock();
-      ProposalOutcome outcome = j.proposals.Run(std::move(observations), context);
+      ProposalOutcome outcome = j.proposals.Run(std::move(observations), context, pending);
       lock.lock();
       j.proposals.End();
       changed.notify_all();
@@ -488,10 +504,10 @@ struct Coordinator::Impl {
     v1::JobEvent event;
     if (give_up) {
       ++j.failed;
-      *event.mutable_candidate_failed() = Light(row.candidate);
+      *event.mutable_candidate_failed() = LightCandidate(row.candidate);
     } else {
       j.queue.push_front(row.candidate.candidate_id());
-      *event.mutable_candidate_requeued() = Light(row.candidate);
+      *event.mutable_candidate_requeued() = LightCandidate(row.candidate);
     }
     AddEvent(j, std::move(event));
     if (give_up) PromoteWaitingDuplicate(j, row.candidate);
@@ -532,7 +548,7 @@ struct Coordinator::Impl {
             [row, evaluation](store::Store& s) { return s.RecordEvaluation(row, evaluation); });
       ObserveDone(j, row);
       v1::JobEvent event;
-      *event.mutable_candidate_done() = Light(row.candidate);
+      *event.mutable_candidate_done() = LightCandidate(row.candidate);
       AddEvent(j, std::move(event));
     }
   }
@@ -789,48 +805,7 @@ absl::StatusOr<v1::ListCandidatesResponse> Coordinator::ListCandidates(
   std::lock_guard<std::mutex> lock(impl_->mu);
   absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
   if (!found.ok()) return found.status();
-  JobEntry& j = **found;
-  int page_size =
-      request.page_size() <= 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
-  int64_t offset = 0;
-  if (!request.page_token().empty() &&
-      (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_token \"", request.page_token(), "\" is not one this server issued"));
-  }
-  // The ids to list, in the requested order.
-  std::vector<int64_t> ids;
-  bool by_finish = request.order() == v1::CANDIDATE_ORDER_FINISH_TIME;
-  if (request.population_only()) {
-    const v1::AlgorithmSpec& a = j.job.spec().algorithm();
-    if (!a.has_aging_evolution()) {
-      return absl::InvalidArgumentError("population_only: only aging evolution has a population");
-    }
-    size_t n = static_cast<size_t>(a.aging_evolution().population_size());
-    size_t from = j.history.size() > n ? j.history.size() - n : 0;
-    ids.assign(j.history.begin() + static_cast<std::ptrdiff_t>(from), j.history.end());
-    if (!by_finish) std::sort(ids.begin(), ids.end());
-  } else if (by_finish) {
-    ids = j.history;
-  } else {
-    for (const CandidateRow& row : j.candidates) ids.push_back(row.candidate.candidate_id());
-  }
-  std::vector<int64_t> selected;
-  for (int64_t id : ids) {
-    v1::CandidateState state = j.row(id).candidate.state();
-    if (request.states().empty() || std::find(request.states().begin(), request.states().end(),
-                                              state) != request.states().end()) {
-      selected.push_back(id);
-    }
-  }
-  v1::ListCandidatesResponse response;
-  response.set_total_size(static_cast<int32_t>(selected.size()));
-  int64_t end = std::min<int64_t>(offset + page_size, static_cast<int64_t>(selected.size()));
-  for (int64_t i = offset; i < end; ++i) {
-    *response.add_candidates() = Impl::Light(j.row(selected[static_cast<size_t>(i)]).candidate);
-  }
-  if (end < static_cast<int64_t>(selected.size())) response.set_next_page_token(absl::StrCat(end));
-  return response;
+  return ListJobCandidates(**found, request);
 }
 
 absl::StatusOr<v1::Candidate> Coordinator::GetCandidate(int64_t job_id, int64_t candidate_id) {
@@ -840,7 +815,7 @@ absl::StatusOr<v1::Candidate> Coordinator::GetCandidate(int64_t job_id, int64_t 
   if (!(*j)->has(candidate_id)) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
   }
-  return Impl::Light((*j)->row(candidate_id).candidate);
+  return LightCandidate((*j)->row(candidate_id).candidate);
 }
 
 absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
@@ -848,35 +823,7 @@ absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
   std::lock_guard<std::mutex> lock(impl_->mu);
   absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
   if (!found.ok()) return found.status();
-  JobEntry& j = **found;
-  std::array<bool, search::kNumObjectives> use{};
-  if (request.objectives().empty()) {
-    use.fill(true);
-  } else {
-    for (int o : request.objectives()) {
-      if (o < v1::OBJECTIVE_ERROR || o > v1::OBJECTIVE_MACS) {
-        return absl::InvalidArgumentError(absl::StrCat("objectives: unknown objective ", o));
-      }
-      use[static_cast<size_t>(o - v1::OBJECTIVE_ERROR)] = true;
-    }
-  }
-  std::vector<search::ObjectiveVector> points;
-  std::vector<int64_t> ids;
-  for (int64_t id : j.history) {
-    const v1::Candidate& c = j.row(id).candidate;
-    if (!request.include_infeasible() && !c.feasible()) continue;
-    double error =
-        request.use_test_error() ? c.evaluation().test_error() : c.evaluation().validation_error();
-    points.push_back(search::MakeObjectives(error, c.metrics()));
-    ids.push_back(id);
-  }
-  std::vector<size_t> front = search::ParetoFront(points, use);
-  std::sort(front.begin(), front.end(), [&](size_t a, size_t b) {
-    return points[a][0] != points[b][0] ? points[a][0] < points[b][0] : ids[a] < ids[b];
-  });
-  v1::GetParetoFrontResponse response;
-  for (size_t i : front) *response.add_candidates() = Impl::Light(j.row(ids[i]).candidate);
-  return response;
+  return JobParetoFront(**found, request);
 }
 
 absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t job_id,
@@ -901,7 +848,7 @@ absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t
     if (auto it = j.done_by_fingerprint.find(c.fingerprint()); it != j.done_by_fingerprint.end()) {
       source = it->second;
     }
-    *response.mutable_candidate() = Impl::Light(c);
+    *response.mutable_candidate() = LightCandidate(c);
     *response.mutable_input_shape() = j.job.spec().input_shape();
     response.set_num_classes(j.job.spec().num_classes());
     *response.mutable_architecture() = c.architecture();
@@ -1224,7 +1171,7 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
       impl_->options.observer->EvaluationDone(request.job_id(), lease_seconds);
     }
     v1::JobEvent event;
-    *event.mutable_candidate_done() = Impl::Light(row.candidate);
+    *event.mutable_candidate_done() = LightCandidate(row.candidate);
     impl_->AddEvent(j, std::move(event));
     if (absl::Status s = impl_->FinishIfComplete(j); !s.ok()) return s;
     impl_->changed.notify_all();

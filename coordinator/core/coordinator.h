@@ -1,7 +1,15 @@
 // The coordinator's core: every job's search, candidates, leases and
 // workers, behind one mutex, written through to the Store. The gRPC services
 // (coordinator/service/) are thin adapters over this class, and tests drive
-// it directly.
+// it directly. Its parts: the job model (job_state.h), the proposal pipeline
+// that runs each job's search outside the mutex (proposal_pipeline.h),
+// candidate identity for duplicates (candidate_identity.h), limits and checks
+// on what workers send (worker_input_limits.h, result_validation.h), resource
+// metrics (candidate_metrics.h) and group commit (store/group_commit.h).
+//
+// Slow work never holds the mutex: proposals and their peak-memory searches,
+// the metrics of pruned results, int8 model validation, fsyncs and blob reads
+// all run outside it.
 //
 // Durability: every call that changes state returns only once its writes
 // are durable (store/group_commit.h batches concurrent ones into one
@@ -12,7 +20,11 @@
 // max_parallel_evaluations; queued candidates (re-queued after a failure)
 // come before new proposals. A job proposes only while
 // done + queued + leased < rounds, so it ends at exactly `rounds`
-// evaluations; failed candidates are replaced.
+// evaluations; failed candidates are replaced, and a job whose candidates
+// fail max_consecutive_failures times in a row for one reason fails.
+//
+// Workers: a lease id is 128 random bits, and only the registered worker
+// holding a lease may heartbeat, complete or fail it.
 #ifndef UNAS_COORDINATOR_CORE_COORDINATOR_H_
 #define UNAS_COORDINATOR_CORE_COORDINATOR_H_
 

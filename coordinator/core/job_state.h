@@ -69,6 +69,7 @@ struct JobEntry {
   // Counts for the job's progress; feasible_in_last_25 over `history`.
   v1::JobProgress Progress() const;
   CandidateRow& row(int64_t id) { return candidates[static_cast<size_t>(id - 1)]; }
+  const CandidateRow& row(int64_t id) const { return candidates[static_cast<size_t>(id - 1)]; }
   bool has(int64_t id) const { return id >= 1 && id <= static_cast<int64_t>(candidates.size()); }
 };
 

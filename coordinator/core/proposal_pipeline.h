@@ -11,8 +11,9 @@
 //                       TryBegin()            claims the pipeline (one proposal
 //                                             at a time per job), takes the
 //                                             observations queued so far
-//   without the lock    Run(batch, context)   feeds them to the algorithm,
-//                                             proposes, computes dense metrics
+//   without the lock    Run(batch, context,   feeds them to the algorithm,
+//                           pending)          proposes (told the candidates in
+//                                             flight), computes dense metrics
 //   under the lock      End()                 releases it
 //
 // Only the claimant touches the algorithm, so it needs no lock of its own.
@@ -30,6 +31,14 @@
 #include "unas/v1/metrics.pb.h"
 
 namespace unas::coordinator {
+
+// A candidate in flight (queued, leased or waiting for a duplicate's result),
+// copied under the lock for a Run outside it.
+struct InFlightCandidate {
+  int64_t candidate_id = 0;
+  v1::Architecture architecture;
+  std::optional<double> sparsity;
+};
 
 // What one Run produced.
 struct ProposalOutcome {
@@ -54,7 +63,8 @@ class ProposalPipeline {
   bool running() const { return running_; }
 
   // Without the lock, by the claimant only.
-  ProposalOutcome Run(std::vector<search::Evaluated> batch, const search::ProposalContext& context);
+  ProposalOutcome Run(std::vector<search::Evaluated> batch, const search::ProposalContext& context,
+                      const std::vector<InFlightCandidate>& in_flight = {});
 
  private:
   std::unique_ptr<search::SearchAlgorithm> algorithm_;
