@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -100,6 +101,14 @@ int main(int argc, char** argv) {
   }
 
   absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(db_path);
+  // A coordinator that was just stopped stops listening first and lets go of
+  // the database last: give it a few seconds before refusing to start.
+  for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       !store.ok() && store.status().code() == absl::StatusCode::kFailedPrecondition &&
+       std::chrono::steady_clock::now() < give_up;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    store = unas::store::Store::Open(db_path);
+  }
   if (!store.ok()) {
     spdlog::error("{}", store.status().ToString());
     return 1;
