@@ -1,7 +1,7 @@
 // The trainable LibTorch network of an architecture, built from its
 // NetworkPlan (common/search_space/network_plan.h), the same plan the
 // resource graph is built from, so the two views of one network agree on
-// every tensor shape and on the weight count (DESIGN.md §3).
+// every tensor shape and on the weight count (docs/architecture.md).
 //
 // Layout: the module takes NCHW float input (N, C, H, W) and returns logits
 // (N, outputs) with outputs = num_classes, or 1 for two classes. Dense layers

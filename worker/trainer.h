@@ -1,5 +1,5 @@
 // Training and evaluation of one network on one dataset with a job spec's
-// recipe (UNAS_REFERENCE.md §7.1, docs/training.md).
+// recipe (docs/training.md; the original μNAS recipe in docs/unas_original.md).
 #ifndef UNAS_WORKER_TRAINER_H_
 #define UNAS_WORKER_TRAINER_H_
 
