@@ -829,7 +829,6 @@ absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
 absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t job_id,
                                                                          int64_t candidate_id) {
   v1::ExportCandidateResponse response;
-  int64_t source = candidate_id;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
@@ -844,10 +843,6 @@ absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t
           absl::StrCat("candidate ", candidate_id, " is ", v1::CandidateState_Name(c.state()),
                        ": only evaluated candidates can be exported"));
     }
-    // A reused result's weights live with the candidate that was trained.
-    if (auto it = j.done_by_fingerprint.find(c.fingerprint()); it != j.done_by_fingerprint.end()) {
-      source = it->second;
-    }
     *response.mutable_candidate() = LightCandidate(c);
     *response.mutable_input_shape() = j.job.spec().input_shape();
     response.set_num_classes(j.job.spec().num_classes());
@@ -856,7 +851,10 @@ absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t
   // The blobs (up to 64 MiB) are read without the lock, through the store's
   // reader, once the evaluation is surely committed.
   if (absl::Status durable = impl_->committer->Flush(); !durable.ok()) return durable;
-  absl::StatusOr<store::Artifacts> artifacts = impl_->store->LoadArtifacts(job_id, source);
+  // A reused result's blobs come from the evaluation it copies (the store
+  // follows its reused_from), not from whichever candidate shares its
+  // fingerprint now.
+  absl::StatusOr<store::Artifacts> artifacts = impl_->store->LoadArtifacts(job_id, candidate_id);
   if (!artifacts.ok()) return artifacts.status();
   response.set_trained_weights(std::move(artifacts->trained_weights));
   *response.mutable_quantized_model() = std::move(artifacts->quantized_model);

@@ -410,22 +410,41 @@ absl::StatusOr<Artifacts> Store::LoadArtifacts(int64_t job_id, int64_t candidate
   if (reader_ == nullptr) {
     UNAS_ASSIGN_OR_RETURN(reader_, Connection::Open(path(), Connection::Mode::kReadOnly));
   }
-  UNAS_ASSIGN_OR_RETURN(auto stmt,
-                        reader_->Prepare("SELECT trained_weights, quantized_model FROM evaluations "
-                                         "WHERE job_id = ? AND candidate_id = ?"));
-  stmt->Bind(1, job_id).Bind(2, candidate_id);
-  if (!stmt->Step()) {
-    UNAS_RETURN_IF_ERROR(stmt->status());
-    return absl::NotFoundError(
-        absl::StrCat("job ", job_id, " candidate ", candidate_id, " has no evaluation"));
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt, reader_->Prepare("SELECT trained_weights, quantized_model, reused_from "
+                                  "FROM evaluations WHERE job_id = ? AND candidate_id = ?"));
+  // A reused result's artefacts are those of the evaluation it copies (its
+  // stored reused_from), the one that produced its numbers. Reuse points at a
+  // trained evaluation, so one hop is the rule; the bound only stops a
+  // corrupt database from looping.
+  int64_t source = candidate_id;
+  for (int hop = 0; hop < 16; ++hop) {
+    stmt->Reset();
+    stmt->Bind(1, job_id).Bind(2, source);
+    if (!stmt->Step()) {
+      UNAS_RETURN_IF_ERROR(stmt->status());
+      if (source == candidate_id) {
+        return absl::NotFoundError(
+            absl::StrCat("job ", job_id, " candidate ", candidate_id, " has no evaluation"));
+      }
+      return absl::DataLossError(absl::StrCat("job ", job_id, " candidate ", candidate_id,
+                                              ": the evaluation it reuses (candidate ", source,
+                                              ") is missing"));
+    }
+    if (!stmt->IsNull(2)) {
+      source = stmt->Int(2);
+      continue;
+    }
+    Artifacts artifacts;
+    artifacts.trained_weights = stmt->Blob(0);
+    if (!stmt->IsNull(1) && !artifacts.quantized_model.ParseFromString(stmt->Blob(1))) {
+      return absl::DataLossError(absl::StrCat(path(), ": corrupt quantized model"));
+    }
+    stmt->Reset();
+    return artifacts;
   }
-  Artifacts artifacts;
-  artifacts.trained_weights = stmt->Blob(0);
-  if (!stmt->IsNull(1) && !artifacts.quantized_model.ParseFromString(stmt->Blob(1))) {
-    return absl::DataLossError(absl::StrCat(path(), ": corrupt quantized model"));
-  }
-  stmt->Reset();
-  return artifacts;
+  return absl::DataLossError(absl::StrCat("job ", job_id, " candidate ", candidate_id,
+                                          ": its chain of reused results does not end"));
 }
 
 }  // namespace unas::store

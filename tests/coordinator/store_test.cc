@@ -151,6 +151,8 @@ TEST_F(StoreTest, EveryTransitionSurvivesReopening) {
     *four.candidate.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(6000);
     EvaluationRow reused = evaluation;
     reused.reused_from = 1;
+    reused.result.clear_trained_weights();  // as the coordinator stores a reuse
+    reused.result.clear_quantized_model();
     ASSERT_TRUE(store->InsertReusedCandidate(four, reused).ok());
     // 5: a lease still held at the "crash".
     CandidateRow five = Row(job_id, 5, v1::CANDIDATE_STATE_LEASED);
@@ -201,6 +203,11 @@ TEST_F(StoreTest, EveryTransitionSurvivesReopening) {
   EXPECT_EQ(artifacts->trained_weights, "weights-bytes");
   EXPECT_EQ(artifacts->quantized_model.input(), "input");
   EXPECT_EQ(store->LoadArtifacts(job_id, 3).status().code(), absl::StatusCode::kNotFound);
+  // The reused result exports the artefacts of the evaluation it copies.
+  absl::StatusOr<Artifacts> reused_artifacts = store->LoadArtifacts(job_id, 4);
+  ASSERT_TRUE(reused_artifacts.ok()) << reused_artifacts.status();
+  EXPECT_EQ(reused_artifacts->trained_weights, "weights-bytes");
+  EXPECT_EQ(reused_artifacts->quantized_model.input(), "input");
 
   absl::StatusOr<std::vector<v1::WorkerInfo>> workers = store->LoadWorkers();
   ASSERT_TRUE(workers.ok());
