@@ -410,9 +410,9 @@ absl::StatusOr<Artifacts> Store::LoadArtifacts(int64_t job_id, int64_t candidate
   if (reader_ == nullptr) {
     UNAS_ASSIGN_OR_RETURN(reader_, Connection::Open(path(), Connection::Mode::kReadOnly));
   }
-  UNAS_ASSIGN_OR_RETURN(
-      auto stmt, reader_->Prepare("SELECT trained_weights, quantized_model, reused_from "
-                                  "FROM evaluations WHERE job_id = ? AND candidate_id = ?"));
+  UNAS_ASSIGN_OR_RETURN(auto stmt,
+                        reader_->Prepare("SELECT trained_weights, quantized_model, reused_from "
+                                         "FROM evaluations WHERE job_id = ? AND candidate_id = ?"));
   // A reused result's artefacts are those of the evaluation it copies (its
   // stored reused_from), the one that produced its numbers. Reuse points at a
   // trained evaluation, so one hop is the rule; the bound only stops a
