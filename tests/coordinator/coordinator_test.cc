@@ -18,7 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace ::unas::coordinator::testing;  // NOLINT
 
-std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+using testing::TestName;
 
 // (fingerprint, parent) of every candidate in proposal order.
 std::vector<std::pair<uint64_t, int64_t>> Trace(Coordinator& c, int64_t job_id) {

@@ -15,6 +15,11 @@
 
 namespace unas::coordinator::testing {
 
+// The running test's name (a per-test database name, a per-test folder).
+inline std::string TestName() {
+  return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
+
 inline std::string TempDbPath(const std::string& name) {
   std::string path = (std::filesystem::path(::testing::TempDir()) / (name + ".db")).string();
   for (const char* suffix : {"", "-wal", "-shm", ".lock"}) std::filesystem::remove(path + suffix);

@@ -23,7 +23,7 @@ using testing::SmallSpec;
 using testing::SyntheticResult;
 using testing::TempDbPath;
 
-std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+using testing::TestName;
 
 TEST(DuplicatesTest, TheIdentityIncludesTheSparsity) {
   v1::Architecture arch;

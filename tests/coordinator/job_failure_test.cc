@@ -18,7 +18,7 @@ using testing::SmallSpec;
 using testing::SyntheticResult;
 using testing::TempDbPath;
 
-std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+using testing::TestName;
 
 absl::Status FailNext(Coordinator& c, const std::string& worker, const std::string& reason,
                       bool permanent = true) {

@@ -27,7 +27,7 @@ using testing::SmallSpec;
 using testing::SyntheticResult;
 using testing::TempDbPath;
 
-std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+using testing::TestName;
 
 TEST(WorkerIsolationTest, LeaseIdsAre128RandomBits) {
   FakeClock clock;
