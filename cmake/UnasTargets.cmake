@@ -52,8 +52,11 @@ function(unas_test name)
   target_compile_definitions(${name} PRIVATE UNAS_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   _unas_common_setup(${name})
   include(GoogleTest)
+  # Listing a LibTorch test binary's tests loads ~285 shared libraries: on a
+  # loaded 2-core machine that took longer than CMake's default 5 s once.
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
+    DISCOVERY_TIMEOUT 60
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()
