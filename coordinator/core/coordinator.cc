@@ -210,6 +210,11 @@ struct Coordinator::Impl {
   void TrackLease(JobEntry& j, const CandidateRow& row) {
     ++j.leased;
     leases[row.lease_id] = {j.job.job_id(), row.candidate.candidate_id(), Now()};
+    // Watchers (unasctl's progress line, the dashboard) see the count of
+    // evaluations running change when one starts, not only when one ends.
+    v1::JobEvent event;
+    *event.mutable_candidate_leased() = LightCandidate(row.candidate);
+    AddEvent(j, std::move(event));
   }
 
   std::string RandomLeaseId() {
