@@ -249,6 +249,10 @@ def _read_token(path):
         raise UnasError("token file %s: cannot read: %s" % (path, e.strerror)) from None
     if not token:
         raise UnasError("token file %s is empty" % path)
+    mode = os.stat(path).st_mode & 0o777
+    if mode & 0o077:
+        warnings.warn("token file %s is readable by others than its owner (mode %o); chmod 600 it"
+                      % (path, mode), stacklevel=3)
     return token
 
 

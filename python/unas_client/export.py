@@ -75,7 +75,7 @@ def write_export(response, out_dir, formats="all", unasctl=None):
     files = {
         "architecture.textproto": text_format.MessageToString(response.architecture).encode(),
         "candidate.json": json_format.MessageToJson(
-            c, preserving_proto_field_names=True, indent=2).encode(),
+            c, preserving_proto_field_name=True, indent=2).encode(),
     }
     has_model = len(response.quantized_model.ops) > 0
     if wanted & {"c", "int8"} and not has_model:
