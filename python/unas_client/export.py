@@ -118,15 +118,14 @@ def _c_project(response, tmp, who, unasctl, missing):
                 "(build unasctl, put it on PATH or set $UNAS_UNASCTL)")
         return
     # Run in `tmp` with a relative path: the generated files name their
-    # source, and a temporary folder's name would mean nothing there.
-    model = "model.int8.pb"
-    keep = os.path.exists(os.path.join(tmp, model))
-    if not keep:
-        with open(os.path.join(tmp, model), "wb") as f:
-            f.write(response.quantized_model.SerializeToString())
+    # source ("exported by unasctl from job-3-candidate-7.int8.pb"), where
+    # a temporary folder's name would mean nothing.
+    c = response.candidate
+    model = "job-%d-candidate-%d.int8.pb" % (c.job_id, c.candidate_id)
+    with open(os.path.join(tmp, model), "wb") as f:
+        f.write(response.quantized_model.SerializeToString())
     run = subprocess.run([tool, "export-c", "--int8-model", model, "-o", "c"], cwd=tmp,
                          capture_output=True, text=True)
-    if not keep:
-        os.remove(os.path.join(tmp, model))
+    os.remove(os.path.join(tmp, model))
     if run.returncode != 0:
         raise UnasError("%s: unasctl export-c failed: %s" % (who, run.stderr.strip()))
