@@ -3,8 +3,12 @@ workers: submit, watch to completion, history, population, the Pareto front
 (as dicts and DataFrames), export, the errors, and a coordinator that
 requires a client token."""
 
+import contextlib
+import importlib.util
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,7 +18,6 @@ import warnings
 from google.protobuf import text_format
 
 import coordinator_process as cp
-import unas_client
 from unas_client import (AuthenticationError, Client, ExportWarning, FailedPreconditionError,
                          InvalidArgumentError, NotFoundError, UnavailableError)
 from unas_client import _stubs
@@ -36,12 +39,12 @@ SPEC = {
 }
 
 
+def have_matplotlib():
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def have_pandas():
-    try:
-        import pandas  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return importlib.util.find_spec("pandas") is not None
 
 
 class ClientTest(unittest.TestCase):
@@ -148,6 +151,34 @@ class ClientTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.dir, "x")))
         with self.assertRaises(ValueError):
             self.client.export(self.job, best, out, format="tflite")
+
+    @unittest.skipUnless(have_pandas() and have_matplotlib(),
+                         "pandas and matplotlib (python3-pandas, python3-matplotlib) are needed")
+    def test_the_example_of_docs_python_md_runs(self):
+        # Its ```python blocks, in order, against this coordinator, from a
+        # folder that has the repository's configs/.
+        source = os.environ["UNAS_SOURCE_DIR"]
+        with open(os.path.join(source, "docs", "python.md")) as f:
+            blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+        example = "\n".join(blocks[1:])  # the first block only shows the import
+        self.assertIn("client.submit(", example)
+        example = example.replace('"127.0.0.1:50051"', repr(self.address))
+        run_dir = os.path.join(self.dir, "example")
+        os.mkdir(run_dir)
+        os.symlink(os.path.join(source, "configs"), os.path.join(run_dir, "configs"))
+        os.environ["MPLBACKEND"] = "Agg"  # no display
+        cwd = os.getcwd()
+        os.chdir(run_dir)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExportWarning)
+                scope = {}
+                exec(compile(example, "docs/python.md", "exec"), scope)
+        finally:
+            os.chdir(cwd)
+        self.assertEqual(self.client.status(scope["job"])["state"], "JOB_STATE_SUCCEEDED")
+        self.assertGreater(os.path.getsize(os.path.join(run_dir, "pareto.png")), 1000)
+        self.assertTrue(os.path.isfile(os.path.join(run_dir, "out", "best", "candidate.json")))
 
     def test_errors_carry_the_server_message(self):
         bad = dict(SPEC, name="bad")
