@@ -100,7 +100,7 @@ class Client:
     def jobs(self, frame=False):
         """Every job in the coordinator's store, as dicts (or a DataFrame)."""
         rows = [to_dict(j) for j in self._call("ListJobs", pb.ListJobsRequest()).jobs]
-        return to_frame(rows) if frame else rows
+        return to_frame(rows, job_pb.Job) if frame else rows
 
     def status(self, job):
         """The job: spec, state, progress (evaluations_done, best_feasible_error, ...)."""
@@ -179,7 +179,7 @@ class Client:
                                  "macs)" % name)
             request.objectives.append(_stubs.metrics_pb2.Objective.Value(key))
         rows = [to_dict(c) for c in self._call("GetParetoFront", request).candidates]
-        return to_frame(rows) if frame else rows
+        return to_frame(rows, job_pb.Candidate) if frame else rows
 
     def candidate(self, job, candidate):
         """One candidate: architecture, metrics, evaluation, lineage (parent_id)."""
@@ -199,7 +199,7 @@ class Client:
         response = self._call("ListWorkers",
                               pb.ListWorkersRequest(include_inactive=include_inactive))
         rows = [to_dict(w) for w in response.workers]
-        return to_frame(rows) if frame else rows
+        return to_frame(rows, job_pb.WorkerInfo) if frame else rows
 
     # --- plumbing ----------------------------------------------------------------
 
@@ -226,7 +226,7 @@ class Client:
             response = self._call("ListCandidates", request)
             rows.extend(to_dict(c) for c in response.candidates)
             if not response.next_page_token:
-                return to_frame(rows) if frame else rows
+                return to_frame(rows, job_pb.Candidate) if frame else rows
             request.page_token = response.next_page_token
 
     def _call(self, method, request):

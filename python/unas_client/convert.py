@@ -42,11 +42,28 @@ def _value(field, value):
     return value
 
 
-def to_frame(rows):
-    """A pandas DataFrame of dicts, nested fields as dotted columns
-    ("metrics.peak_memory_bytes", "evaluation.test_error")."""
+def to_frame(rows, message_type):
+    """A pandas DataFrame of to_dict() rows of `message_type`, nested fields as
+    dotted columns ("metrics.peak_memory_bytes", "evaluation.test_error").
+    Without rows it still has every column, so that selecting columns of an
+    empty result (e.g. a Pareto front nobody reached yet) does not fail."""
     try:
         import pandas
     except ImportError:
         raise ImportError("frame=True needs pandas (Debian: python3-pandas)") from None
+    if not rows:
+        return pandas.DataFrame(columns=_columns(message_type.DESCRIPTOR, ""))
     return pandas.json_normalize(rows, sep=".")
+
+
+def _columns(descriptor, prefix):
+    out = []
+    for field in descriptor.fields:
+        name = prefix + field.name
+        if field.type == FieldDescriptor.TYPE_MESSAGE and \
+                field.label != FieldDescriptor.LABEL_REPEATED and \
+                field.message_type.full_name != _TIMESTAMP:
+            out.extend(_columns(field.message_type, name + "."))
+        else:
+            out.append(name)
+    return out

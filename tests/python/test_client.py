@@ -1,7 +1,7 @@
 """unas_client.Client against a real unas-coordinator with two synthetic
 workers: submit, watch to completion, history, population, the Pareto front
-(as dicts and DataFrames), export, the errors, and a coordinator that
-requires a client token."""
+(as dicts and DataFrames), export, the errors, a coordinator that requires a
+client token, one with TLS, and the example of docs/python.md."""
 
 import contextlib
 import importlib.util
@@ -19,7 +19,7 @@ from google.protobuf import text_format
 
 import coordinator_process as cp
 from unas_client import (AuthenticationError, Client, ExportWarning, FailedPreconditionError,
-                         InvalidArgumentError, NotFoundError, UnavailableError)
+                         InvalidArgumentError, NotFoundError, UnasError, UnavailableError)
 from unas_client import _stubs
 from unas_client.convert import to_dict
 
@@ -155,8 +155,10 @@ class ClientTest(unittest.TestCase):
     @unittest.skipUnless(have_pandas() and have_matplotlib(),
                          "pandas and matplotlib (python3-pandas, python3-matplotlib) are needed")
     def test_the_example_of_docs_python_md_runs(self):
-        # Its ```python blocks, in order, against this coordinator, from a
-        # folder that has the repository's configs/.
+        # Its ```python blocks, in order, against this coordinator. Its spec
+        # is the shipped one with looser bounds: how many synthetic
+        # candidates meet the real bounds depends on the order two workers
+        # finish in, and an empty front would leave nothing to export.
         source = os.environ["UNAS_SOURCE_DIR"]
         with open(os.path.join(source, "docs", "python.md")) as f:
             blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
@@ -165,7 +167,10 @@ class ClientTest(unittest.TestCase):
         example = example.replace('"127.0.0.1:50051"', repr(self.address))
         run_dir = os.path.join(self.dir, "example")
         os.mkdir(run_dir)
-        os.symlink(os.path.join(source, "configs"), os.path.join(run_dir, "configs"))
+        os.makedirs(os.path.join(run_dir, "configs"))
+        with open(os.path.join(run_dir, "configs", "fashion_mnist_quick.textproto"), "w") as f:
+            f.write('base: "%s" clear_from_base: "bounds" bounds { error: 0.95 }'
+                    % os.path.join(source, "configs", "fashion_mnist_quick.textproto"))
         os.environ["MPLBACKEND"] = "Agg"  # no display
         cwd = os.getcwd()
         os.chdir(run_dir)
@@ -241,8 +246,61 @@ class TokenTest(unittest.TestCase):
             self.assertEqual(run.returncode, 0, run.stderr)
             theirs = int(run.stdout.split()[-1])  # the last line: the job id
             self.assertEqual(client.status(ours)["spec"], client.status(theirs)["spec"], name)
+            if have_pandas():  # no evaluations yet: an empty front, with its columns
+                front = client.pareto(ours, frame=True)
+                self.assertEqual(len(front), 0)
+                self.assertIn("evaluation.test_error", front.columns)
             for job in (ours, theirs):
                 self.assertEqual(client.cancel(job)["state"], "JOB_STATE_CANCELLED")
+
+
+class TlsTest(unittest.TestCase):
+    """A coordinator with TLS and both tokens, as deploy/tls/make-certs sets it up."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="unas-python-tls-")
+        cls.certs = os.path.join(cls.dir, "certs")
+        subprocess.run(["/bin/bash", os.path.join(os.environ["UNAS_SOURCE_DIR"], "deploy", "tls",
+                                                   "make-certs"), cls.certs, "localhost"],
+                       check=True, capture_output=True, timeout=120)
+        cls.coordinator, cls.address = cp.start_coordinator(
+            cls.dir, ["--tls-cert", cls.cert("server.pem"), "--tls-key",
+                      cls.cert("server-key.pem"), "--worker-token-file", cls.cert("worker.token"),
+                      "--client-token-file", cls.cert("client.token")])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.coordinator.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def cert(cls, name):
+        return os.path.join(cls.certs, name)
+
+    def test_tls_with_the_client_token(self):
+        client = Client(self.address, tls=self.cert("ca.pem"),
+                        token_file=self.cert("client.token"))
+        self.assertIsInstance(client.jobs(), list)
+        # The certificate names localhost and 127.0.0.1: tls_server_name is
+        # checked instead of the address's host.
+        named = Client(self.address, tls=self.cert("ca.pem"), tls_server_name="localhost",
+                       token_file=self.cert("client.token"))
+        self.assertIsInstance(named.jobs(), list)
+        with self.assertRaises(UnavailableError):
+            Client(self.address, tls=self.cert("ca.pem"), tls_server_name="elsewhere.example",
+                   token_file=self.cert("client.token"), timeout=5).jobs()
+        with self.assertRaises(AuthenticationError):
+            Client(self.address, tls=self.cert("ca.pem")).jobs()
+        with self.assertRaises(AuthenticationError) as e:
+            Client(self.address, tls=self.cert("ca.pem"),
+                   token_file=self.cert("worker.token")).jobs()
+        self.assertIn("worker token", str(e.exception))
+        with self.assertRaises(UnavailableError):
+            Client(self.address, token_file=self.cert("client.token"), timeout=5).jobs()
+        with self.assertRaises(UnasError) as e:
+            Client(self.address, tls=self.cert("client.token"))
+        self.assertIn("holds no PEM certificate", str(e.exception))
 
 
 if __name__ == "__main__":
