@@ -1,10 +1,12 @@
 """The coordinator's JobService from Python: what unasctl does, as values.
 
 Jobs are named by id (3 or "3"), by name (the newest job of that name, as in
-unasctl), or by a dict holding "job_id" (what submit/status/jobs return).
+unasctl), or by a dict or DataFrame row holding "job_id" (as status and jobs
+return them); candidates by id, or by a dict or row holding "candidate_id".
 """
 
 import ipaddress
+import numbers
 import os
 import time
 import warnings
@@ -204,15 +206,14 @@ class Client:
     # --- plumbing ----------------------------------------------------------------
 
     def job_id(self, job):
-        """The id of a job named by id, by name (the newest of that name) or by dict."""
-        if isinstance(job, dict):
-            job = job["job_id"]
-        if isinstance(job, int):
-            return job
+        """The id of a job named by id, by name (the newest of that name), or by a
+        dict or DataFrame row holding "job_id"."""
+        if isinstance(job, numbers.Integral):
+            return int(job)
         if isinstance(job, str) and job.isdigit():
             return int(job)
         if not isinstance(job, str):
-            raise TypeError("job: an id, a name or a job dict, not %s" % type(job).__name__)
+            return int(_field(job, "job_id", "job"))
         ids = [j.job_id for j in self._call("ListJobs", pb.ListJobsRequest()).jobs
                if j.spec.name == job]
         if not ids:
@@ -238,7 +239,18 @@ class Client:
 
 
 def _candidate_id(candidate):
-    return int(candidate["candidate_id"] if isinstance(candidate, dict) else candidate)
+    """A candidate's id from the id, or a dict or DataFrame row holding "candidate_id"."""
+    if isinstance(candidate, (numbers.Integral, str)):
+        return int(candidate)
+    return int(_field(candidate, "candidate_id", "candidate"))
+
+
+def _field(value, key, what):
+    try:
+        return value[key]
+    except (TypeError, KeyError, IndexError):
+        raise TypeError("%s: an id, or a dict or DataFrame row with \"%s\", not %s"
+                        % (what, key, type(value).__name__)) from None
 
 
 def _read_token(path):

@@ -86,7 +86,10 @@ class ClientTest(unittest.TestCase):
         # By name, by numeric string, by dict.
         self.assertEqual(self.client.job_id("python_client_test"), self.job)
         self.assertEqual(self.client.status(str(self.job))["job_id"], self.job)
+        self.assertEqual(self.client.status(status)["job_id"], self.job)
         self.assertIn(self.job, [j["job_id"] for j in self.client.jobs()])
+        with self.assertRaises(TypeError):
+            self.client.status(1.5)
 
     def test_history_population_and_pareto_front(self):
         history = self.client.history(self.job)
