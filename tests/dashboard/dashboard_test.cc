@@ -400,5 +400,44 @@ TEST_F(DashboardTest, WithoutTheTokenOnlyTheLoginIsServed) {
   }
 }
 
+TEST_F(DashboardTest, TlsUsesTheGrpcCertificateAndToken) {
+  const std::string certs = dir_ + "/certs";
+  unas::testing::CommandResult made = unas::testing::RunCommand(
+      {"/bin/bash", std::string(UNAS_SOURCE_DIR) + "/deploy/tls/make-certs", certs, "localhost"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  StartCoordinator({"--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server-key.pem",
+                    "--worker-token-file", certs + "/worker.token", "--client-token-file",
+                    certs + "/client.token"});
+  std::ifstream token_in(certs + "/client.token");
+  std::string token;
+  token_in >> token;
+  std::ifstream worker_in(certs + "/worker.token");
+  std::string worker_token;
+  worker_in >> worker_token;
+
+  httplib::SSLClient tls("localhost", http_port_);
+  tls.set_ca_cert_path((certs + "/ca.pem").c_str());
+  tls.enable_server_certificate_verification(true);
+  httplib::Result ok = tls.Get("/api/jobs", {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  // The worker token is not the client token.
+  httplib::Result worker = tls.Get("/api/jobs", {{"Authorization", "Bearer " + worker_token}});
+  ASSERT_TRUE(worker);
+  EXPECT_EQ(worker->status, 401);
+  // No plaintext: an HTTP request to the HTTPS port gets no page.
+  httplib::Result plain = Get("/api/jobs", token);
+  EXPECT_TRUE(!plain || plain->status != 200);
+}
+
+TEST_F(DashboardTest, BeyondLoopbackItNeedsTlsAndTheToken) {
+  unas::testing::CommandResult refused = unas::testing::RunCommand(
+      {unas::testing::BinaryPath("unas-coordinator"), "--db", dir_ + "/refused.db", "--listen",
+       "127.0.0.1:0", "--http", "0.0.0.0:0"},
+      absl::Seconds(30));
+  EXPECT_EQ(refused.exit_code, 2) << refused.err << refused.out;
+  EXPECT_THAT(refused.out + refused.err, HasSubstr("--client-token-file"));
+}
+
 }  // namespace
 }  // namespace unas::dashboard
