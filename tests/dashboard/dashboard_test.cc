@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -216,6 +217,31 @@ TEST_F(DashboardTest, EveryPageShowsTheJobsNumbersAndPlots) {
   EXPECT_EQ(CountOf(page, "<tr class=\"history-row"), 12);
   EXPECT_THAT(page, HasSubstr("id=\"population-table\""));
   EXPECT_THAT(page, HasSubstr(absl::StrCat("href=\"", job_path, "/candidates/", best_id, "\"")));
+
+  // The history filtered (feasible only) and sorted (test error, highest
+  // first) through the address: the rows the JSON history gives, in that order.
+  const google::protobuf::Struct history = GetJson(absl::StrCat("/api", job_path, "/history"));
+  std::vector<std::pair<double, int64_t>> feasible;  // (test error, id), evaluation order
+  for (const google::protobuf::Value& row : Field(history, "candidates").list_value().values()) {
+    const google::protobuf::Struct& r = row.struct_value();
+    if (!Field(r, "feasible").bool_value()) continue;
+    feasible.push_back({Field(r, "test_error").number_value(),
+                        static_cast<int64_t>(Field(r, "candidate_id").number_value())});
+  }
+  std::stable_sort(feasible.begin(), feasible.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  const std::string filtered = Render(job_path + "?feasible=1&sort=-test_error", "job-filtered");
+  std::vector<int64_t> shown;
+  const std::string link = absl::StrCat("href=\"", job_path, "/candidates/");
+  for (size_t at = filtered.find("<tr class=\"history-row"); at != std::string::npos;
+       at = filtered.find("<tr class=\"history-row", at + 1)) {
+    const size_t id_at = filtered.find(link, at) + link.size();
+    shown.push_back(std::stoll(filtered.substr(id_at, 12)));
+  }
+  std::vector<int64_t> expected;
+  for (const auto& [error, id] : feasible) expected.push_back(id);
+  EXPECT_EQ(shown, expected);
+  EXPECT_THAT(filtered, HasSubstr(absl::StrCat(expected.size(), " of 12 shown")));
 
   // One candidate: its errors, resources, epochs, lineage and network.
   const google::protobuf::Struct candidate =

@@ -152,6 +152,7 @@ class Table {
       const key = th.dataset.key;
       if (key === this.sortKey) this.sortDesc = !this.sortDesc; else { this.sortKey = key; this.sortDesc = false; }
       this.render();
+      if (this.onSort) this.onSort();
     }));
     const counter = document.getElementById(this.id + "-count");
     if (counter) counter.textContent = `${shown} of ${this.rows.length} shown` +
@@ -248,9 +249,27 @@ function jobPage(jobId) {
         .join(" ").toLowerCase().includes(w));
     history.render();
   };
-  filterBox.addEventListener("input", applyFilter);
-  feasibleOnly.addEventListener("change", applyFilter);
-  paretoOnly.addEventListener("change", applyFilter);
+  // The filter and sort live in the address (?q=...&feasible=1&pareto=1&sort=-test_error), so a
+  // filtered view can be bookmarked or shared.
+  const params = new URLSearchParams(window.location.search);
+  filterBox.value = params.get("q") || "";
+  feasibleOnly.checked = params.get("feasible") === "1";
+  paretoOnly.checked = params.get("pareto") === "1";
+  const sort = params.get("sort");
+  if (sort) { history.sortDesc = sort.startsWith("-"); history.sortKey = sort.replace(/^-/, ""); }
+  const remember = () => {
+    const p = new URLSearchParams();
+    if (filterBox.value) p.set("q", filterBox.value);
+    if (feasibleOnly.checked) p.set("feasible", "1");
+    if (paretoOnly.checked) p.set("pareto", "1");
+    p.set("sort", (history.sortDesc ? "-" : "") + history.sortKey);
+    window.history.replaceState(null, "", window.location.pathname + "?" + p.toString());
+  };
+  history.onSort = remember;
+  for (const [el, ev] of [[filterBox, "input"], [feasibleOnly, "change"], [paretoOnly, "change"]]) {
+    el.addEventListener(ev, () => { applyFilter(); remember(); });
+  }
+  applyFilter();
 
   let version = "";
   let firstDone = null;
