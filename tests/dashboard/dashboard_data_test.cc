@@ -211,6 +211,27 @@ TEST_F(DashboardDataTest, EndpointTimesOnA400EvaluationJob) {
   time("workers", [&] { return data_->WorkersJson(); });
 }
 
+TEST_F(DashboardDataTest, WorkersShowTheirCurrentTaskAndThroughput) {
+  absl::StatusOr<v1::Job> job = coordinator_->SubmitJob(SmallSpec(10, /*seed=*/10));
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(EvaluateOne(*coordinator_, worker_));
+  ASSERT_TRUE(EvaluateOne(*coordinator_, worker_));
+  std::optional<v1::Task> task = Acquire(*coordinator_, worker_);
+  ASSERT_TRUE(task.has_value());
+  google::protobuf::Struct workers = ParseJson(data_->WorkersJson());
+  ASSERT_EQ(Field(workers, "workers").list_value().values_size(), 1);
+  const google::protobuf::Struct& w =
+      Field(workers, "workers").list_value().values(0).struct_value();
+  EXPECT_EQ(Field(Field(w, "worker").struct_value(), "name").string_value(), "data-test-worker");
+  const auto& tasks = Field(w, "current_tasks").list_value();
+  ASSERT_EQ(tasks.values_size(), 1);
+  EXPECT_EQ(Field(tasks.values(0).struct_value(), "candidate_id").number_value(),
+            task->candidate_id());
+  // Throughput counts results by finish time against the real clock; the
+  // fake clock here sits in 2023, so "the last hour" holds none of them.
+  EXPECT_TRUE(Field(w, "evaluations_last_hour").has_number_value());
+}
+
 TEST(DashboardAuthTest, TokenAsBearerOrSessionCookie) {
   DashboardAuth open(std::nullopt, false);
   EXPECT_FALSE(open.required());
