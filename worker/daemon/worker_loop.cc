@@ -227,6 +227,10 @@ struct WorkerLoop::Impl {
   // if the coordinator handed one out with the acknowledgement.
   std::optional<v1::Task> RunTask(const v1::Task& task) {
     std::atomic<bool> withdraw{false};
+    // Set once the evaluation has returned: from then on the report's answer,
+    // not a heartbeat, says what became of the candidate. A heartbeat that
+    // crosses an accepted report finds the lease already closed.
+    std::atomic<bool> reporting{false};
     std::mutex progress_mu;
     std::optional<v1::EpochRecord> latest;
     std::mutex done_mu;
@@ -253,7 +257,7 @@ struct WorkerLoop::Impl {
         grpc::ClientContext context;
         context.set_deadline(Deadline(absl::Seconds(10)));
         grpc::Status status = stub->Heartbeat(&context, request, &response);
-        if (status.ok() && !response.keep_going()) {
+        if (status.ok() && !response.keep_going() && !reporting.load()) {
           spdlog::info("job {} candidate {}: stopping: {}", task.job_id(), task.candidate_id(),
                        response.reason());
           withdraw = true;
@@ -280,6 +284,7 @@ struct WorkerLoop::Impl {
           latest = record;
         },
         stop);
+    reporting = true;
     // The heartbeats go on while the result is reported: a report retried
     // across a coordinator restart must not lose its lease meanwhile.
     auto finish = [&] {
