@@ -336,7 +336,37 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
   }
   report.acquisition_seconds = SecondsSince(start);
   last_step_ = report;
+  stepped_ = true;
   return proposal;
+}
+
+std::optional<v1::BayesianOptimizationStatus> BayesianOptimization::ModelStatus() const {
+  if (!stepped_) return std::nullopt;
+  const BoStepReport& r = last_step_;
+  const bo::HyperParameters& h = r.hyper;
+  v1::BayesianOptimizationStatus s;
+  s.set_observations(r.observations);
+  s.set_kernel(h.kind == bo::KernelKind::kOtmann ? "otmann" : "wl");
+  s.set_fitted_on(h.fitted_on);
+  s.set_log_likelihood(h.log_likelihood);
+  s.set_mean(h.mean);
+  s.set_scale(h.scale);
+  s.set_noise(h.noise);
+  if (h.kind == bo::KernelKind::kOtmann) {
+    for (double b : h.beta_lp) s.add_beta_lp(b);
+    for (double b : h.beta_emd) s.add_beta_emd(b);
+    s.set_alpha(h.alpha);
+  } else {
+    s.set_wl_depth(h.wl_depth);
+  }
+  if (options_.sparsity) s.set_sparsity_length(h.sparsity_length);
+  s.set_pending(r.pending);
+  s.set_refitted(r.refitted);
+  s.set_fit_seconds(r.fit_seconds);
+  s.set_model_seconds(r.model_seconds);
+  s.set_acquisition_seconds(r.acquisition_seconds);
+  s.set_step_seconds(r.fit_seconds + r.model_seconds + r.acquisition_seconds);
+  return s;
 }
 
 }  // namespace unas::search
