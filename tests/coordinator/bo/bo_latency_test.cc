@@ -72,8 +72,7 @@ TEST(BoLatencyTest, HeartbeatsStayPromptWhileABoJobWith800ObservationsProposes) 
   while (steps.load() < kModelSteps && Clock::now() < deadline) {
     auto start = Clock::now();
     EXPECT_TRUE(c->Heartbeat(heartbeat).ok());
-    heartbeat_ms.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    heartbeat_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   stop = true;
