@@ -59,7 +59,8 @@ struct Flags {
 
 // The config's job with `algorithm` instead of its own. Bayesian
 // optimisation starts from as many random points as aging evolution's
-// initial population, so both spend the same evaluations on random search.
+// initial population, so both spend the same evaluations on random search
+// (at most half the budget).
 absl::StatusOr<v1::JobSpec> SpecFor(const Flags& flags, const std::string& algorithm,
                                     uint64_t seed) {
   absl::StatusOr<v1::JobSpec> spec = ReadJobSpecFile(flags.config);
@@ -69,7 +70,9 @@ absl::StatusOr<v1::JobSpec> SpecFor(const Flags& flags, const std::string& algor
                              ? a.aging_evolution().population_size()
                              : 10;
   if (algorithm == "bo_otmann" || algorithm == "bo_wl") {
-    a.mutable_bayesian_optimization()->set_starting_points(std::min(population, flags.budget));
+    // A budget too small for that (a quick check) still takes BO steps.
+    a.mutable_bayesian_optimization()->set_starting_points(
+        std::max(1, std::min(population, flags.budget / 2)));
     a.mutable_bayesian_optimization()->set_kernel(algorithm == "bo_wl" ? v1::BO_KERNEL_WL
                                                                        : v1::BO_KERNEL_OTMANN);
   } else if (algorithm == "random") {

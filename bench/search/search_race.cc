@@ -127,6 +127,10 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
     request.set_page_token(page->next_page_token());
   }
   c.Shutdown();
+  created->reset();
+  for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+    std::filesystem::remove(options.db_path + suffix);
+  }
   out.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return out;

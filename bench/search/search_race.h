@@ -21,7 +21,7 @@ namespace unas::bench {
 
 struct RaceOptions {
   int workers = 4;
-  std::string db_path;  // a fresh SQLite file for this run
+  std::string db_path;  // a fresh SQLite file for this run, removed afterwards
   // Virtual duration of an evaluation; unset: the result's training_seconds
   // (0 for the synthetic evaluator, which therefore sets it).
   std::function<double(const v1::Task&, const v1::EvaluationResult&)> duration_seconds;
