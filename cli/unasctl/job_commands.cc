@@ -155,6 +155,35 @@ absl::Status Jobs(const Common& c) {
   return absl::OkStatus();
 }
 
+// Bayesian optimisation's model: observations, hyper-parameters, last step.
+void PrintModelStatus(const v1::BayesianOptimizationStatus& bo) {
+  std::cout << absl::StrFormat(
+      "  model        %s GP on %d observations, hyper-parameters fitted on the first %d "
+      "(log likelihood %.2f)\n",
+      bo.kernel() == "wl" ? "WL-kernel" : "OTMANN-kernel", bo.observations(), bo.fitted_on(),
+      bo.log_likelihood());
+  std::cout << absl::StrFormat("  hyper        mean %.4g, scale %.3g, noise %.3g", bo.mean(),
+                               bo.scale(), bo.noise());
+  if (bo.kernel() == "wl") {
+    std::cout << ", WL depth " << bo.wl_depth();
+  } else {
+    std::cout << absl::StrFormat(", alpha %.3f, beta_lp [%s], beta_emd [%s]", bo.alpha(),
+                                 absl::StrJoin(bo.beta_lp(), " ",
+                                               [](std::string* out, double b) {
+                                                 absl::StrAppend(out, absl::StrFormat("%.3g", b));
+                                               }),
+                                 absl::StrJoin(bo.beta_emd(), " ", [](std::string* out, double b) {
+                                   absl::StrAppend(out, absl::StrFormat("%.3g", b));
+                                 }));
+  }
+  if (bo.has_sparsity_length())
+    std::cout << absl::StrFormat(", sparsity length %.3g", bo.sparsity_length());
+  std::cout << absl::StrFormat(
+      "\n  last step    %.2f s (fit %.2f%s, model %.2f, acquisition %.2f), %d in flight\n",
+      bo.step_seconds(), bo.fit_seconds(), bo.refitted() ? ", refitted" : "", bo.model_seconds(),
+      bo.acquisition_seconds(), bo.pending());
+}
+
 absl::Status Status(const Common& c, CoordinatorClient& client, int64_t job_id) {
   absl::StatusOr<v1::Job> job = client.GetJob(job_id);
   if (!job.ok()) return job.status();
@@ -180,6 +209,7 @@ absl::Status Status(const Common& c, CoordinatorClient& client, int64_t job_id) 
             << "\n";
   std::cout << "  recent       " << p.feasible_in_last_25()
             << " of the last 25 evaluations satisfy every bound\n";
+  if (p.has_bayesian_optimization()) PrintModelStatus(p.bayesian_optimization());
   std::cout << "  bounds       " << BoundsText(s.bounds()) << "\n";
   std::cout << "  seed         " << s.seed() << ", dataset "
             << absl::StripPrefix(v1::DatasetName_Name(s.dataset().name()), "DATASET_NAME_") << "\n";

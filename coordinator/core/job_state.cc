@@ -26,6 +26,7 @@ v1::JobProgress JobEntry::Progress() const {
     feasible += candidates[static_cast<size_t>(history[i] - 1)].candidate.feasible();
   }
   p.set_feasible_in_last_25(feasible);
+  if (proposals.model_status()) *p.mutable_bayesian_optimization() = *proposals.model_status();
   return p;
 }
 

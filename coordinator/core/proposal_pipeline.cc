@@ -26,6 +26,7 @@ ProposalOutcome ProposalPipeline::Run(std::vector<search::Evaluated> batch,
   if (outcome.proposal.ok() && outcome.proposal->has_value()) {
     outcome.metrics = ComputeCandidateMetrics((*outcome.proposal)->architecture, data_);
   }
+  next_status_ = algorithm_->ModelStatus();
   return outcome;
 }
 

@@ -59,8 +59,15 @@ class ProposalPipeline {
   // False while another caller runs the pipeline; else claims it and moves
   // the queued observations into `batch`.
   bool TryBegin(std::vector<search::Evaluated>* batch);
-  void End() { running_ = false; }
+  // Also publishes the model status the last Run left.
+  void End() {
+    running_ = false;
+    if (next_status_) status_ = std::move(next_status_);
+    next_status_.reset();
+  }
   bool running() const { return running_; }
+  // The algorithm's model status as of the last finished Run (under the lock).
+  const std::optional<v1::BayesianOptimizationStatus>& model_status() const { return status_; }
 
   // Without the lock, by the claimant only.
   ProposalOutcome Run(std::vector<search::Evaluated> batch, const search::ProposalContext& context,
@@ -71,6 +78,8 @@ class ProposalPipeline {
   DataShape data_;
   std::vector<search::Evaluated> observations_;  // not yet fed to the algorithm
   bool running_ = false;
+  std::optional<v1::BayesianOptimizationStatus> next_status_;  // written by Run
+  std::optional<v1::BayesianOptimizationStatus> status_;       // published by End
 };
 
 }  // namespace unas::coordinator

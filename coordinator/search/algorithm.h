@@ -17,6 +17,7 @@
 #include "common/search_space/space.h"
 #include "coordinator/search/objectives.h"
 #include "unas/v1/architecture.pb.h"
+#include "unas/v1/job.pb.h"
 #include "unas/v1/job_spec.pb.h"
 
 namespace unas::search {
@@ -70,6 +71,10 @@ class SearchAlgorithm {
   virtual void Observe(const Evaluated& evaluated) = 0;
 
   virtual std::string name() const = 0;
+
+  // A model-based algorithm's state for status displays (Bayesian
+  // optimisation once it has taken a model-based step); nullopt otherwise.
+  virtual std::optional<v1::BayesianOptimizationStatus> ModelStatus() const { return std::nullopt; }
 };
 
 // Mixes a job seed and a candidate id into the seed of that candidate's Rng

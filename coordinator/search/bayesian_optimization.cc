@@ -1,6 +1,7 @@
 #include "coordinator/search/bayesian_optimization.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -198,12 +199,9 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
   report.hyper = *hyper_;
   report.fit_seconds = SecondsSince(start);
   start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::unique_ptr<bo::Surrogate::Model>> model =
-      surrogate_.BuildModel(*hyper_, pending);
-  if (!model.ok()) return model.status();
-  report.gram_projected = (*model)->projected();
-  report.projection_removed = (*model)->projection_removed();
-  report.model_seconds = SecondsSince(start);
+  // Built once the first candidates exist (build_model below); the
+  // acquisition's time excludes it.
+  absl::StatusOr<std::unique_ptr<bo::Surrogate::Model>> model = absl::UnknownError("no model");
   start = std::chrono::steady_clock::now();
 
   std::array<double, kNumObjectives> lambdas;
@@ -281,6 +279,46 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     return std::clamp(s, range.min, range.max);
   };
 
+  // The GP, while another thread computes the OTMANN rows of the candidates
+  // most likely to need a posterior (highest resource bound first) until the
+  // GP is ready: the Gram matrix's projection runs on one thread, and the
+  // rows are exact, so this changes when work is done, not any result.
+  auto build_model = [&]() -> absl::Status {
+    const auto model_start = std::chrono::steady_clock::now();
+    std::vector<const bo::ArchEntry*> ahead;
+    if (bounds[0] && options_.kernel == bo::KernelKind::kOtmann &&
+        SurrogateOptionsOf(options_).threads > 1) {
+      std::vector<int> order(candidates.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int a, int b) { return candidates[a].upper > candidates[b].upper; });
+      absl::flat_hash_set<uint64_t> seen;
+      for (int i : order) {
+        const Candidate& c = candidates[i];
+        if (c.value || surrogate_.HasRow(c.entry->fingerprint) ||
+            !seen.insert(c.entry->fingerprint).second) {
+          continue;
+        }
+        ahead.push_back(c.entry.get());
+      }
+    }
+    std::atomic<bool> stop{false};
+    std::vector<std::pair<uint64_t, std::vector<bo::OtmannDistance>>> rows;
+    std::thread precompute;
+    if (!ahead.empty()) {
+      precompute = std::thread([&] { rows = surrogate_.ComputeRowsUntil(ahead, stop); });
+    }
+    model = surrogate_.BuildModel(*hyper_, pending);
+    stop = true;
+    if (precompute.joinable()) precompute.join();
+    surrogate_.CacheRows(std::move(rows));
+    report.model_seconds = SecondsSince(model_start);
+    if (!model.ok()) return model.status();
+    report.gram_projected = (*model)->projected();
+    report.projection_removed = (*model)->projection_removed();
+    return absl::OkStatus();
+  };
+
   std::optional<int64_t> parent_id;
   if (options_.local_optimizer) {
     // All morphs of one random observation (LocalBayesOpt).
@@ -296,6 +334,7 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
         return s;
       }
     }
+    if (absl::Status s = build_model(); !s.ok()) return s;
   } else {
     const int population = std::max(1, options_.acquisition_population);
     for (int i = 0; i < population && i < options_.acquisition_evaluations; ++i) {
@@ -306,6 +345,7 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
       if (options_.sparsity) sparsity = RandomSparsity(*options_.sparsity, rng);
       if (absl::Status s = add(*std::move(arch), sparsity); !s.ok()) return s;
     }
+    if (absl::Status s = build_model(); !s.ok()) return s;
     std::vector<int> sample(static_cast<size_t>(options_.acquisition_sample));
     while (static_cast<int>(candidates.size()) < options_.acquisition_evaluations) {
       // Tournament over the last `population` candidates (aging).
@@ -334,9 +374,39 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     if (!random.ok()) return random.status();
     proposal = *std::move(random);
   }
-  report.acquisition_seconds = SecondsSince(start);
+  report.acquisition_seconds = std::max(0.0, SecondsSince(start) - report.model_seconds);
   last_step_ = report;
+  stepped_ = true;
   return proposal;
+}
+
+std::optional<v1::BayesianOptimizationStatus> BayesianOptimization::ModelStatus() const {
+  if (!stepped_) return std::nullopt;
+  const BoStepReport& r = last_step_;
+  const bo::HyperParameters& h = r.hyper;
+  v1::BayesianOptimizationStatus s;
+  s.set_observations(r.observations);
+  s.set_kernel(h.kind == bo::KernelKind::kOtmann ? "otmann" : "wl");
+  s.set_fitted_on(h.fitted_on);
+  s.set_log_likelihood(h.log_likelihood);
+  s.set_mean(h.mean);
+  s.set_scale(h.scale);
+  s.set_noise(h.noise);
+  if (h.kind == bo::KernelKind::kOtmann) {
+    for (double b : h.beta_lp) s.add_beta_lp(b);
+    for (double b : h.beta_emd) s.add_beta_emd(b);
+    s.set_alpha(h.alpha);
+  } else {
+    s.set_wl_depth(h.wl_depth);
+  }
+  if (options_.sparsity) s.set_sparsity_length(h.sparsity_length);
+  s.set_pending(r.pending);
+  s.set_refitted(r.refitted);
+  s.set_fit_seconds(r.fit_seconds);
+  s.set_model_seconds(r.model_seconds);
+  s.set_acquisition_seconds(r.acquisition_seconds);
+  s.set_step_seconds(r.fit_seconds + r.model_seconds + r.acquisition_seconds);
+  return s;
 }
 
 }  // namespace unas::search

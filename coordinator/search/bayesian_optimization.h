@@ -74,6 +74,8 @@ class BayesianOptimization : public SearchAlgorithm {
   void Observe(const Evaluated& evaluated) override;
   std::string name() const override { return "bayesian_optimization"; }
 
+  std::optional<v1::BayesianOptimizationStatus> ModelStatus() const override;
+
   const BoStepReport& last_step() const { return last_step_; }
   int observations() const { return surrogate_.size(); }
 
@@ -101,6 +103,7 @@ class BayesianOptimization : public SearchAlgorithm {
   std::optional<bo::HyperParameters> hyper_;
   absl::Status observe_error_;
   BoStepReport last_step_;
+  bool stepped_ = false;  // a model-based step was taken (last_step_ is set)
 };
 
 }  // namespace unas::search

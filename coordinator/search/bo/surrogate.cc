@@ -69,6 +69,32 @@ const std::vector<OtmannDistance>& Surrogate::DistancesToObservations(const Arch
   return row;
 }
 
+std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> Surrogate::ComputeRowsUntil(
+    const std::vector<const ArchEntry*>& entries, const std::atomic<bool>& stop) const {
+  std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> out;
+  if (options_.kind != KernelKind::kOtmann) return out;
+  const int n = size();
+  for (const ArchEntry* entry : entries) {
+    if (stop.load(std::memory_order_relaxed)) break;
+    std::vector<OtmannDistance> row(static_cast<size_t>(n));
+    int j = 0;
+    for (; j < n && !stop.load(std::memory_order_relaxed); ++j) {
+      row[static_cast<size_t>(j)] =
+          ComputeOtmannDistance(entry->analysis.graph, points_[j].entry->analysis.graph);
+    }
+    row.resize(static_cast<size_t>(j));  // a partial row is completed when it is read
+    out.emplace_back(entry->fingerprint, std::move(row));
+  }
+  return out;
+}
+
+void Surrogate::CacheRows(std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> rows) {
+  for (auto& [fingerprint, row] : rows) {
+    std::vector<OtmannDistance>& cached = rows_[fingerprint];
+    if (row.size() > cached.size()) cached = std::move(row);
+  }
+}
+
 void Surrogate::RetainRows(const absl::flat_hash_set<uint64_t>& keep) {
   absl::erase_if(rows_, [&](const auto& kv) { return !keep.contains(kv.first); });
 }

@@ -8,6 +8,7 @@
 #define UNAS_COORDINATOR_SEARCH_BO_SURROGATE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,6 +92,16 @@ class Surrogate {
   // distances to newer observations).
   const std::vector<OtmannDistance>& DistancesToObservations(const ArchEntry& entry);
   void RetainRows(const absl::flat_hash_set<uint64_t>& keep);
+
+  // OTMANN rows of `entries` (in order) computed on one thread until `stop`
+  // becomes true (the last one possibly partial), for the caller to store
+  // with CacheRows later. It reads no cache, so it may run while another
+  // thread builds a model. Rows are exact: which ones were computed ahead
+  // changes no result, only when the work is done.
+  bool HasRow(uint64_t fingerprint) const { return rows_.contains(fingerprint); }
+  std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> ComputeRowsUntil(
+      const std::vector<const ArchEntry*>& entries, const std::atomic<bool>& stop) const;
+  void CacheRows(std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> rows);
 
   // WL dot products of two graphs per iteration 0..kMaxWlDepth.
   using WlDots = std::array<double, kMaxWlDepth + 1>;

@@ -1,0 +1,350 @@
+// Which algorithm finds good networks sooner: aging evolution, Bayesian
+// optimisation with the OTMANN and the WL kernel, and random search on the
+// same job (the quick demo's space, bounds and recipe by default), the same
+// budget and several seeds each. Writes the best feasible validation error
+// after every evaluation as CSV, an SVG plot of it (median over seeds, each
+// seed faint) and prints how many evaluations each run needed to reach the
+// job's error bound with every bound satisfied. Run by hand:
+//
+//   build/bench/compare_algorithms [--budget 100] [--seeds 5] [--workers 4]
+//       [--algorithms aging,bo_otmann,bo_wl,random] [--config FILE]
+//       [--out DIR (default docs/benchmarks)] [--name search_comparison_synthetic]
+//       [--targets 0.2,0.18 (stricter error targets, also reported)]
+//
+// compare_algorithms evaluates with the synthetic evaluator (an error that is
+// a fixed function of the architecture; minutes). compare_algorithms_training
+// (built with LibTorch) trains every candidate for real with the config's
+// recipe, one at a time, using --threads LibTorch threads (default budget 10:
+// about an hour for 5 seeds x 4 algorithms with --threads 1 on a 2-core machine).
+//
+// Each run emulates --workers asynchronous workers on a virtual clock: an
+// evaluation takes its measured training time (synthetic: a seeded 0.5-1.5 s
+// per candidate), and results arrive in the order they would finish.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bench/search/search_race.h"
+#include "cli/report/svg_plot.h"
+#include "common/job_spec/loader.h"
+#include "coordinator/search/algorithm.h"
+#include "worker/daemon/synthetic_evaluator.h"
+#ifdef UNAS_COMPARE_WITH_TRAINING
+#include "worker/daemon/training_evaluator.h"
+#endif
+
+namespace unas::bench {
+namespace {
+
+struct Flags {
+  int budget = 100;
+  int seeds = 5;
+  int workers = 4;
+  int threads = 2;
+  std::vector<std::string> algorithms = {"aging", "bo_otmann", "bo_wl", "random"};
+  std::string config = std::string(UNAS_SOURCE_DIR) + "/configs/fashion_mnist_quick.textproto";
+  std::string out = std::string(UNAS_SOURCE_DIR) + "/docs/benchmarks";
+  std::string name;
+  std::vector<double> targets;  // stricter error targets reported besides the bound
+};
+
+// The config's job with `algorithm` instead of its own. Bayesian
+// optimisation starts from as many random points as aging evolution's
+// initial population, so both spend the same evaluations on random search
+// (at most half the budget).
+absl::StatusOr<v1::JobSpec> SpecFor(const Flags& flags, const std::string& algorithm,
+                                    uint64_t seed) {
+  absl::StatusOr<v1::JobSpec> spec = ReadJobSpecFile(flags.config);
+  if (!spec.ok()) return spec.status();
+  v1::AlgorithmSpec& a = *spec->mutable_algorithm();
+  const int population = a.has_aging_evolution() && a.aging_evolution().has_population_size()
+                             ? a.aging_evolution().population_size()
+                             : 10;
+  if (algorithm == "bo_otmann" || algorithm == "bo_wl") {
+    // A budget too small for that (a quick check) still takes BO steps.
+    a.mutable_bayesian_optimization()->set_starting_points(
+        std::max(1, std::min(population, flags.budget / 2)));
+    a.mutable_bayesian_optimization()->set_kernel(algorithm == "bo_wl" ? v1::BO_KERNEL_WL
+                                                                       : v1::BO_KERNEL_OTMANN);
+  } else if (algorithm == "random") {
+    a.mutable_random_search();
+  } else if (algorithm == "aging") {
+    // A budget below the population (a quick check) shrinks it to fit.
+    v1::AgingEvolutionSpec& ae = *a.mutable_aging_evolution();
+    if (ae.has_population_size() && ae.population_size() > flags.budget) {
+      ae.set_population_size(flags.budget);
+      if (ae.sample_size() > flags.budget) ae.set_sample_size(flags.budget);
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown algorithm ", algorithm));
+  }
+  a.set_rounds(flags.budget);
+  spec->set_seed(seed);
+  spec->set_name(absl::StrCat(spec->name(), "_", algorithm, "_", seed));
+  return PrepareJobSpec(*std::move(spec));
+}
+
+std::string Csv(double v) { return absl::StrFormat("%.6f", v); }
+
+// The median of values where a missing value (never reached) counts as +inf.
+std::optional<double> Median(std::vector<std::optional<double>> values) {
+  std::vector<double> v;
+  for (const std::optional<double>& x : values) v.push_back(x.value_or(INFINITY));
+  if (v.empty()) return std::nullopt;
+  std::sort(v.begin(), v.end());
+  double m = v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  if (!std::isfinite(m)) return std::nullopt;
+  return m;
+}
+
+struct Styles {
+  std::map<std::string, report::svg::Style> median, seed;
+};
+
+Styles MakeStyles() {
+  const std::map<std::string, std::string> colours = {
+      {"aging", "#1b9e77"}, {"bo_otmann", "#d95f02"}, {"bo_wl", "#7570b3"}, {"random", "#666666"}};
+  Styles s;
+  for (const auto& [name, colour] : colours) {
+    report::svg::Style& median = s.median[name];
+    median.css_class = "median-" + name;
+    median.stroke = colour;
+    median.stroke_width = 2.5;
+    median.fill = colour;
+    report::svg::Style& seed = s.seed[name];
+    seed.css_class = "seed-" + name;
+    seed.stroke = colour;
+    seed.opacity = 0.25;
+  }
+  return s;
+}
+
+std::string Label(const std::string& algorithm) {
+  if (algorithm == "aging") return "aging evolution";
+  if (algorithm == "bo_otmann") return "BO, OTMANN kernel";
+  if (algorithm == "bo_wl") return "BO, WL kernel";
+  return "random search";
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  bool training = false;
+#ifdef UNAS_COMPARE_WITH_TRAINING
+  training = true;
+  flags.budget = 10;  // about an hour for 5 seeds x 4 algorithms on 2 cores
+#endif
+  flags.name = training ? "search_comparison_fashion_mnist" : "search_comparison_synthetic";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    int n = 0;
+    if (flag == "--budget" && absl::SimpleAtoi(value, &n)) {
+      flags.budget = n;
+    } else if (flag == "--seeds" && absl::SimpleAtoi(value, &n)) {
+      flags.seeds = n;
+    } else if (flag == "--workers" && absl::SimpleAtoi(value, &n)) {
+      flags.workers = n;
+    } else if (flag == "--threads" && absl::SimpleAtoi(value, &n)) {
+      flags.threads = n;
+    } else if (flag == "--algorithms") {
+      flags.algorithms = absl::StrSplit(value, ',');
+    } else if (flag == "--config") {
+      flags.config = value;
+    } else if (flag == "--out") {
+      flags.out = value;
+    } else if (flag == "--targets") {
+      for (absl::string_view t : absl::StrSplit(value, ',')) {
+        double target = 0;
+        if (absl::SimpleAtod(t, &target)) flags.targets.push_back(target);
+      }
+    } else if (flag == "--name") {
+      flags.name = value;
+    } else {
+      std::fprintf(stderr, "compare_algorithms: unknown flag or value %s %s\n", flag.c_str(),
+                   value.c_str());
+      return 2;
+    }
+  }
+  std::unique_ptr<worker::Evaluator> evaluator;
+  RaceOptions race;
+  race.workers = flags.workers;
+  if (training) {
+#ifdef UNAS_COMPARE_WITH_TRAINING
+    evaluator = std::make_unique<worker::TrainingEvaluator>(flags.threads);
+#endif
+  } else {
+    evaluator = std::make_unique<worker::SyntheticEvaluator>();
+  }
+  std::optional<double> error_bound;
+  std::filesystem::create_directories(flags.out);
+  const std::string csv_path = flags.out + "/" + flags.name + ".csv";
+  std::ofstream csv(csv_path);
+  csv << "algorithm,seed,evaluation,candidate_id,validation_error,feasible,best_feasible_error\n";
+  // curves[algorithm][seed index][evaluation]
+  std::map<std::string, std::vector<std::vector<std::optional<double>>>> curves;
+  std::map<std::string, std::vector<std::optional<double>>> reached, final_best;
+  for (const std::string& algorithm : flags.algorithms) {
+    for (int seed = 1; seed <= flags.seeds; ++seed) {
+      absl::StatusOr<v1::JobSpec> spec = SpecFor(flags, algorithm, static_cast<uint64_t>(seed));
+      if (!spec.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(spec.status().message()).c_str());
+        return 1;
+      }
+      if (spec->bounds().has_error()) error_bound = spec->bounds().error();
+      if (!training) {
+        race.duration_seconds = [seed](const v1::Task& task, const v1::EvaluationResult&) {
+          const uint64_t h =
+              search::CandidateSeed(static_cast<uint64_t>(seed) * 7919 + 13, task.candidate_id());
+          return 0.5 + static_cast<double>(h % 10000) / 10000.0;
+        };
+      }
+      race.db_path = (std::filesystem::temp_directory_path() /
+                      absl::StrCat("compare_algorithms_", getpid(), ".db"))
+                         .string();
+      absl::StatusOr<RaceResult> result = RunRace(*spec, *evaluator, race);
+      if (!result.ok()) {
+        std::fprintf(stderr, "%s seed %d: %s\n", algorithm.c_str(), seed,
+                     std::string(result.status().message()).c_str());
+        return 1;
+      }
+      std::vector<std::optional<double>> curve = BestFeasibleCurve(result->history);
+      std::optional<double> first;
+      for (size_t i = 0; i < result->history.size(); ++i) {
+        const RaceEvaluation& e = result->history[i];
+        csv << algorithm << "," << seed << "," << i + 1 << "," << e.candidate_id << ","
+            << Csv(e.validation_error) << "," << (e.feasible ? 1 : 0) << ","
+            << (curve[i] ? Csv(*curve[i]) : "") << "\n";
+        // Feasible means every bound, the error bound included, holds.
+        if (!first && curve[i]) first = static_cast<double>(i + 1);
+      }
+      reached[algorithm].push_back(first);
+      final_best[algorithm].push_back(curve.empty() ? std::nullopt : curve.back());
+      std::printf(
+          "%-10s seed %d: %zu evaluations in %.1f s wall; bound first met at %s; best "
+          "feasible error %s\n",
+          algorithm.c_str(), seed, result->history.size(), result->wall_seconds,
+          first ? absl::StrCat(static_cast<int>(*first)).c_str() : "never",
+          curve.empty() || !curve.back() ? "none" : absl::StrFormat("%.4f", *curve.back()).c_str());
+      std::fflush(stdout);
+      curves[algorithm].push_back(std::move(curve));
+    }
+  }
+  csv.close();
+
+  std::printf("\nmedian over %d seeds, budget %d, %d workers (error bound %s):\n", flags.seeds,
+              flags.budget, flags.workers,
+              error_bound ? absl::StrFormat("%.3f", *error_bound).c_str() : "none");
+  for (const std::string& algorithm : flags.algorithms) {
+    std::optional<double> m = Median(reached[algorithm]);
+    std::optional<double> best = Median(final_best[algorithm]);
+    std::string runs;
+    for (const std::optional<double>& r : reached[algorithm]) {
+      absl::StrAppend(&runs, runs.empty() ? "" : " ", r ? absl::StrCat(static_cast<int>(*r)) : "-");
+    }
+    std::printf(
+        "  %-10s evaluations to reach the bound: median %s (runs: %s); best feasible "
+        "error at the budget: median %s\n",
+        algorithm.c_str(), m ? absl::StrFormat("%g", *m).c_str() : "not reached", runs.c_str(),
+        best ? absl::StrFormat("%.4f", *best).c_str() : "none");
+    for (double target : flags.targets) {
+      std::vector<std::optional<double>> firsts;
+      std::string target_runs;
+      for (const auto& curve : curves[algorithm]) {
+        std::optional<double> first;
+        for (size_t i = 0; i < curve.size() && !first; ++i) {
+          if (curve[i] && *curve[i] <= target) first = static_cast<double>(i + 1);
+        }
+        firsts.push_back(first);
+        absl::StrAppend(&target_runs, target_runs.empty() ? "" : " ",
+                        first ? absl::StrCat(static_cast<int>(*first)) : "-");
+      }
+      std::optional<double> mt = Median(firsts);
+      std::printf("  %-10s   feasible error <= %.3f: median %s (runs: %s)\n", "", target,
+                  mt ? absl::StrFormat("%g", *mt).c_str() : "not reached", target_runs.c_str());
+    }
+  }
+
+  // The plot: per algorithm, the median curve over seeds and each seed faint.
+  Styles styles = MakeStyles();
+  report::svg::Style bound_style;
+  bound_style.css_class = "bound-line";
+  bound_style.stroke = "#b2182b";
+  bound_style.dash = "6,4";
+  report::svg::Plot plot;
+  plot.id = flags.name;
+  plot.title = absl::StrCat("Best feasible validation error (",
+                            training ? "Fashion-MNIST training" : "synthetic evaluator", ", ",
+                            flags.seeds, " seeds, ", flags.workers, " workers)");
+  plot.x_label = "evaluations";
+  plot.y_label = "best feasible validation error";
+  plot.x_integer = true;
+  plot.x_format = [](double x) { return absl::StrFormat("%g", x); };
+  plot.y_format = [](double y) { return absl::StrFormat("%.2f", y); };
+  plot.width = 720;
+  plot.height = 440;
+  plot.empty_message = "No feasible candidate";
+  if (error_bound) {
+    report::svg::RefLine bound;
+    bound.value = *error_bound;
+    bound.label = "error bound";
+    bound.style = &bound_style;
+    plot.ref_lines.push_back(bound);
+  }
+  for (const std::string& algorithm : flags.algorithms) {
+    const auto& runs = curves[algorithm];
+    for (const auto& curve : runs) {
+      report::svg::Polyline line;
+      line.step = true;
+      line.style = &styles.seed[algorithm];
+      for (size_t i = 0; i < curve.size(); ++i) {
+        if (curve[i]) line.points.emplace_back(static_cast<double>(i + 1), *curve[i]);
+      }
+      if (!line.points.empty()) plot.lines.push_back(std::move(line));
+    }
+    report::svg::Polyline median;
+    median.step = true;
+    median.style = &styles.median[algorithm];
+    for (int i = 0; i < flags.budget; ++i) {
+      std::vector<std::optional<double>> at;
+      for (const auto& curve : runs) {
+        if (static_cast<size_t>(i) < curve.size()) at.push_back(curve[static_cast<size_t>(i)]);
+      }
+      if (std::optional<double> m = Median(at)) {
+        median.points.emplace_back(static_cast<double>(i + 1), *m);
+      }
+    }
+    if (!median.points.empty()) {
+      report::svg::Point end;
+      end.x = median.points.back().first;
+      end.y = median.points.back().second;
+      end.style = &styles.median[algorithm];
+      end.tooltip =
+          absl::StrCat(Label(algorithm), ": median best ", absl::StrFormat("%.4f", end.y));
+      plot.points.push_back(end);
+      plot.lines.push_back(std::move(median));
+    }
+    report::svg::LegendEntry entry;
+    entry.marker = report::svg::Marker::kLine;
+    entry.style = &styles.median[algorithm];
+    entry.label = Label(algorithm) + " (median)";
+    plot.legend.push_back(entry);
+  }
+  const std::string svg_path = flags.out + "/" + flags.name + ".svg";
+  std::ofstream(svg_path) << report::svg::Render(plot);
+  std::printf("wrote %s and %s\n", csv_path.c_str(), svg_path.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace unas::bench
+
+int main(int argc, char** argv) { return unas::bench::Main(argc, argv); }
