@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -36,6 +37,9 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 constexpr char kLeaseExpiredPrefix[] = "lease expired";
+// The ticket of writes queued before the group committer starts: never
+// known to be durable, so rows they store stay in memory.
+constexpr uint64_t kNeverDurable = UINT64_MAX;
 
 int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -84,12 +88,41 @@ struct Coordinator::Impl {
   // Queues one event's store writes (mu held, so they are stored in the order
   // the in-memory state changed). Nothing is acknowledged before they are
   // durable: see Durably.
-  void Write(const char* operation, store::BatchedWrite write) {
+  // Returns the write's ticket (store/group_commit.h).
+  uint64_t Write(const char* operation, store::BatchedWrite write) {
     if (committer == nullptr) {
       writes_before_start.push_back(std::move(write));
-      return;
+      return kNeverDurable;
     }
-    committer->Enqueue(operation, std::move(write));
+    return committer->Enqueue(operation, std::move(write));
+  }
+
+  // Records a candidate's new row, stored by the write `ticket`; finished
+  // rows leave memory once durable (job_state.h).
+  void PutRow(JobEntry& job, CandidateRow row, uint64_t ticket) {
+    if (committer != nullptr) job.ForgetDurableRows(committer->durable_ticket());
+    job.Put(std::move(row), ticket);
+  }
+
+  // Drops every job's finished rows that are durable by now.
+  void ForgetDurableRows() {
+    if (committer == nullptr) return;
+    const uint64_t durable = committer->durable_ticket();
+    for (auto& [job_id, job] : jobs) job.ForgetDurableRows(durable);
+  }
+
+  // A finished candidate: from memory while its write may not be durable,
+  // else from the store (a short read; finished rows never change).
+  absl::StatusOr<v1::Candidate> FinishedCandidate(const JobEntry& job, int64_t candidate_id) {
+    if (const CandidateRow* row = job.FindRow(candidate_id)) return row->candidate;
+    absl::StatusOr<std::vector<CandidateRow>> rows =
+        store->ReadCandidates(job.job.job_id(), {candidate_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      return absl::InternalError(absl::StrCat("job ", job.job.job_id(), " candidate ", candidate_id,
+                                              " is missing from the store"));
+    }
+    return std::move(rows->front().candidate);
   }
 
   void StartCommitter() {
@@ -164,7 +197,7 @@ struct Coordinator::Impl {
   void ObserveDone(JobEntry& j, const CandidateRow& row) {
     const v1::Candidate& c = row.candidate;
     ++j.done;
-    j.history.push_back(c.candidate_id());
+    j.AddToHistory(c.candidate_id(), c.feasible());
     j.done_by_fingerprint.try_emplace(c.fingerprint(), c.candidate_id());
     if (c.feasible() &&
         (!j.best_feasible_error || c.evaluation().validation_error() < *j.best_feasible_error)) {
@@ -246,8 +279,11 @@ struct Coordinator::Impl {
 
   // Makes `row` DONE with the evaluation of candidate `source_id` (the same
   // network); returns what the store records for it.
-  store::EvaluationRow CopyResult(JobEntry& j, CandidateRow& row, int64_t source_id) {
-    const v1::Candidate& source = j.row(source_id).candidate;
+  absl::StatusOr<store::EvaluationRow> CopyResult(JobEntry& j, CandidateRow& row,
+                                                  int64_t source_id) {
+    absl::StatusOr<v1::Candidate> source_candidate = FinishedCandidate(j, source_id);
+    if (!source_candidate.ok()) return source_candidate.status();
+    const v1::Candidate& source = *source_candidate;
     v1::Candidate& c = row.candidate;
     c.set_state(v1::CANDIDATE_STATE_DONE);
     *c.mutable_metrics() = source.metrics();
@@ -268,13 +304,16 @@ struct Coordinator::Impl {
   // A DONE copy of an earlier evaluation of the same network: the search
   // sees a result without training anything twice.
   absl::Status RecordReuse(JobEntry& j, CandidateRow row, int64_t source_id) {
-    store::EvaluationRow evaluation = CopyResult(j, row, source_id);
-    Write("reuse",
-          [row, evaluation](store::Store& s) { return s.InsertReusedCandidate(row, evaluation); });
-    j.candidates.push_back(row);
-    ObserveDone(j, j.candidates.back());
+    absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(j, row, source_id);
+    if (!evaluation.ok()) return evaluation.status();
+    const uint64_t ticket =
+        Write("reuse", [row, evaluation = *std::move(evaluation)](store::Store& s) {
+          return s.InsertReusedCandidate(row, evaluation);
+        });
+    ObserveDone(j, row);
     v1::JobEvent event;
-    *event.mutable_candidate_done() = LightCandidate(j.candidates.back().candidate);
+    *event.mutable_candidate_done() = LightCandidate(row.candidate);
+    PutRow(j, std::move(row), ticket);
     AddEvent(j, std::move(event));
     return FinishIfComplete(j);
   }
@@ -282,19 +321,13 @@ struct Coordinator::Impl {
   // Copies of the job's candidates in flight: leased, queued, and duplicates
   // waiting for a result (an algorithm that models pending evaluations is
   // told about them).
-  std::vector<InFlightCandidate> InFlight(JobEntry& j) const {
+  // They are exactly the job's active rows.
+  std::vector<InFlightCandidate> InFlight(const JobEntry& j) const {
     std::vector<InFlightCandidate> out;
-    auto add = [&](int64_t id) {
-      const v1::Candidate& c = j.row(id).candidate;
+    for (const auto& [id, row] : j.active) {
+      const v1::Candidate& c = row.candidate;
       out.push_back({id, c.architecture(),
                      c.has_sparsity() ? std::optional<double>(c.sparsity()) : std::nullopt});
-    };
-    for (const auto& [lease_id, ref] : leases) {
-      if (ref.job_id == j.job.job_id()) add(ref.candidate_id);
-    }
-    for (int64_t id : j.queue) add(id);
-    for (const auto& [source, ids] : j.duplicates_waiting_for) {
-      for (int64_t id : ids) add(id);
     }
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a.candidate_id < b.candidate_id; });
@@ -311,20 +344,21 @@ struct Coordinator::Impl {
       return std::nullopt;
     }
     if (!j.queue.empty()) {
-      CandidateRow& row = j.row(j.queue.front());
-      CandidateRow leased = LeasedCopy(j, row, worker_id);
-      Write("lease", [leased](store::Store& s) { return s.LeaseCandidate(leased); });
+      CandidateRow leased = LeasedCopy(j, j.active_row(j.queue.front()), worker_id);
+      const uint64_t ticket =
+          Write("lease", [leased](store::Store& s) { return s.LeaseCandidate(leased); });
       j.queue.pop_front();
-      row = std::move(leased);
-      TrackLease(j, row);
-      return MakeTask(j, row);
+      TrackLease(j, leased);
+      v1::Task task = MakeTask(j, leased);
+      PutRow(j, std::move(leased), ticket);
+      return task;
     }
     for (int attempt = 0; attempt < options.max_proposals_per_acquire; ++attempt) {
       if (j.job.state() != v1::JOB_STATE_RUNNING) return std::nullopt;
       int in_flight = j.leased + static_cast<int>(j.queue.size()) + j.duplicates_waiting;
       if (j.done + in_flight >= j.rounds()) return std::nullopt;
       search::ProposalContext context;
-      context.candidate_id = static_cast<int64_t>(j.candidates.size()) + 1;
+      context.candidate_id = j.candidate_count() + 1;
       context.evaluations_done = j.done;
       context.in_flight = in_flight;
       // One proposal at a time per job; a caller that finds the pipeline busy
@@ -379,16 +413,18 @@ struct Coordinator::Impl {
       if (auto it = j.in_flight_by_fingerprint.find(c.fingerprint());
           it != j.in_flight_by_fingerprint.end()) {
         // The same network is queued or training: wait for its result.
-        Write("duplicate", [row](store::Store& s) { return s.InsertCandidate(row); });
+        const uint64_t ticket =
+            Write("duplicate", [row](store::Store& s) { return s.InsertCandidate(row); });
         j.duplicates_waiting_for[it->second].push_back(c.candidate_id());
         ++j.duplicates_waiting;
-        j.candidates.push_back(std::move(row));
+        PutRow(j, std::move(row), ticket);
         continue;
       }
       if (ExceedsEveryBound(j, *metrics)) {
         c.set_state(v1::CANDIDATE_STATE_SKIPPED);
-        Write("skip", [row](store::Store& s) { return s.InsertCandidate(row); });
-        j.candidates.push_back(std::move(row));
+        const uint64_t ticket =
+            Write("skip", [row](store::Store& s) { return s.InsertCandidate(row); });
+        PutRow(j, std::move(row), ticket);
         ++j.skipped;
         if (++j.consecutive_skips >= options.max_consecutive_skips) {
           FailJob(j, absl::StrCat(j.consecutive_skips,
@@ -401,11 +437,13 @@ struct Coordinator::Impl {
       }
       j.consecutive_skips = 0;
       CandidateRow leased = LeasedCopy(j, row, worker_id);
-      Write("lease", [leased](store::Store& s) { return s.InsertCandidate(leased); });
+      const uint64_t ticket =
+          Write("lease", [leased](store::Store& s) { return s.InsertCandidate(leased); });
       j.in_flight_by_fingerprint[leased.candidate.fingerprint()] = leased.candidate.candidate_id();
-      j.candidates.push_back(std::move(leased));
-      TrackLease(j, j.candidates.back());
-      return MakeTask(j, j.candidates.back());
+      TrackLease(j, leased);
+      v1::Task task = MakeTask(j, leased);
+      PutRow(j, std::move(leased), ticket);
+      return task;
     }
     return std::nullopt;
   }
@@ -445,7 +483,7 @@ struct Coordinator::Impl {
     const size_t slots = static_cast<size_t>(std::max(1, w->second.info.slots()));
     std::vector<std::pair<int64_t, LeaseRef>> held;  // (expiry, lease)
     for (const auto& [lease_id, ref] : leases) {
-      const CandidateRow& row = jobs.at(ref.job_id).row(ref.candidate_id);
+      const CandidateRow& row = jobs.at(ref.job_id).active_row(ref.candidate_id);
       if (row.candidate.worker_id() == worker_id) held.push_back({row.lease_expiry_ms, ref});
     }
     if (held.size() < slots) return;
@@ -455,8 +493,7 @@ struct Coordinator::Impl {
     });
     const size_t forgotten = held.size() - (slots - 1);
     for (size_t i = 0; i < forgotten; ++i) {
-      JobEntry& j = jobs.at(held[i].second.job_id);
-      EndAttempt(j, j.row(held[i].second.candidate_id),
+      EndAttempt(jobs.at(held[i].second.job_id), held[i].second.candidate_id,
                  absl::StrCat("worker ", w->second.info.name(), " (", worker_id,
                               ") asked for new work without knowing of this lease (the reply "
                               "that granted it was lost)"),
@@ -472,9 +509,12 @@ struct Coordinator::Impl {
   // `cause` is what the worker said went wrong (empty for expired leases and
   // restarts, which say nothing about the job): when max_consecutive_failures
   // candidates in a row are given up for the same cause, the job fails.
-  void EndAttempt(JobEntry& j, CandidateRow& row, const std::string& reason, bool permanent,
+  void EndAttempt(JobEntry& j, int64_t candidate_id, const std::string& reason, bool permanent,
                   bool released = false, const std::string& cause = "") {
-    CandidateRow next = row;
+    const CandidateRow& current = j.active_row(candidate_id);
+    const std::string lease_id = current.lease_id;
+    const std::string holder = current.candidate.worker_id();
+    CandidateRow next = current;
     v1::Candidate& c = next.candidate;
     const int32_t attempt = c.attempts();
     if (released && !permanent) c.set_attempts(std::max(0, attempt - 1));
@@ -485,50 +525,52 @@ struct Coordinator::Impl {
     next.lease_id.clear();
     next.lease_expiry_ms = 0;
     if (give_up) *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(Now());
-    Write("attempt_failure", [next, attempt, reason, now = Now()](store::Store& s) {
-      return s.RecordAttemptFailure(next, attempt, reason, now);
-    });
-    leases.erase(row.lease_id);
+    const uint64_t ticket =
+        Write("attempt_failure", [next, attempt, reason, now = Now()](store::Store& s) {
+          return s.RecordAttemptFailure(next, attempt, reason, now);
+        });
+    leases.erase(lease_id);
     --j.leased;
     if (give_up) {
-      j.ForgetEndedLeases(c.candidate_id());
+      j.ForgetEndedLeases(candidate_id);
     } else {
-      j.ended_leases[row.lease_id] = {c.candidate_id(), row.candidate.worker_id()};
+      j.ended_leases[lease_id] = {candidate_id, holder};
     }
     bool expired = absl::StartsWith(reason, kLeaseExpiredPrefix);
     if (expired) ++j.lease_expiries;
     if (options.observer != nullptr) {
       options.observer->AttemptEnded(j.job.job_id(), give_up, expired);
     }
-    row = std::move(next);
+    const uint64_t fingerprint = c.fingerprint();
     v1::JobEvent event;
     if (give_up) {
       ++j.failed;
-      *event.mutable_candidate_failed() = LightCandidate(row.candidate);
+      *event.mutable_candidate_failed() = LightCandidate(c);
     } else {
-      j.queue.push_front(row.candidate.candidate_id());
-      *event.mutable_candidate_requeued() = LightCandidate(row.candidate);
+      j.queue.push_front(candidate_id);
+      *event.mutable_candidate_requeued() = LightCandidate(c);
     }
+    PutRow(j, std::move(next), ticket);
     AddEvent(j, std::move(event));
-    if (give_up) PromoteWaitingDuplicate(j, row.candidate);
+    if (give_up) PromoteWaitingDuplicate(j, candidate_id, fingerprint);
     if (give_up && !cause.empty()) CountFailureCause(j, cause);
   }
 
   // A candidate with duplicates waiting failed: the first of them is trained
   // instead, and the others wait for it.
-  void PromoteWaitingDuplicate(JobEntry& j, const v1::Candidate& failed) {
-    if (auto it = j.in_flight_by_fingerprint.find(failed.fingerprint());
-        it != j.in_flight_by_fingerprint.end() && it->second == failed.candidate_id()) {
+  void PromoteWaitingDuplicate(JobEntry& j, int64_t failed_id, uint64_t fingerprint) {
+    if (auto it = j.in_flight_by_fingerprint.find(fingerprint);
+        it != j.in_flight_by_fingerprint.end() && it->second == failed_id) {
       j.in_flight_by_fingerprint.erase(it);
     }
-    auto waiting = j.duplicates_waiting_for.find(failed.candidate_id());
+    auto waiting = j.duplicates_waiting_for.find(failed_id);
     if (waiting == j.duplicates_waiting_for.end()) return;
     std::vector<int64_t> ids = std::move(waiting->second);
     j.duplicates_waiting_for.erase(waiting);
     const int64_t promoted = ids.front();
     --j.duplicates_waiting;
     j.queue.push_back(promoted);
-    j.in_flight_by_fingerprint[failed.fingerprint()] = promoted;
+    j.in_flight_by_fingerprint[fingerprint] = promoted;
     if (ids.size() > 1) {
       j.duplicates_waiting_for[promoted].assign(ids.begin() + 1, ids.end());
     }
@@ -542,13 +584,21 @@ struct Coordinator::Impl {
     j.duplicates_waiting_for.erase(waiting);
     for (int64_t id : ids) {
       --j.duplicates_waiting;
-      CandidateRow& row = j.row(id);
-      store::EvaluationRow evaluation = CopyResult(j, row, source_id);
-      Write("reuse",
-            [row, evaluation](store::Store& s) { return s.RecordEvaluation(row, evaluation); });
+      CandidateRow row = j.active_row(id);
+      absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(j, row, source_id);
+      if (!evaluation.ok()) {
+        FailJob(j, absl::StrCat("candidate ", id, " could not take the result of candidate ",
+                                source_id, ": ", evaluation.status().message()));
+        continue;
+      }
+      const uint64_t ticket =
+          Write("reuse", [row, evaluation = *std::move(evaluation)](store::Store& s) {
+            return s.RecordEvaluation(row, evaluation);
+          });
       ObserveDone(j, row);
       v1::JobEvent event;
       *event.mutable_candidate_done() = LightCandidate(row.candidate);
+      PutRow(j, std::move(row), ticket);
       AddEvent(j, std::move(event));
     }
   }
@@ -573,18 +623,18 @@ struct Coordinator::Impl {
     int64_t now = Now();
     std::vector<std::pair<LeaseRef, std::string>> expired;
     for (const auto& [lease_id, ref] : leases) {
-      JobEntry& j = jobs.at(ref.job_id);
-      const CandidateRow& row = j.row(ref.candidate_id);
+      const CandidateRow& row = jobs.at(ref.job_id).active_row(ref.candidate_id);
       if (row.lease_expiry_ms < now) expired.push_back({ref, lease_id});
     }
     for (const auto& [ref, lease_id] : expired) {
       JobEntry& j = jobs.at(ref.job_id);
-      CandidateRow& row = j.row(ref.candidate_id);
+      const CandidateRow& row = j.active_row(ref.candidate_id);
       std::string reason = absl::StrCat(
           kLeaseExpiredPrefix, ": no heartbeat from worker ", row.candidate.worker_id(), " for ",
           j.job.spec().lease_ttl_seconds(), " s (attempt ", row.candidate.attempts(), ")");
-      EndAttempt(j, row, reason, /*permanent=*/false);
+      EndAttempt(j, ref.candidate_id, reason, /*permanent=*/false);
     }
+    ForgetDurableRows();
   }
 
   // The piggy-backed next task of CompleteTask (no waiting).
@@ -631,63 +681,79 @@ struct Coordinator::Impl {
       next_job_id = std::max(next_job_id, job_id + 1);
       JobEntry& j = jobs[job_id];
       j.job = std::move(job_row.job);
-      absl::StatusOr<std::vector<CandidateRow>> candidates = store->LoadCandidates(job_id);
-      if (!candidates.ok()) return candidates.status();
-      j.candidates = *std::move(candidates);
-      absl::Status ready = Prepare(j);
+      const absl::Status ready = Prepare(j);
       if (!ready.ok()) {
+        // Its candidates can still be listed; nothing is scheduled.
+        absl::Status listed =
+            store->ForEachCandidate(job_id, store::CandidateOrder::kById, [&](CandidateRow row) {
+              const int64_t id = row.candidate.candidate_id();
+              if (id > j.candidate_count()) j.states.resize(static_cast<size_t>(id), 0);
+              j.states[static_cast<size_t>(id - 1)] = static_cast<uint8_t>(row.candidate.state());
+              return absl::OkStatus();
+            });
+        if (!listed.ok()) return listed;
         if (!IsFinished(j.job.state())) FailJob(j, std::string(ready.message()));
         continue;
       }
-      std::vector<const CandidateRow*> done;
-      int64_t fresh_expiry = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
-      for (CandidateRow& row : j.candidates) {
-        // Recomputed rather than trusted: databases of older versions stored
-        // the network's fingerprint without the sparsity.
-        row.candidate.set_fingerprint(CandidateFingerprint(
-            row.candidate.architecture(), j.data,
-            row.candidate.has_sparsity() ? std::optional<double>(row.candidate.sparsity())
-                                         : std::nullopt));
-        const v1::Candidate& c = row.candidate;
-        for (const std::string& reason : c.failure_reasons()) {
-          if (absl::StartsWith(reason, kLeaseExpiredPrefix)) ++j.lease_expiries;
-        }
-        switch (c.state()) {
-          case v1::CANDIDATE_STATE_QUEUED:
-            // In id order a duplicate comes after the candidate it waits for.
-            if (auto it = j.in_flight_by_fingerprint.find(c.fingerprint());
-                it != j.in_flight_by_fingerprint.end()) {
-              j.duplicates_waiting_for[it->second].push_back(c.candidate_id());
-              ++j.duplicates_waiting;
-            } else {
-              j.queue.push_back(c.candidate_id());
-              j.in_flight_by_fingerprint[c.fingerprint()] = c.candidate_id();
+      // Recomputed rather than trusted: databases of older versions stored
+      // the network's fingerprint without the sparsity.
+      auto refresh_fingerprint = [&](v1::Candidate& candidate) {
+        candidate.set_fingerprint(CandidateFingerprint(
+            candidate.architecture(), j.data,
+            candidate.has_sparsity() ? std::optional<double>(candidate.sparsity()) : std::nullopt));
+      };
+      const int64_t fresh_expiry = Now() + int64_t{j.job.spec().lease_ttl_seconds()} * 1000;
+      // Every candidate in id order: counts, queue, leases, duplicates.
+      absl::Status scanned =
+          store->ForEachCandidate(job_id, store::CandidateOrder::kById, [&](CandidateRow row) {
+            v1::Candidate& candidate = row.candidate;
+            refresh_fingerprint(candidate);
+            for (const std::string& reason : candidate.failure_reasons()) {
+              if (absl::StartsWith(reason, kLeaseExpiredPrefix)) ++j.lease_expiries;
             }
-            break;
-          case v1::CANDIDATE_STATE_LEASED:
-            // No worker could heartbeat while we were down: a fresh TTL.
-            row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
-            ++j.leased;
-            leases[row.lease_id] = {job_id, c.candidate_id(), 0};
-            j.in_flight_by_fingerprint[c.fingerprint()] = c.candidate_id();
-            break;
-          case v1::CANDIDATE_STATE_DONE:
-            done.push_back(&row);
-            break;
-          case v1::CANDIDATE_STATE_FAILED:
-            ++j.failed;
-            break;
-          case v1::CANDIDATE_STATE_SKIPPED:
-            ++j.skipped;
-            break;
-          default:
-            break;
-        }
-      }
-      std::sort(done.begin(), done.end(), [](const CandidateRow* a, const CandidateRow* b) {
-        return a->finish_seq < b->finish_seq;
-      });
-      for (const CandidateRow* row : done) ObserveDone(j, *row);
+            const int64_t id = candidate.candidate_id();
+            switch (candidate.state()) {
+              case v1::CANDIDATE_STATE_QUEUED:
+                // In id order a duplicate comes after the candidate it waits for.
+                if (auto it = j.in_flight_by_fingerprint.find(candidate.fingerprint());
+                    it != j.in_flight_by_fingerprint.end()) {
+                  j.duplicates_waiting_for[it->second].push_back(id);
+                  ++j.duplicates_waiting;
+                } else {
+                  j.queue.push_back(id);
+                  j.in_flight_by_fingerprint[candidate.fingerprint()] = id;
+                }
+                break;
+              case v1::CANDIDATE_STATE_LEASED:
+                // No worker could heartbeat while we were down: a fresh TTL.
+                row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
+                ++j.leased;
+                leases[row.lease_id] = {job_id, id, 0};
+                j.in_flight_by_fingerprint[candidate.fingerprint()] = id;
+                break;
+              case v1::CANDIDATE_STATE_FAILED:
+                ++j.failed;
+                break;
+              case v1::CANDIDATE_STATE_SKIPPED:
+                ++j.skipped;
+                break;
+              default:
+                break;
+            }
+            // Finished rows are in the store already: only their state is kept.
+            j.Put(std::move(row), /*ticket=*/0);
+            return absl::OkStatus();
+          });
+      if (!scanned.ok()) return scanned;
+      // The DONE ones in history order: the search replays them.
+      absl::Status replayed = store->ForEachCandidate(job_id, store::CandidateOrder::kDoneByFinish,
+                                                      [&](CandidateRow row) {
+                                                        refresh_fingerprint(row.candidate);
+                                                        ObserveDone(j, row);
+                                                        return absl::OkStatus();
+                                                      });
+      if (!replayed.ok()) return replayed;
+      j.ForgetDurableRows(/*durable_ticket=*/0);
       if (absl::Status s = FinishIfComplete(j); !s.ok()) return s;
     }
     return absl::OkStatus();
@@ -802,55 +868,121 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(int64_t job_id) {
 
 absl::StatusOr<v1::ListCandidatesResponse> Coordinator::ListCandidates(
     const v1::ListCandidatesRequest& request) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
-  if (!found.ok()) return found.status();
-  return ListJobCandidates(**found, request);
+  // The page is chosen, and its rows still in memory copied, under the lock;
+  // finished rows are read from the store after it (they no longer change).
+  CandidatePage page;
+  absl::flat_hash_map<int64_t, v1::Candidate> in_memory;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
+    if (!found.ok()) return found.status();
+    absl::StatusOr<CandidatePage> selected = SelectCandidatePage(**found, request);
+    if (!selected.ok()) return selected.status();
+    page = *std::move(selected);
+    for (int64_t id : page.ids) {
+      if (const CandidateRow* row = (*found)->FindRow(id)) {
+        in_memory.emplace(id, LightCandidate(row->candidate));
+      }
+    }
+  }
+  absl::StatusOr<std::vector<v1::Candidate>> candidates =
+      AssembleCandidates(*impl_->store, request.job_id(), page.ids, std::move(in_memory));
+  if (!candidates.ok()) return candidates.status();
+  v1::ListCandidatesResponse response;
+  response.set_total_size(page.total_size);
+  for (v1::Candidate& candidate : *candidates) *response.add_candidates() = std::move(candidate);
+  if (!page.next_page_token.empty()) response.set_next_page_token(page.next_page_token);
+  return response;
 }
 
 absl::StatusOr<v1::Candidate> Coordinator::GetCandidate(int64_t job_id, int64_t candidate_id) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  absl::StatusOr<JobEntry*> j = impl_->FindJob(job_id);
-  if (!j.ok()) return j.status();
-  if (!(*j)->has(candidate_id)) {
-    return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
+  absl::flat_hash_map<int64_t, v1::Candidate> in_memory;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
+    if (!found.ok()) return found.status();
+    if (!(*found)->has(candidate_id)) {
+      return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
+    }
+    if (const CandidateRow* row = (*found)->FindRow(candidate_id)) {
+      in_memory.emplace(candidate_id, LightCandidate(row->candidate));
+    }
   }
-  return LightCandidate((*j)->row(candidate_id).candidate);
+  absl::StatusOr<std::vector<v1::Candidate>> candidates =
+      AssembleCandidates(*impl_->store, job_id, {candidate_id}, std::move(in_memory));
+  if (!candidates.ok()) return candidates.status();
+  return std::move(candidates->front());
 }
 
 absl::StatusOr<v1::GetParetoFrontResponse> Coordinator::GetParetoFront(
     const v1::GetParetoFrontRequest& request) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
-  if (!found.ok()) return found.status();
-  return JobParetoFront(**found, request);
+  // Evaluations not yet durable are taken from memory; the rest are read
+  // from the store without the lock.
+  std::vector<store::EvaluationPoint> recent;
+  absl::flat_hash_map<int64_t, v1::Candidate> in_memory;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    absl::StatusOr<JobEntry*> found = impl_->FindJob(request.job_id());
+    if (!found.ok()) return found.status();
+    if (absl::StatusOr<std::vector<int64_t>> checked = ParetoFrontIds({}, request); !checked.ok()) {
+      return checked.status();
+    }
+    for (const auto& [id, row] : (*found)->finishing) {
+      if (row.candidate.state() != v1::CANDIDATE_STATE_DONE) continue;
+      recent.push_back(EvaluationPointOf(row.candidate));
+      in_memory.emplace(id, LightCandidate(row.candidate));
+    }
+  }
+  absl::StatusOr<std::vector<store::EvaluationPoint>> points =
+      impl_->store->ReadEvaluationPoints(request.job_id());
+  if (!points.ok()) return points.status();
+  absl::flat_hash_set<int64_t> stored;
+  for (const store::EvaluationPoint& point : *points) stored.insert(point.candidate_id);
+  for (store::EvaluationPoint& point : recent) {
+    if (!stored.contains(point.candidate_id)) points->push_back(std::move(point));
+  }
+  absl::StatusOr<std::vector<int64_t>> front = ParetoFrontIds(*points, request);
+  if (!front.ok()) return front.status();
+  absl::StatusOr<std::vector<v1::Candidate>> candidates =
+      AssembleCandidates(*impl_->store, request.job_id(), *front, std::move(in_memory));
+  if (!candidates.ok()) return candidates.status();
+  v1::GetParetoFrontResponse response;
+  for (v1::Candidate& candidate : *candidates) *response.add_candidates() = std::move(candidate);
+  return response;
 }
 
 absl::StatusOr<v1::ExportCandidateResponse> Coordinator::ExportCandidate(int64_t job_id,
                                                                          int64_t candidate_id) {
   v1::ExportCandidateResponse response;
+  absl::flat_hash_map<int64_t, v1::Candidate> in_memory;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     absl::StatusOr<JobEntry*> found = impl_->FindJob(job_id);
     if (!found.ok()) return found.status();
-    JobEntry& j = **found;
-    if (!j.has(candidate_id)) {
+    JobEntry& job = **found;
+    if (!job.has(candidate_id)) {
       return absl::NotFoundError(absl::StrCat("job ", job_id, " has no candidate ", candidate_id));
     }
-    const v1::Candidate& c = j.row(candidate_id).candidate;
-    if (c.state() != v1::CANDIDATE_STATE_DONE) {
+    const v1::CandidateState state = job.state(candidate_id);
+    if (state != v1::CANDIDATE_STATE_DONE) {
       return absl::FailedPreconditionError(
-          absl::StrCat("candidate ", candidate_id, " is ", v1::CandidateState_Name(c.state()),
+          absl::StrCat("candidate ", candidate_id, " is ", v1::CandidateState_Name(state),
                        ": only evaluated candidates can be exported"));
     }
-    *response.mutable_candidate() = LightCandidate(c);
-    *response.mutable_input_shape() = j.job.spec().input_shape();
-    response.set_num_classes(j.job.spec().num_classes());
-    *response.mutable_architecture() = c.architecture();
+    if (const CandidateRow* row = job.FindRow(candidate_id)) {
+      in_memory.emplace(candidate_id, LightCandidate(row->candidate));
+    }
+    *response.mutable_input_shape() = job.job.spec().input_shape();
+    response.set_num_classes(job.job.spec().num_classes());
   }
-  // The blobs (up to 64 MiB) are read without the lock, through the store's
-  // reader, once the evaluation is surely committed.
+  // The row and the blobs (up to 64 MiB) are read without the lock, through
+  // the store's reader, once the evaluation is surely committed.
   if (absl::Status durable = impl_->committer->Flush(); !durable.ok()) return durable;
+  absl::StatusOr<std::vector<v1::Candidate>> candidates =
+      AssembleCandidates(*impl_->store, job_id, {candidate_id}, std::move(in_memory));
+  if (!candidates.ok()) return candidates.status();
+  *response.mutable_architecture() = candidates->front().architecture();
+  *response.mutable_candidate() = std::move(candidates->front());
   // A reused result's blobs come from the evaluation it copies (the store
   // follows its reused_from), not from whichever candidate shares its
   // fingerprint now.
@@ -867,7 +999,7 @@ std::vector<v1::WorkerInfo> Coordinator::ListWorkers(bool include_inactive) {
   int64_t horizon = int64_t{impl_->options.heartbeat_interval_seconds} * 1000 * 6;
   absl::flat_hash_map<std::string, int> busy;
   for (const auto& [lease_id, ref] : impl_->leases) {
-    ++busy[impl_->jobs.at(ref.job_id).row(ref.candidate_id).candidate.worker_id()];
+    ++busy[impl_->jobs.at(ref.job_id).active_row(ref.candidate_id).candidate.worker_id()];
   }
   std::vector<v1::WorkerInfo> out;
   for (const auto& [id, w] : impl_->workers) {
@@ -950,14 +1082,13 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
     // before is lost, so its old leases are void now, not after their TTL.
     std::vector<LeaseRef> stale;
     for (const auto& [lease_id, ref] : impl_->leases) {
-      if (impl_->jobs.at(ref.job_id).row(ref.candidate_id).candidate.worker_id() == id) {
+      if (impl_->jobs.at(ref.job_id).active_row(ref.candidate_id).candidate.worker_id() == id) {
         stale.push_back(ref);
       }
     }
     for (const LeaseRef& ref : stale) {
-      JobEntry& j = impl_->jobs.at(ref.job_id);
       impl_->EndAttempt(
-          j, j.row(ref.candidate_id),
+          impl_->jobs.at(ref.job_id), ref.candidate_id,
           absl::StrCat("worker ", request.name(), " (", id, ") restarted while training it"),
           /*permanent=*/false);
     }
@@ -1016,7 +1147,7 @@ absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::Heartbeat
     return response;
   }
   JobEntry& j = impl_->jobs.at(it->second.job_id);
-  CandidateRow& row = j.row(it->second.candidate_id);
+  CandidateRow& row = j.active_row(it->second.candidate_id);
   if (row.candidate.worker_id() != request.worker_id()) {
     response.set_keep_going(false);
     response.set_reason("the lease belongs to another worker");
@@ -1049,8 +1180,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     {
       std::lock_guard<std::mutex> lock(impl_->mu);
       if (auto found = impl_->FindJob(request.job_id());
-          found.ok() && (*found)->has(request.candidate_id())) {
-        architecture = (*found)->row(request.candidate_id()).candidate.architecture();
+          found.ok() && (*found)->active.contains(request.candidate_id())) {
+        architecture = (*found)->active_row(request.candidate_id()).candidate.architecture();
         data = (*found)->data;
         sparse_size = (*found)->sparse_size;
       }
@@ -1071,9 +1202,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     }
     if (absl::Status s = impl_->CheckRegistered(request.worker_id()); !s.ok()) return s;
     impl_->TouchWorker(request.worker_id());
-    CandidateRow& row = j.row(request.candidate_id());
     v1::CompleteTaskResponse response;
-    v1::CandidateState state = row.candidate.state();
+    const v1::CandidateState state = j.state(request.candidate_id());
     // Reports are idempotent: a duplicate, or a late report for a candidate
     // that has ended, is acknowledged and ignored.
     if (state != v1::CANDIDATE_STATE_LEASED && state != v1::CANDIDATE_STATE_QUEUED) {
@@ -1081,6 +1211,7 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
       impl_->MaybeLeaseNext(request, &response, lock);
       return response;
     }
+    const CandidateRow& row = j.active_row(request.candidate_id());
     // Only the worker a lease was granted to may report under it: the lease
     // it holds now, or (a late report, real work that is taken) one of its
     // leases of this candidate that ended while the candidate still waits or
@@ -1112,8 +1243,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
       std::string reason =
           absl::StrCat("invalid result from worker ", request.worker_id(), ": ", valid.message());
       if (holds_lease) {
-        impl_->EndAttempt(j, row, reason, /*permanent=*/false, /*released=*/false,
-                          absl::StrCat("invalid result: ", valid.message()));
+        impl_->EndAttempt(j, request.candidate_id(), reason, /*permanent=*/false,
+                          /*released=*/false, absl::StrCat("invalid result: ", valid.message()));
       }
       return absl::InvalidArgumentError(reason);
     }
@@ -1137,9 +1268,10 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     evaluation.metrics = *metrics;
     evaluation.feasible = c.feasible();
     evaluation.worker_id = request.worker_id();
-    impl_->Write("evaluation", [done, evaluation = std::move(evaluation)](store::Store& s) {
-      return s.RecordEvaluation(done, evaluation);
-    });
+    const uint64_t ticket =
+        impl_->Write("evaluation", [done, evaluation = std::move(evaluation)](store::Store& s) {
+          return s.RecordEvaluation(done, evaluation);
+        });
 
     double lease_seconds = -1;
     if (state == v1::CANDIDATE_STATE_LEASED) {
@@ -1153,23 +1285,23 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
       j.queue.erase(std::remove(j.queue.begin(), j.queue.end(), row.candidate.candidate_id()),
                     j.queue.end());
     }
-    row = std::move(done);
     j.ForgetEndedLeases(request.candidate_id());
     j.consecutive_failures = 0;
-    if (auto w = impl_->workers.find(request.worker_id()); w != impl_->workers.end()) {
-      w->second.info.set_evaluations_done(w->second.info.evaluations_done() + 1);
+    if (auto worker = impl_->workers.find(request.worker_id()); worker != impl_->workers.end()) {
+      worker->second.info.set_evaluations_done(worker->second.info.evaluations_done() + 1);
     }
-    impl_->ObserveDone(j, row);
-    if (auto it = j.in_flight_by_fingerprint.find(row.candidate.fingerprint());
-        it != j.in_flight_by_fingerprint.end() && it->second == row.candidate.candidate_id()) {
+    impl_->ObserveDone(j, done);
+    if (auto it = j.in_flight_by_fingerprint.find(done.candidate.fingerprint());
+        it != j.in_flight_by_fingerprint.end() && it->second == done.candidate.candidate_id()) {
       j.in_flight_by_fingerprint.erase(it);
     }
-    impl_->ResolveWaitingDuplicates(j, row.candidate.candidate_id());
+    v1::JobEvent event;
+    *event.mutable_candidate_done() = LightCandidate(done.candidate);
+    impl_->PutRow(j, std::move(done), ticket);
+    impl_->ResolveWaitingDuplicates(j, request.candidate_id());
     if (impl_->options.observer != nullptr) {
       impl_->options.observer->EvaluationDone(request.job_id(), lease_seconds);
     }
-    v1::JobEvent event;
-    *event.mutable_candidate_done() = LightCandidate(row.candidate);
     impl_->AddEvent(j, std::move(event));
     if (absl::Status s = impl_->FinishIfComplete(j); !s.ok()) return s;
     impl_->changed.notify_all();
@@ -1190,8 +1322,8 @@ absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
     auto it = impl_->leases.find(request.lease_id());
     if (it == impl_->leases.end()) return absl::OkStatus();  // already expired or ended
     JobEntry& j = impl_->jobs.at(it->second.job_id);
-    CandidateRow& row = j.row(it->second.candidate_id);
-    if (row.candidate.worker_id() != request.worker_id()) {
+    const int64_t candidate_id = it->second.candidate_id;
+    if (j.active_row(candidate_id).candidate.worker_id() != request.worker_id()) {
       return absl::PermissionDeniedError(absl::StrCat("worker ", request.worker_id(),
                                                       " does not hold lease \"", request.lease_id(),
                                                       "\": only its holder may fail it"));
@@ -1199,7 +1331,7 @@ absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
     std::string reason = absl::StrCat(
         "worker ", request.worker_id(), request.released() ? " released it: " : " failed: ",
         request.reason().empty() ? "no reason given" : request.reason());
-    impl_->EndAttempt(j, row, reason, request.permanent(), request.released(),
+    impl_->EndAttempt(j, candidate_id, reason, request.permanent(), request.released(),
                       request.released() ? "" : request.reason());
     impl_->changed.notify_all();
     return absl::OkStatus();
