@@ -168,7 +168,7 @@ struct Coordinator::Impl {
     *event.mutable_time() = TimeUtil::MillisecondsToTimestamp(Now());
     *event.mutable_progress() = j.Progress();
     event.set_state(j.job.state());
-    j.events.push_back(std::move(event));
+    j.events.push_back(event.SerializeAsString());
     while (static_cast<int>(j.events.size()) > options.max_events_per_job) {
       j.events.pop_front();
       ++j.events_base;
@@ -1037,7 +1037,10 @@ absl::StatusOr<bool> Coordinator::NextEvents(int64_t job_id, int64_t* cursor,
   });
   int64_t from = std::max(*cursor, j->events_base);
   for (int64_t seq = from; seq < end_seq(); ++seq) {
-    events->push_back(j->events[static_cast<size_t>(seq - j->events_base)]);
+    v1::JobEvent& event = events->emplace_back();
+    if (!event.ParseFromString(j->events[static_cast<size_t>(seq - j->events_base)])) {
+      return absl::InternalError(absl::StrCat("job ", job_id, ": event ", seq + 1, " is corrupt"));
+    }
   }
   *cursor = end_seq();
   return !IsFinished(j->job.state()) && !impl_->shutdown;

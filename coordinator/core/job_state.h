@@ -70,7 +70,9 @@ struct JobEntry {
   int consecutive_failures = 0;
   std::string last_failure_cause;
   std::optional<double> best_feasible_error;
-  std::deque<v1::JobEvent> events;
+  // The last max_events_per_job events for WatchJob, serialised
+  // (v1::JobEvent): several times smaller than the messages themselves.
+  std::deque<std::string> events;
   int64_t events_base = 0;  // sequence number of events.front() minus one
   // By lease id; only for candidates still QUEUED or LEASED (forgotten when
   // they end), so it stays small. Not stored: after a restart a late report
