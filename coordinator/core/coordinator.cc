@@ -567,7 +567,7 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
         it != impl_->worker_ids_by_name.end()) {
       id = it->second;
     } else {
-      id = absl::StrCat("worker", impl_->next_worker_number);
+      id = absl::StrCat("w", impl_->next_worker_number);
     }
     v1::WorkerInfo info;
     info.set_worker_id(id);

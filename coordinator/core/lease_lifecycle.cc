@@ -142,7 +142,7 @@ void ExpireDueLeases(CoordinatorState& state) {
     const CandidateRow& row = job.active_row(ref.candidate_id);
     std::string reason = absl::StrCat(
         kLeaseExpiredPrefix, ": no heartbeat from worker ", row.candidate.worker_id(), " for ",
-        job.job.spec().lease_ttl_seconds(), " status (attempt ", row.candidate.attempts(), ")");
+        job.job.spec().lease_ttl_seconds(), " s (attempt ", row.candidate.attempts(), ")");
     EndAttempt(state, job, ref.candidate_id, reason, /*permanent=*/false);
   }
   state.ForgetDurableRows();

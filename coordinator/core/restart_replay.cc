@@ -21,7 +21,7 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
   if (!stored_workers.ok()) return stored_workers.status();
   for (v1::WorkerInfo& worker : *stored_workers) {
     int64_t number = 0;
-    if (absl::SimpleAtoi(absl::StripPrefix(worker.worker_id(), "worker"), &number)) {
+    if (absl::SimpleAtoi(absl::StripPrefix(worker.worker_id(), "w"), &number)) {
       state.next_worker_number = std::max(state.next_worker_number, number + 1);
     }
     state.worker_ids_by_name[worker.name()] = worker.worker_id();
@@ -61,7 +61,7 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
           candidate.has_sparsity() ? std::optional<double>(candidate.sparsity()) : std::nullopt));
     };
     const int64_t fresh_expiry = state.Now() + int64_t{job.job.spec().lease_ttl_seconds()} * 1000;
-    // Every candidate in id order: counts, queue, state.leases, duplicates.
+    // Every candidate in id order: counts, queue, leases, duplicates.
     absl::Status scanned =
         state.store->ForEachCandidate(job_id, store::CandidateOrder::kById, [&](CandidateRow row) {
           v1::Candidate& candidate = row.candidate;
@@ -98,7 +98,7 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
             default:
               break;
           }
-          // Finished rows are in the state.store already: only their state is kept.
+          // Finished rows are in the store already: only their state is kept.
           job.Put(std::move(row), /*ticket=*/0);
           return absl::OkStatus();
         });

@@ -105,7 +105,9 @@ TEST_F(LeaseLifecycleTest, GrantRenewExpireAndFailAfterMaxAttempts) {
   EXPECT_EQ(job().failed, 1);
   EXPECT_TRUE(job().active.empty());
   ASSERT_NE(job().FindRow(1), nullptr) << "kept until its write is durable";
-  EXPECT_EQ(job().FindRow(1)->candidate.failure_reasons_size(), 2);
+  ASSERT_EQ(job().FindRow(1)->candidate.failure_reasons_size(), 2);
+  EXPECT_EQ(job().FindRow(1)->candidate.failure_reasons(0),
+            "lease expired: no heartbeat from worker w1 for 10 s (attempt 1)");
   EXPECT_TRUE(job().ended_leases.empty()) << "forgotten once the candidate ended";
 }
 

@@ -49,7 +49,9 @@ TEST(RestartReplayTest, RebuildsCountsHistoryAndLeasesFromTheStore) {
   EXPECT_EQ(job.leased, 1);
   EXPECT_EQ(job.history, history_before);
   EXPECT_EQ(state.next_job_id, job_id + 1);
+  EXPECT_EQ(worker_id, "w1");
   EXPECT_TRUE(state.workers.contains(worker_id));
+  EXPECT_EQ(state.next_worker_number, 2) << "the next worker is w2";
   ASSERT_TRUE(state.leases.contains(in_flight->lease_id()));
   const CandidateRow& leased = job.active.at(in_flight->candidate_id());
   EXPECT_GE(leased.lease_expiry_ms,
