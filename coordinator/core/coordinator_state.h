@@ -7,6 +7,7 @@
 #ifndef UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_
 #define UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -33,6 +34,9 @@ inline constexpr char kLeaseExpiredPrefix[] = "lease expired";
 // The ticket of writes queued before the group committer starts: never
 // known to be durable, so rows they store stay in memory.
 inline constexpr uint64_t kNeverDurable = UINT64_MAX;
+
+// WatchJob events a job keeps once it has ended.
+inline constexpr int kEventsKeptAfterEnd = 100;
 
 inline bool IsFinished(v1::JobState state) { return state != v1::JOB_STATE_RUNNING; }
 
@@ -125,13 +129,19 @@ struct CoordinatorState {
     return job;
   }
 
+  // Records a WatchJob event. A job that has ended keeps only its last
+  // kEventsKeptAfterEnd events (a watcher that far behind skips the older
+  // ones, as one max_events_per_job behind does while it runs).
   void AddEvent(JobEntry& job, v1::JobEvent event) {
     event.set_job_id(job.job.job_id());
     *event.mutable_time() = TimeUtil::MillisecondsToTimestamp(Now());
     *event.mutable_progress() = job.Progress();
     event.set_state(job.job.state());
     job.events.push_back(event.SerializeAsString());
-    while (static_cast<int>(job.events.size()) > options.max_events_per_job) {
+    const int kept = IsFinished(job.job.state())
+                         ? std::min(options.max_events_per_job, kEventsKeptAfterEnd)
+                         : options.max_events_per_job;
+    while (static_cast<int>(job.events.size()) > kept) {
       job.events.pop_front();
       ++job.events_base;
     }

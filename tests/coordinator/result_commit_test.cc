@@ -1,6 +1,7 @@
 // What a result changes, on a hand-built state (no store): the candidate is
 // DONE, its waiting duplicate takes the same result, the job succeeds at
-// `rounds`, and repeated failures for one cause fail the job.
+// `rounds` (keeping only its last events), and repeated failures for one
+// cause fail the job.
 #include "coordinator/core/result_commit.h"
 
 #include "coordinator/core/lease_lifecycle.h"
@@ -58,6 +59,7 @@ TEST_F(ResultCommitTest, ResultIsSharedWithTheWaitingDuplicateAndEndsTheJob) {
   request.mutable_result()->set_trained_weights("weights");
   v1::ResourceMetrics metrics;
   metrics.set_peak_memory_bytes(1000);
+  for (int index = 0; index < 150; ++index) state_.AddEvent(job(), v1::JobEvent());
   ASSERT_TRUE(CommitEvaluation(state_, job(), request, metrics).ok());
 
   EXPECT_EQ(job().done, 2);
@@ -71,6 +73,9 @@ TEST_F(ResultCommitTest, ResultIsSharedWithTheWaitingDuplicateAndEndsTheJob) {
   EXPECT_TRUE(state_.leases.empty());
   EXPECT_EQ(state_.workers.at("w1").info.evaluations_done(), 1);
   EXPECT_EQ(job().job.state(), v1::JOB_STATE_SUCCEEDED) << "rounds is 2";
+  EXPECT_EQ(job().events.size(), static_cast<size_t>(kEventsKeptAfterEnd))
+      << "an ended job keeps only its last events";
+  EXPECT_EQ(job().events_base + kEventsKeptAfterEnd, 153) << "150, two results, the end";
 }
 
 TEST_F(ResultCommitTest, FailuresForOneCauseInARowFailTheJob) {
