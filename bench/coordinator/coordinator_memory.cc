@@ -4,11 +4,12 @@
 // and reports the resident set size every --report-every evaluations. The
 // growth per finished candidate is taken between the middle and the end of
 // the run, after the bounded parts (event buffers, populations) have filled,
-// and also over the whole run. Then a restart replays the database: its
-// time and resident set size.
+// and also over the whole run. With --replay, a coordinator restarts on a
+// database an earlier run kept (--database) and reports the replay.
 //
 //   build/bench/coordinator_memory [--evaluations 20000] [--jobs 20]
 //                                  [--threads 8] [--report-every 0 (10 reports)]
+//                                  [--database PATH] [--replay]
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -41,6 +43,24 @@ struct Checkpoint {
   double seconds = 0;
 };
 
+// A restart on an existing database, in a fresh process: how long the
+// replay takes (every job streamed from the database, finished rows not
+// kept) and the resident set size before and after it.
+int ReportReplay(const std::string& database) {
+  const double before = ResidentMegabytes();
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(database);
+  if (!store.ok()) return 1;
+  absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> restarted =
+      unas::coordinator::Coordinator::Create(*std::move(store));
+  if (!restarted.ok()) return 1;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("replay:             %.1f s; resident set size %.1f MB before, %.1f MB after\n",
+              seconds, before, ResidentMegabytes());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,12 +70,19 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", jobs, "jobs they are spread over");
   app.add_option("--threads", threads, "synthetic workers (threads)");
   app.add_option("--report-every", report_every, "evaluations between reports (0: a tenth)");
+  std::string database;
+  bool replay_only = false;
+  app.add_option("--database", database, "database to write and keep (default: a temporary one)");
+  app.add_flag("--replay", replay_only,
+               "only restart a coordinator on --database and report the replay");
   CLI11_PARSE(app, argc, argv);
   if (report_every <= 0) report_every = std::max(1, evaluations / 10);
+  if (replay_only) return ReportReplay(database);
 
-  std::string dir = unas::testing::MakeTestDir("coordinator_memory");
-  absl::StatusOr<std::unique_ptr<unas::store::Store>> store =
-      unas::store::Store::Open(dir + "/bench.db");
+  const std::string dir = unas::testing::MakeTestDir("coordinator_memory");
+  const bool keep_database = !database.empty();
+  if (!keep_database) database = dir + "/bench.db";
+  absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(database);
   if (!store.ok()) return 1;
   absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> created =
       unas::coordinator::Coordinator::Create(*std::move(store));
@@ -148,20 +175,6 @@ int main(int argc, char** argv) {
             static_cast<double>(std::max<int64_t>(1, last.evaluations - middle.evaluations)));
   }
   created->reset();
-  // A restart replays every job from the database (streamed, finished rows
-  // not kept): its time and the memory it leaves.
-  const auto restart_start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::unique_ptr<unas::store::Store>> reopened =
-      unas::store::Store::Open(dir + "/bench.db");
-  if (!reopened.ok()) return 1;
-  absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> restarted =
-      unas::coordinator::Coordinator::Create(*std::move(reopened));
-  if (!restarted.ok()) return 1;
-  std::printf(
-      "restart:            %.1f s to replay, %.1f MB resident after it\n",
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - restart_start).count(),
-      ResidentMegabytes());
-  restarted->reset();
-  std::filesystem::remove_all(dir);
+  if (!keep_database) std::filesystem::remove_all(dir);
   return 0;
 }

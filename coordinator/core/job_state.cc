@@ -10,18 +10,18 @@ constexpr size_t kFeasibleWindow = 25;  // "bounds satisfied in the last 25" (§
 }  // namespace
 
 v1::JobProgress JobEntry::Progress() const {
-  v1::JobProgress p;
-  p.set_rounds(rounds());
-  p.set_evaluations_done(done);
-  p.set_evaluations_in_flight(leased);
-  p.set_evaluations_queued(static_cast<int32_t>(queue.size()) + duplicates_waiting);
-  p.set_evaluations_failed(failed);
-  p.set_candidates_skipped(skipped);
-  p.set_lease_expiries(lease_expiries);
-  if (best_feasible_error) p.set_best_feasible_error(*best_feasible_error);
-  p.set_feasible_in_last_25(
+  v1::JobProgress progress;
+  progress.set_rounds(rounds());
+  progress.set_evaluations_done(done);
+  progress.set_evaluations_in_flight(leased);
+  progress.set_evaluations_queued(static_cast<int32_t>(queue.size()) + duplicates_waiting);
+  progress.set_evaluations_failed(failed);
+  progress.set_candidates_skipped(skipped);
+  progress.set_lease_expiries(lease_expiries);
+  if (best_feasible_error) progress.set_best_feasible_error(*best_feasible_error);
+  progress.set_feasible_in_last_25(
       static_cast<int32_t>(std::count(recent_feasible.begin(), recent_feasible.end(), true)));
-  return p;
+  return progress;
 }
 
 void JobEntry::AddToHistory(int64_t candidate_id, bool feasible) {
