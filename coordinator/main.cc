@@ -5,9 +5,12 @@
 //       --tls-cert server.pem --tls-key server-key.pem
 //       --worker-token-file worker.token --client-token-file client.token
 //       --metrics-listen 0.0.0.0:9464
+//   unas-coordinator --db runs/search.db --http 127.0.0.1:8080   # live dashboard
 //
 // Beyond loopback it refuses to start (exit 2) without TLS and both tokens,
-// unless --insecure says so explicitly (docs/operations.md, "Security").
+// unless --insecure says so explicitly (docs/operations.md, "Security"). The
+// dashboard (--http, off by default) follows the same rule and uses the same
+// certificate and client token (docs/dashboard.md).
 //
 // SIGTERM or SIGINT stops it gracefully: in-flight calls finish, long-polls
 // return, the store is closed. After a crash (even SIGKILL) starting it again
@@ -19,6 +22,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -28,6 +32,7 @@
 #include "common/rpc/token_file.h"
 #include "coordinator/auth/server_security.h"
 #include "coordinator/core/coordinator.h"
+#include "coordinator/http/dashboard_server.h"
 #include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/service/services.h"
 #include "coordinator/store/store.h"
@@ -56,6 +61,8 @@ int main(int argc, char** argv) {
   unas::coordinator::ServerSecurityOptions security_options;
   std::string metrics_listen;
   std::string metrics_port_file;
+  std::string http_listen;
+  std::string http_port_file;
   app.add_option("--db", db_path, "SQLite database file (created if missing)");
   app.add_option("--listen", listen, "address:port to serve on (port 0 picks a free one)");
   app.add_option("--port-file", port_file, "write the port actually bound to this file");
@@ -81,6 +88,10 @@ int main(int argc, char** argv) {
                  "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one)");
   app.add_option("--metrics-port-file", metrics_port_file,
                  "write the metrics port actually bound to this file");
+  app.add_option("--http", http_listen,
+                 "serve the live dashboard at HOST:PORT (port 0 picks one; off by default)");
+  app.add_option("--http-port-file", http_port_file,
+                 "write the dashboard port actually bound to this file");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   // Debian's abseil is built with mutex deadlock detection on, which gRPC's
@@ -98,6 +109,31 @@ int main(int argc, char** argv) {
       !(security->tls && !security_options.worker_token_file.empty() &&
         !security_options.client_token_file.empty())) {
     spdlog::warn("--insecure: serving {} without full TLS and token protection", listen);
+  }
+
+  // The dashboard beyond loopback needs what the gRPC API needs there: TLS
+  // and the client token.
+  std::optional<std::string> client_token;
+  if (!http_listen.empty() && !security_options.client_token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        unas::rpc::ReadTokenFile(security_options.client_token_file);
+    if (!token.ok()) {
+      spdlog::error("{}", std::string(token.status().message()));
+      return 1;
+    }
+    client_token = *token;
+  }
+  if (!http_listen.empty() && !unas::rpc::IsLoopbackAddress(http_listen)) {
+    if (!security->tls || !client_token) {
+      if (!security_options.insecure) {
+        spdlog::error(
+            "--http {} is reachable from the network: it needs --tls-cert, --tls-key and "
+            "--client-token-file (or --insecure on a trusted network)",
+            http_listen);
+        return 2;
+      }
+      spdlog::warn("--insecure: serving the dashboard on {} without TLS or a token", http_listen);
+    }
   }
 
   absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(db_path);
@@ -138,6 +174,26 @@ int main(int argc, char** argv) {
     std::string metrics_host = metrics_listen.substr(0, metrics_listen.rfind(':'));
     spdlog::info("metrics on http://{}:{}/metrics", metrics_host, metrics.port());
     if (!metrics_port_file.empty()) WritePortFile(metrics_port_file, metrics.port());
+  }
+
+  std::unique_ptr<unas::dashboard::DashboardServer> dashboard;
+  if (!http_listen.empty()) {
+    unas::dashboard::DashboardOptions dashboard_options;
+    dashboard_options.listen = http_listen;
+    if (security->tls) {
+      dashboard_options.tls_cert_file = security_options.tls_cert_file;
+      dashboard_options.tls_key_file = security_options.tls_key_file;
+    }
+    dashboard_options.client_token = client_token;
+    absl::StatusOr<std::unique_ptr<unas::dashboard::DashboardServer>> started =
+        unas::dashboard::DashboardServer::Start(coordinator->get(), dashboard_options);
+    if (!started.ok()) {
+      spdlog::error("{}", std::string(started.status().message()));
+      return 1;
+    }
+    dashboard = *std::move(started);
+    spdlog::info("dashboard on {}", dashboard->url());
+    if (!http_port_file.empty()) WritePortFile(http_port_file, dashboard->port());
   }
 
   unas::coordinator::JobServiceImpl job_service(coordinator->get(), security->authorizer.get());
@@ -185,7 +241,8 @@ int main(int argc, char** argv) {
   }
   stopping = true;
   lease_keeper.join();
-  metrics.StopServing();  // scrapes read the coordinator, which goes next
+  if (dashboard) dashboard->Stop();  // its pages read the coordinator too
+  metrics.StopServing();             // scrapes read the coordinator, which goes next
   spdlog::info("stopped");
   return 0;
 }

@@ -719,6 +719,21 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path, const std::s
   return absl::OkStatus();
 }
 
+// The three scatter plots: objective index, <svg> id, y label, caption.
+struct ScatterSpec {
+  int index;
+  const char* id;
+  const char* y_label;
+  const char* caption;
+};
+constexpr ScatterSpec kScatters[] = {
+    {1, "plot-pmu", "peak memory (bytes, log)",
+     "Peak memory: activation buffers with the best operator order, model input excluded."},
+    {2, "plot-size", "model size (bytes, log)",
+     "Model size as μNAS counts it: one byte per (non-zero) weight and bias."},
+    {3, "plot-macs", "MACs (log)", "Multiply-accumulates: conv and dense, plus pooling and Add."},
+};
+
 }  // namespace
 
 std::string RenderHtml(const ReportData& data) {
@@ -738,20 +753,7 @@ std::string RenderHtml(const ReportData& data) {
                                           " infeasible (hollow). Hover a point for its details.");
 
   std::string plots;
-  struct Scatter {
-    int index;
-    const char* id;
-    const char* y_label;
-    const char* caption;
-  };
-  const Scatter scatters[] = {
-      {1, "plot-pmu", "peak memory (bytes, log)",
-       "Peak memory: activation buffers with the best operator order, model input excluded."},
-      {2, "plot-size", "model size (bytes, log)",
-       "Model size as μNAS counts it: one byte per (non-zero) weight and bias."},
-      {3, "plot-macs", "MACs (log)", "Multiply-accumulates: conv and dense, plus pooling and Add."},
-  };
-  for (const Scatter& s : scatters) {
+  for (const ScatterSpec& s : kScatters) {
     absl::StrAppend(&plots, "<figure>\n",
                     ScatterPlot(data, objectives, s.index, s.id, s.y_label, styles, pareto_ids),
                     "<figcaption>", EscapeHtml(s.caption), " ", counts,
@@ -808,6 +810,18 @@ std::string RenderCandidatesJson(const ReportData& data) {
   }
   absl::StrAppend(&out, data.history.empty() ? "]\n}\n" : "\n]\n}\n");
   return out;
+}
+
+std::string RenderJobPlot(const ReportData& data, JobPlot plot) {
+  const std::vector<Objective> objectives = Objectives(data.job.spec());
+  const PlotStyles styles;
+  if (plot == JobPlot::kProgress) return ProgressPlot(data, objectives, styles);
+  absl::flat_hash_set<int64_t> pareto_ids;
+  for (const Candidate& c : data.pareto) pareto_ids.insert(c.candidate_id());
+  const ScatterSpec& s = plot == JobPlot::kPeakMemory  ? kScatters[0]
+                         : plot == JobPlot::kModelSize ? kScatters[1]
+                                                       : kScatters[2];
+  return ScatterPlot(data, objectives, s.index, s.id, s.y_label, styles, pareto_ids);
 }
 
 absl::Status WriteReport(const ReportData& data, const std::string& out_dir) {

@@ -48,6 +48,17 @@ std::string RenderCandidatesCsv(const ReportData& data);
 std::string RenderCandidatesJson(const ReportData& data);
 std::string RenderParetoCsv(const ReportData& data);
 
+// One plot of the page, as its <svg> element: the same drawing for the
+// static report and for other pages that show a job live (the coordinator's
+// dashboard), so there is one plotting implementation.
+enum class JobPlot {
+  kPeakMemory,  // error vs peak memory, bounds shaded, the Pareto set highlighted
+  kModelSize,   // error vs model size, likewise
+  kMacs,        // error vs MACs, likewise
+  kProgress,    // best feasible error vs evaluations
+};
+std::string RenderJobPlot(const ReportData& data, JobPlot plot);
+
 }  // namespace unas::report
 
 #endif  // UNAS_CLI_REPORT_REPORT_H_

@@ -55,12 +55,16 @@ class LocalRun {
 
   absl::Status StartCoordinator() {
     std::string port_file = dir_ + "/coordinator.port";
+    std::string dashboard_port_file = dir_ + "/dashboard.port";
     std::filesystem::remove(port_file);
+    std::filesystem::remove(dashboard_port_file);
     SubprocessOptions options;
     options.parent_death_signal = SIGTERM;
+    // With the live dashboard on a free loopback port (docs/dashboard.md).
     coordinator_ = std::make_unique<Subprocess>(
         std::vector<std::string>{ExecutableDir() + "/unas-coordinator", "--db", dir_ + "/search.db",
-                                 "--listen", "127.0.0.1:0", "--port-file", port_file},
+                                 "--listen", "127.0.0.1:0", "--port-file", port_file, "--http",
+                                 "127.0.0.1:0", "--http-port-file", dashboard_port_file},
         dir_ + "/coordinator.log", options);
     std::optional<int> port = WaitForPortFile(port_file, absl::Seconds(30));
     if (!port) {
@@ -68,6 +72,10 @@ class LocalRun {
                                                  "/coordinator.log:\n", coordinator_->ReadLog()));
     }
     address_ = absl::StrCat("127.0.0.1:", *port);
+    // Written before the gRPC port file: it is there by now.
+    if (std::optional<int> http = WaitForPortFile(dashboard_port_file, absl::Seconds(5))) {
+      std::cerr << "dashboard: http://127.0.0.1:" << *http << "/\n";
+    }
     return absl::OkStatus();
   }
 

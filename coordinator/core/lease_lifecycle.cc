@@ -24,6 +24,11 @@ std::string RandomLeaseId(CoordinatorState& state) {
 void TrackLease(CoordinatorState& state, JobEntry& job, const CandidateRow& row) {
   ++job.leased;
   state.leases[row.lease_id] = {job.job.job_id(), row.candidate.candidate_id(), state.Now()};
+  // Watchers (unasctl's progress line, the dashboard) see the count of
+  // evaluations running change when one starts, not only when one ends.
+  v1::JobEvent event;
+  *event.mutable_candidate_leased() = LightCandidate(row.candidate);
+  state.AddEvent(job, std::move(event));
 }
 
 CandidateRow LeasedCopy(CoordinatorState& state, const JobEntry& job, const CandidateRow& row,

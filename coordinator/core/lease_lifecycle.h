@@ -22,7 +22,7 @@ namespace unas::coordinator {
 // lease id, expiring after the job's TTL. The caller stores it, then tracks it.
 CandidateRow LeasedCopy(CoordinatorState& state, const JobEntry& job, const CandidateRow& row,
                         const std::string& worker_id);
-// Tracks a lease the store has accepted.
+// Tracks a lease the store has accepted and tells watchers.
 void TrackLease(CoordinatorState& state, JobEntry& job, const CandidateRow& row);
 
 // Heartbeat: renews the lease when the caller holds it and its job runs;

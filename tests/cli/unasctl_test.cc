@@ -284,6 +284,7 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
       RunCommand({Unasctl(), "local", spec, "--dir", run_dir, "--slots", "2"}, absl::Minutes(8));
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_THAT(second.err, HasSubstr("resuming job 1 'tiny'"));
+  EXPECT_THAT(second.err, HasSubstr("dashboard: http://127.0.0.1:"));
   EXPECT_THAT(second.out, HasSubstr("succeeded, 10 evaluations"));
   EXPECT_THAT(second.out, HasSubstr("Pareto front"));
   EXPECT_TRUE(std::filesystem::exists(run_dir + "/report/index.html"));

@@ -482,6 +482,27 @@ TEST(CoordinatorTest, WatchDeliversProgressUntilTheJobEnds) {
   EXPECT_EQ(events.back().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
+TEST(CoordinatorTest, WatchSeesEachLeaseSoTheRunningCountIsCurrent) {
+  // unasctl's progress line reads the running count from the last event; it
+  // showed "1 training" while two slots trained when only results made events.
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  int64_t job_id = c->SubmitJob(SmallSpec(5))->job_id();
+  int64_t cursor = 0;
+  std::vector<v1::JobEvent> events;
+  ASSERT_TRUE(*c->NextEvents(job_id, &cursor, absl::ZeroDuration(), &events));
+  std::optional<v1::Task> first = Acquire(*c, Register(*c, "a"));
+  std::optional<v1::Task> second = Acquire(*c, Register(*c, "b"));
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  events.clear();
+  ASSERT_TRUE(*c->NextEvents(job_id, &cursor, absl::ZeroDuration(), &events));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[0].has_candidate_leased());
+  EXPECT_EQ(events[0].progress().evaluations_in_flight(), 1);
+  EXPECT_EQ(events[1].candidate_leased().candidate_id(), second->candidate_id());
+  EXPECT_EQ(events[1].progress().evaluations_in_flight(), 2);
+}
+
 TEST(CoordinatorTest, CoordinatorDefaultLeaseTtlAppliesOnlyWhenTheSpecSetsNone) {
   FakeClock clock;
   CoordinatorOptions options;

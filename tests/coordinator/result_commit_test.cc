@@ -75,7 +75,7 @@ TEST_F(ResultCommitTest, ResultIsSharedWithTheWaitingDuplicateAndEndsTheJob) {
   EXPECT_EQ(job().job.state(), v1::JOB_STATE_SUCCEEDED) << "rounds is 2";
   EXPECT_EQ(job().events.size(), static_cast<size_t>(kEventsKeptAfterEnd))
       << "an ended job keeps only its last events";
-  EXPECT_EQ(job().events_base + kEventsKeptAfterEnd, 153) << "150, two results, the end";
+  EXPECT_EQ(job().events_base + kEventsKeptAfterEnd, 154) << "the lease, 150, two results, the end";
 }
 
 TEST_F(ResultCommitTest, FailuresForOneCauseInARowFailTheJob) {
