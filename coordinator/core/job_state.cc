@@ -46,6 +46,7 @@ void JobEntry::Put(CandidateRow row, uint64_t ticket) {
     return;
   }
   active.erase(id);
+  if (ticket == 0) return;  // stored durably already (a restart's replay)
   finishing[id] = std::move(row);
   finishing_tickets.emplace_back(ticket, id);
 }

@@ -102,7 +102,7 @@ struct JobEntry {
   const CandidateRow* FindRow(int64_t id) const;
   // Records a candidate's new row (a new candidate's id is the next one). A
   // finished row leaves `active` and is kept only until `ticket`, the write
-  // that stores it, is durable.
+  // that stores it, is durable (0: it is already).
   void Put(CandidateRow row, uint64_t ticket);
   // Drops the finished rows whose writes are durable up to `durable_ticket`.
   void ForgetDurableRows(uint64_t durable_ticket);

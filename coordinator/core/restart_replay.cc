@@ -111,7 +111,6 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
           return absl::OkStatus();
         });
     if (!replayed.ok()) return replayed;
-    job.ForgetDurableRows(/*durable_ticket=*/0);
     if (absl::Status status = FinishIfComplete(state, job); !status.ok()) return status;
   }
   return absl::OkStatus();

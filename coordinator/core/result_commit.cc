@@ -55,7 +55,9 @@ void ObserveDone(JobEntry& job, const CandidateRow& row) {
   if (candidate.has_sparsity()) evaluated.sparsity = candidate.sparsity();
   evaluated.objectives =
       search::MakeObjectives(candidate.evaluation().validation_error(), candidate.metrics());
-  job.proposals.Observe(std::move(evaluated));
+  // A job that has ended never proposes again: its search need not hold the
+  // observation (after a restart, that would be its whole history).
+  if (job.job.state() == v1::JOB_STATE_RUNNING) job.proposals.Observe(std::move(evaluated));
 }
 
 absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job) {

@@ -23,7 +23,8 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
                               const v1::CompleteTaskRequest& request,
                               const v1::ResourceMetrics& metrics);
 
-// Feeds one DONE candidate to the job's history, duplicate index and search.
+// Feeds one DONE candidate to the job's history, duplicate index and (while
+// the job runs) search.
 void ObserveDone(JobEntry& job, const CandidateRow& row);
 
 // The job SUCCEEDED once it has `rounds` evaluations.
