@@ -1,15 +1,24 @@
 // Coordinator memory per finished candidate: the core in this process runs
 // --jobs aging-evolution jobs to --evaluations synthetic evaluations in all
-// (8 threads answering at once), and reports the resident set size before
-// and after, and the growth per finished candidate.
+// (--threads synthetic workers answering at once, so group commit batches),
+// and reports the resident set size every --report-every evaluations. The
+// growth per finished candidate is taken between the middle and the end of
+// the run, after the bounded parts (event buffers, populations) have filled,
+// and also over the whole run. With --replay, a coordinator restarts on a
+// database an earlier run kept (--database) and reports the replay.
 //
 //   build/bench/coordinator_memory [--evaluations 20000] [--jobs 20]
+//                                  [--threads 8] [--report-every 0 (10 reports)]
+//                                  [--database PATH] [--replay]
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -28,29 +37,67 @@ double ResidentMegabytes() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e6;
 }
 
+struct Checkpoint {
+  int64_t evaluations = 0;
+  double resident_mb = 0;
+  double seconds = 0;
+};
+
+// A restart on an existing database, in a fresh process: how long the
+// replay takes (every job streamed from the database, finished rows not
+// kept) and the resident set size before and after it.
+int ReportReplay(const std::string& database) {
+  const double before = ResidentMegabytes();
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(database);
+  if (!store.ok()) return 1;
+  absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> restarted =
+      unas::coordinator::Coordinator::Create(*std::move(store));
+  if (!restarted.ok()) return 1;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("replay:             %.1f s; resident set size %.1f MB before, %.1f MB after\n",
+              seconds, before, ResidentMegabytes());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Coordinator resident memory per finished candidate"};
-  int evaluations = 20000, jobs = 20, threads = 8;
+  int evaluations = 20000, jobs = 20, threads = 8, report_every = 0;
   app.add_option("--evaluations", evaluations, "synthetic evaluations in all");
   app.add_option("--jobs", jobs, "jobs they are spread over");
   app.add_option("--threads", threads, "synthetic workers (threads)");
+  app.add_option("--report-every", report_every, "evaluations between reports (0: a tenth)");
+  std::string database;
+  bool replay_only = false;
+  app.add_option("--database", database, "database to write and keep (default: a temporary one)");
+  app.add_flag("--replay", replay_only,
+               "only restart a coordinator on --database and report the replay");
   CLI11_PARSE(app, argc, argv);
+  if (report_every <= 0) report_every = std::max(1, evaluations / 10);
+  if (replay_only) return ReportReplay(database);
 
-  std::string dir = unas::testing::MakeTestDir("coordinator_memory");
-  absl::StatusOr<std::unique_ptr<unas::store::Store>> store =
-      unas::store::Store::Open(dir + "/bench.db");
+  const std::string dir = unas::testing::MakeTestDir("coordinator_memory");
+  const bool keep_database = !database.empty();
+  if (!keep_database) database = dir + "/bench.db";
+  absl::StatusOr<std::unique_ptr<unas::store::Store>> store = unas::store::Store::Open(database);
   if (!store.ok()) return 1;
   absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> created =
       unas::coordinator::Coordinator::Create(*std::move(store));
   if (!created.ok()) return 1;
   unas::coordinator::Coordinator& core = **created;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   const double before = ResidentMegabytes();
+  std::printf("resident set size:  %.1f MB before any job\n", before);
   std::vector<int64_t> job_ids;
-  for (int i = 0; i < jobs; ++i) {
+  for (int index = 0; index < jobs; ++index) {
     unas::v1::JobSpec spec =
-        unas::coordinator::testing::SmallSpec(evaluations / jobs, static_cast<uint64_t>(i));
+        unas::coordinator::testing::SmallSpec(evaluations / jobs, static_cast<uint64_t>(index));
     spec.mutable_algorithm()->mutable_aging_evolution()->set_population_size(100);
     spec.mutable_algorithm()->mutable_aging_evolution()->set_sample_size(25);
     spec.mutable_algorithm()->mutable_aging_evolution()->set_initial_population_size(100);
@@ -65,11 +112,22 @@ int main(int argc, char** argv) {
     }
     return true;
   };
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
+  std::atomic<int64_t> completed{0};
+  std::mutex checkpoints_mu;
+  std::vector<Checkpoint> checkpoints;
+  auto record = [&](int64_t count) {
+    Checkpoint point{count, ResidentMegabytes(), elapsed_seconds()};
+    std::lock_guard<std::mutex> lock(checkpoints_mu);
+    checkpoints.push_back(point);
+    std::printf("%10lld evaluations  %8.1f MB  %8.1f s\n", static_cast<long long>(count),
+                point.resident_mb, point.seconds);
+    std::fflush(stdout);
+  };
+  std::vector<std::thread> drivers;
+  for (int index = 0; index < threads; ++index) {
+    drivers.emplace_back([&, index] {
       unas::v1::RegisterWorkerRequest registration;
-      registration.set_name("memory" + std::to_string(t));
+      registration.set_name("memory" + std::to_string(index));
       registration.set_slots(1);
       absl::StatusOr<unas::v1::RegisterWorkerResponse> me = core.RegisterWorker(registration);
       if (!me.ok()) return;
@@ -85,19 +143,38 @@ int main(int argc, char** argv) {
         complete.set_job_id(task->task().job_id());
         complete.set_candidate_id(task->task().candidate_id());
         *complete.mutable_result() = unas::coordinator::testing::SyntheticResult(task->task());
-        (void)core.CompleteTask(complete);
+        absl::StatusOr<unas::v1::CompleteTaskResponse> answer = core.CompleteTask(complete);
+        if (answer.ok() && answer->accepted()) {
+          const int64_t count = completed.fetch_add(1) + 1;
+          if (count % report_every == 0) record(count);
+        }
       }
     });
   }
-  for (std::thread& w : workers) w.join();
-  int done = 0;
+  for (std::thread& driver : drivers) driver.join();
+  int64_t done = 0;
   for (int64_t id : job_ids) done += core.GetJob(id)->progress().evaluations_done();
   const double after = ResidentMegabytes();
-  std::printf("evaluations:        %d over %d jobs\n", done, jobs);
+  const double seconds = elapsed_seconds();
+  std::printf(
+      "evaluations:        %lld over %d jobs (%lld trained, the rest reused results of\n"
+      "                    identical networks) in %.0f s (%.0f per second)\n",
+      static_cast<long long>(done), jobs, static_cast<long long>(completed.load()), seconds,
+      static_cast<double>(done) / std::max(1e-9, seconds));
   std::printf("resident set size:  %.1f MB before, %.1f MB after\n", before, after);
-  std::printf("growth:             %.2f kB per finished candidate\n",
-              (after - before) * 1e3 / std::max(1, done));
+  std::printf("growth, whole run:  %.1f bytes per finished candidate\n",
+              (after - before) * 1e6 / static_cast<double>(std::max<int64_t>(1, done)));
+  std::lock_guard<std::mutex> lock(checkpoints_mu);
+  if (checkpoints.size() >= 2) {
+    const Checkpoint& middle = checkpoints[checkpoints.size() / 2 - 1];
+    const Checkpoint& last = checkpoints.back();
+    std::printf(
+        "growth, %lld to %lld trained: %.1f bytes per trained candidate\n",
+        static_cast<long long>(middle.evaluations), static_cast<long long>(last.evaluations),
+        (last.resident_mb - middle.resident_mb) * 1e6 /
+            static_cast<double>(std::max<int64_t>(1, last.evaluations - middle.evaluations)));
+  }
   created->reset();
-  std::filesystem::remove_all(dir);
+  if (!keep_database) std::filesystem::remove_all(dir);
   return 0;
 }

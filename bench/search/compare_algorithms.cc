@@ -144,7 +144,16 @@ int Main(int argc, char** argv) {
   flags.budget = 10;  // about an hour for 5 seeds x 4 algorithms on 2 cores
 #endif
   flags.name = training ? "search_comparison_fashion_mnist" : "search_comparison_synthetic";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h" || i + 1 >= argc) {
+      // A flag without its value would otherwise start an hour-long run.
+      std::fprintf(stderr,
+                   "usage: %s [--budget N] [--seeds N] [--workers N] [--threads N]\n"
+                   "    [--algorithms aging,bo_otmann,bo_wl,random] [--config FILE] [--out DIR]\n"
+                   "    [--name NAME] [--targets 0.2,0.18]\n",
+                   argv[0]);
+      return std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h" ? 0 : 2;
+    }
     const std::string flag = argv[i], value = argv[i + 1];
     int n = 0;
     if (flag == "--budget" && absl::SimpleAtoi(value, &n)) {

@@ -18,18 +18,18 @@ absl::StatusOr<v1::ResourceMetrics> ComputeCandidateMetrics(
   absl::StatusOr<rm::ResourceReport> report =
       ComputeArchitectureResources(architecture, data, plan, options);
   if (!report.ok()) return report.status();
-  v1::ResourceMetrics m;
-  m.set_peak_memory_bytes(report->pmu_bytes);
-  m.set_peak_memory_with_input_bytes(report->pmu_with_input_bytes);
-  m.set_model_size_bytes(report->model_size_unas);
-  m.set_model_size_deployed_bytes(report->model_size_deployed);
-  m.set_macs(report->macs);
-  m.set_conv_dense_macs(report->conv_dense_macs);
-  m.set_latency_proxy(report->latency_proxy);
-  m.set_parameter_count(report->parameter_count);
-  m.set_peak_memory_is_upper_bound(!report->pmu_optimal);
-  for (const std::string& name : report->order_names) m.add_operator_order(name);
-  return m;
+  v1::ResourceMetrics metrics;
+  metrics.set_peak_memory_bytes(report->pmu_bytes);
+  metrics.set_peak_memory_with_input_bytes(report->pmu_with_input_bytes);
+  metrics.set_model_size_bytes(report->model_size_unas);
+  metrics.set_model_size_deployed_bytes(report->model_size_deployed);
+  metrics.set_macs(report->macs);
+  metrics.set_conv_dense_macs(report->conv_dense_macs);
+  metrics.set_latency_proxy(report->latency_proxy);
+  metrics.set_parameter_count(report->parameter_count);
+  metrics.set_peak_memory_is_upper_bound(!report->pmu_optimal);
+  for (const std::string& name : report->order_names) metrics.add_operator_order(name);
+  return metrics;
 }
 
 }  // namespace unas::coordinator

@@ -22,8 +22,8 @@ v1::Candidate LightCandidate(const v1::Candidate& candidate) {
   return light;
 }
 
-absl::StatusOr<v1::ListCandidatesResponse> ListJobCandidates(
-    const JobEntry& j, const v1::ListCandidatesRequest& request) {
+absl::StatusOr<CandidatePage> SelectCandidatePage(const JobEntry& job,
+                                                  const v1::ListCandidatesRequest& request) {
   int page_size =
       request.page_size() <= 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
   int64_t offset = 0;
@@ -32,71 +32,112 @@ absl::StatusOr<v1::ListCandidatesResponse> ListJobCandidates(
     return absl::InvalidArgumentError(
         absl::StrCat("page_token \"", request.page_token(), "\" is not one this server issued"));
   }
-  // The ids to list, in the requested order.
-  std::vector<int64_t> ids;
-  bool by_finish = request.order() == v1::CANDIDATE_ORDER_FINISH_TIME;
+  auto wanted = [&](int64_t id) {
+    return request.states().empty() || std::find(request.states().begin(), request.states().end(),
+                                                 job.state(id)) != request.states().end();
+  };
+  // The ids to list, in the requested order, filtered.
+  std::vector<int64_t> selected;
+  const bool by_finish = request.order() == v1::CANDIDATE_ORDER_FINISH_TIME;
   if (request.population_only()) {
-    const v1::AlgorithmSpec& a = j.job.spec().algorithm();
-    if (!a.has_aging_evolution()) {
+    const v1::AlgorithmSpec& algorithm = job.job.spec().algorithm();
+    if (!algorithm.has_aging_evolution()) {
       return absl::InvalidArgumentError("population_only: only aging evolution has a population");
     }
-    size_t n = static_cast<size_t>(a.aging_evolution().population_size());
-    size_t from = j.history.size() > n ? j.history.size() - n : 0;
-    ids.assign(j.history.begin() + static_cast<std::ptrdiff_t>(from), j.history.end());
-    if (!by_finish) std::sort(ids.begin(), ids.end());
+    const size_t population = static_cast<size_t>(algorithm.aging_evolution().population_size());
+    const size_t from = job.history.size() > population ? job.history.size() - population : 0;
+    for (size_t index = from; index < job.history.size(); ++index) {
+      if (wanted(job.history[index])) selected.push_back(job.history[index]);
+    }
+    if (!by_finish) std::sort(selected.begin(), selected.end());
   } else if (by_finish) {
-    ids = j.history;
+    for (int64_t id : job.history) {
+      if (wanted(id)) selected.push_back(id);
+    }
   } else {
-    for (const CandidateRow& row : j.candidates) ids.push_back(row.candidate.candidate_id());
-  }
-  std::vector<int64_t> selected;
-  for (int64_t id : ids) {
-    v1::CandidateState state = j.row(id).candidate.state();
-    if (request.states().empty() || std::find(request.states().begin(), request.states().end(),
-                                              state) != request.states().end()) {
-      selected.push_back(id);
+    for (int64_t id = 1; id <= job.candidate_count(); ++id) {
+      if (wanted(id)) selected.push_back(id);
     }
   }
-  v1::ListCandidatesResponse response;
-  response.set_total_size(static_cast<int32_t>(selected.size()));
-  int64_t end = std::min<int64_t>(offset + page_size, static_cast<int64_t>(selected.size()));
-  for (int64_t i = offset; i < end; ++i) {
-    *response.add_candidates() = LightCandidate(j.row(selected[static_cast<size_t>(i)]).candidate);
+  CandidatePage page;
+  page.total_size = static_cast<int32_t>(selected.size());
+  const int64_t end = std::min<int64_t>(offset + page_size, static_cast<int64_t>(selected.size()));
+  for (int64_t index = offset; index < end; ++index) {
+    page.ids.push_back(selected[static_cast<size_t>(index)]);
   }
-  if (end < static_cast<int64_t>(selected.size())) response.set_next_page_token(absl::StrCat(end));
-  return response;
+  if (end < static_cast<int64_t>(selected.size())) page.next_page_token = absl::StrCat(end);
+  return page;
 }
 
-absl::StatusOr<v1::GetParetoFrontResponse> JobParetoFront(
-    const JobEntry& j, const v1::GetParetoFrontRequest& request) {
+absl::StatusOr<std::vector<v1::Candidate>> AssembleCandidates(
+    store::Store& store, int64_t job_id, const std::vector<int64_t>& ids,
+    absl::flat_hash_map<int64_t, v1::Candidate> in_memory) {
+  std::vector<int64_t> to_read;
+  for (int64_t id : ids) {
+    if (!in_memory.contains(id)) to_read.push_back(id);
+  }
+  if (!to_read.empty()) {
+    absl::StatusOr<std::vector<store::CandidateRow>> rows = store.ReadCandidates(job_id, to_read);
+    if (!rows.ok()) return rows.status();
+    for (store::CandidateRow& row : *rows) {
+      const int64_t id = row.candidate.candidate_id();
+      in_memory.try_emplace(id, LightCandidate(row.candidate));
+    }
+  }
+  std::vector<v1::Candidate> candidates;
+  candidates.reserve(ids.size());
+  for (int64_t id : ids) {
+    auto found = in_memory.find(id);
+    if (found == in_memory.end()) {
+      return absl::InternalError(
+          absl::StrCat("job ", job_id, " candidate ", id, " is missing from the store"));
+    }
+    candidates.push_back(std::move(found->second));
+  }
+  return candidates;
+}
+
+store::EvaluationPoint EvaluationPointOf(const v1::Candidate& candidate) {
+  store::EvaluationPoint point;
+  point.candidate_id = candidate.candidate_id();
+  point.feasible = candidate.feasible();
+  point.validation_error = candidate.evaluation().validation_error();
+  point.test_error = candidate.evaluation().test_error();
+  point.metrics = candidate.metrics();
+  return point;
+}
+
+absl::StatusOr<std::vector<int64_t>> ParetoFrontIds(
+    const std::vector<store::EvaluationPoint>& points, const v1::GetParetoFrontRequest& request) {
   std::array<bool, search::kNumObjectives> use{};
   if (request.objectives().empty()) {
     use.fill(true);
   } else {
-    for (int o : request.objectives()) {
-      if (o < v1::OBJECTIVE_ERROR || o > v1::OBJECTIVE_MACS) {
-        return absl::InvalidArgumentError(absl::StrCat("objectives: unknown objective ", o));
+    for (int objective : request.objectives()) {
+      if (objective < v1::OBJECTIVE_ERROR || objective > v1::OBJECTIVE_MACS) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("objectives: unknown objective ", objective));
       }
-      use[static_cast<size_t>(o - v1::OBJECTIVE_ERROR)] = true;
+      use[static_cast<size_t>(objective - v1::OBJECTIVE_ERROR)] = true;
     }
   }
-  std::vector<search::ObjectiveVector> points;
+  std::vector<search::ObjectiveVector> objectives;
   std::vector<int64_t> ids;
-  for (int64_t id : j.history) {
-    const v1::Candidate& c = j.row(id).candidate;
-    if (!request.include_infeasible() && !c.feasible()) continue;
-    double error =
-        request.use_test_error() ? c.evaluation().test_error() : c.evaluation().validation_error();
-    points.push_back(search::MakeObjectives(error, c.metrics()));
-    ids.push_back(id);
+  for (const store::EvaluationPoint& point : points) {
+    if (!request.include_infeasible() && !point.feasible) continue;
+    const double error = request.use_test_error() ? point.test_error : point.validation_error;
+    objectives.push_back(search::MakeObjectives(error, point.metrics));
+    ids.push_back(point.candidate_id);
   }
-  std::vector<size_t> front = search::ParetoFront(points, use);
+  std::vector<size_t> front = search::ParetoFront(objectives, use);
   std::sort(front.begin(), front.end(), [&](size_t a, size_t b) {
-    return points[a][0] != points[b][0] ? points[a][0] < points[b][0] : ids[a] < ids[b];
+    return objectives[a][0] != objectives[b][0] ? objectives[a][0] < objectives[b][0]
+                                                : ids[a] < ids[b];
   });
-  v1::GetParetoFrontResponse response;
-  for (size_t i : front) *response.add_candidates() = LightCandidate(j.row(ids[i]).candidate);
-  return response;
+  std::vector<int64_t> front_ids;
+  front_ids.reserve(front.size());
+  for (size_t index : front) front_ids.push_back(ids[index]);
+  return front_ids;
 }
 
 }  // namespace unas::coordinator

@@ -1,7 +1,12 @@
-// The coordinator's in-memory model of one job: its candidates, queue,
-// duplicate index, leases that ended, history, counters and events. Plain
-// data with small helpers; the coordinator (coordinator.cc) changes it under
-// its lock and writes every change through to the store.
+// The coordinator's in-memory model of one job: what scheduling needs and
+// no more. The rows of candidates in flight (QUEUED, LEASED), one byte of
+// state per candidate, the DONE ids in history order, a fingerprint index
+// for duplicates, the queue, leases that ended, counters and events.
+// Finished candidates' rows (DONE, FAILED, SKIPPED) stay only until the
+// store has them durably; queries then read them from the store, so memory
+// grows by a few tens of bytes per finished candidate, not by its row.
+// Plain data with small helpers; the coordinator (coordinator.cc) changes it
+// under its lock and writes every change through to the store.
 #ifndef UNAS_COORDINATOR_CORE_JOB_STATE_H_
 #define UNAS_COORDINATOR_CORE_JOB_STATE_H_
 
@@ -9,9 +14,11 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "common/search_space/space.h"
 #include "coordinator/core/proposal_pipeline.h"
 #include "coordinator/search/objectives.h"
@@ -36,9 +43,18 @@ struct JobEntry {
   ProposalPipeline proposals;  // the search algorithm, run without the lock
   DataShape data;
   search::BoundVector bounds;
-  bool sparse_size = false;              // unstructured pruning: size counts non-zero weights
-  std::vector<CandidateRow> candidates;  // candidate_id - 1 → row
-  std::deque<int64_t> queue;             // QUEUED ids, next first
+  bool sparse_size = false;  // unstructured pruning: size counts non-zero weights
+  // candidate_id - 1 → its v1::CandidateState, for every candidate.
+  std::vector<uint8_t> states;
+  // QUEUED and LEASED rows (waiting duplicates included) by id. Node-based:
+  // a reference stays valid while other rows come and go.
+  absl::node_hash_map<int64_t, CandidateRow> active;
+  // Finished rows whose store write may not be durable yet, by id, and
+  // their write tickets in order (store/group_commit.h): the store's
+  // read-only connection cannot see them before they are durable.
+  absl::node_hash_map<int64_t, CandidateRow> finishing;
+  std::deque<std::pair<uint64_t, int64_t>> finishing_tickets;
+  std::deque<int64_t> queue;  // QUEUED ids, next first
   absl::flat_hash_map<uint64_t, int64_t> done_by_fingerprint;
   // Identity -> the QUEUED or LEASED candidate being evaluated for it.
   absl::flat_hash_map<uint64_t, int64_t> in_flight_by_fingerprint;
@@ -46,14 +62,17 @@ struct JobEntry {
   // take its result instead of training the same network again.
   absl::flat_hash_map<int64_t, std::vector<int64_t>> duplicates_waiting_for;
   int duplicates_waiting = 0;
-  std::vector<int64_t> history;  // DONE ids in completion order
+  std::vector<int64_t> history;      // DONE ids in completion order
+  std::deque<bool> recent_feasible;  // of the last 25 DONE, oldest first
   int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
   int consecutive_skips = 0;
   // Candidates given up in a row for the same worker-reported cause.
   int consecutive_failures = 0;
   std::string last_failure_cause;
   std::optional<double> best_feasible_error;
-  std::deque<v1::JobEvent> events;
+  // The last max_events_per_job events for WatchJob, serialised
+  // (v1::JobEvent): several times smaller than the messages themselves.
+  std::deque<std::string> events;
   int64_t events_base = 0;  // sequence number of events.front() minus one
   // By lease id; only for candidates still QUEUED or LEASED (forgotten when
   // they end), so it stays small. Not stored: after a restart a late report
@@ -66,11 +85,27 @@ struct JobEntry {
   }
 
   int rounds() const { return job.spec().algorithm().rounds(); }
-  // Counts for the job's progress; feasible_in_last_25 over `history`.
+  // Counts for the job's progress; feasible_in_last_25 over the last 25
+  // evaluations.
   v1::JobProgress Progress() const;
-  CandidateRow& row(int64_t id) { return candidates[static_cast<size_t>(id - 1)]; }
-  const CandidateRow& row(int64_t id) const { return candidates[static_cast<size_t>(id - 1)]; }
-  bool has(int64_t id) const { return id >= 1 && id <= static_cast<int64_t>(candidates.size()); }
+  // A DONE candidate joins the history.
+  void AddToHistory(int64_t candidate_id, bool feasible);
+
+  int64_t candidate_count() const { return static_cast<int64_t>(states.size()); }
+  bool has(int64_t id) const { return id >= 1 && id <= candidate_count(); }
+  v1::CandidateState state(int64_t id) const {
+    return static_cast<v1::CandidateState>(states[static_cast<size_t>(id - 1)]);
+  }
+  // The row of a QUEUED or LEASED candidate (it must be one).
+  CandidateRow& active_row(int64_t id) { return active.at(id); }
+  // The row if it is in memory (in flight, or finished but not yet durable).
+  const CandidateRow* FindRow(int64_t id) const;
+  // Records a candidate's new row (a new candidate's id is the next one). A
+  // finished row leaves `active` and is kept only until `ticket`, the write
+  // that stores it, is durable (0: it is already).
+  void Put(CandidateRow row, uint64_t ticket);
+  // Drops the finished rows whose writes are durable up to `durable_ticket`.
+  void ForgetDurableRows(uint64_t durable_ticket);
 };
 
 }  // namespace unas::coordinator

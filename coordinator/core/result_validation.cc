@@ -11,7 +11,7 @@
 namespace unas::coordinator {
 namespace {
 
-bool InUnitInterval(double x) { return std::isfinite(x) && x >= 0.0 && x <= 1.0; }
+bool InUnitInterval(double value) { return std::isfinite(value) && value >= 0.0 && value <= 1.0; }
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat("result.", field, " ", rule));
@@ -19,41 +19,41 @@ absl::Status Invalid(absl::string_view field, absl::string_view rule) {
 
 }  // namespace
 
-absl::Status ValidateEvaluationResult(const v1::EvaluationResult& r,
+absl::Status ValidateEvaluationResult(const v1::EvaluationResult& result,
                                       const v1::Architecture& architecture, const DataShape& data) {
-  if (!InUnitInterval(r.validation_error())) {
+  if (!InUnitInterval(result.validation_error())) {
     return Invalid("validation_error",
-                   absl::StrCat("(", r.validation_error(), ") must be in [0, 1]"));
+                   absl::StrCat("(", result.validation_error(), ") must be in [0, 1]"));
   }
-  if (!InUnitInterval(r.test_error())) {
-    return Invalid("test_error", absl::StrCat("(", r.test_error(), ") must be in [0, 1]"));
+  if (!InUnitInterval(result.test_error())) {
+    return Invalid("test_error", absl::StrCat("(", result.test_error(), ") must be in [0, 1]"));
   }
-  if (r.has_int8_test_error() && !InUnitInterval(r.int8_test_error())) {
+  if (result.has_int8_test_error() && !InUnitInterval(result.int8_test_error())) {
     return Invalid("int8_test_error",
-                   absl::StrCat("(", r.int8_test_error(), ") must be in [0, 1]"));
+                   absl::StrCat("(", result.int8_test_error(), ") must be in [0, 1]"));
   }
-  if (r.has_achieved_sparsity() && !InUnitInterval(r.achieved_sparsity())) {
+  if (result.has_achieved_sparsity() && !InUnitInterval(result.achieved_sparsity())) {
     return Invalid("achieved_sparsity",
-                   absl::StrCat("(", r.achieved_sparsity(), ") must be in [0, 1]"));
+                   absl::StrCat("(", result.achieved_sparsity(), ") must be in [0, 1]"));
   }
-  if (!std::isfinite(r.training_seconds()) || r.training_seconds() < 0) {
+  if (!std::isfinite(result.training_seconds()) || result.training_seconds() < 0) {
     return Invalid("training_seconds",
-                   absl::StrCat("(", r.training_seconds(), ") must be finite and >= 0"));
+                   absl::StrCat("(", result.training_seconds(), ") must be finite and >= 0"));
   }
-  if (r.trained_weights().size() > kMaxTrainedWeightsBytes) {
-    return Invalid("trained_weights", absl::StrCat("(", r.trained_weights().size(),
+  if (result.trained_weights().size() > kMaxTrainedWeightsBytes) {
+    return Invalid("trained_weights", absl::StrCat("(", result.trained_weights().size(),
                                                    " bytes) exceeds ", kMaxTrainedWeightsBytes));
   }
-  for (int i = 0; i < r.epochs_size(); ++i) {
-    const v1::EpochRecord& e = r.epochs(i);
-    for (double v :
-         {e.train_loss(), e.train_accuracy(), e.validation_loss(), e.validation_accuracy(),
-          e.learning_rate(), e.sparsity(), e.images_per_second()}) {
+  for (int i = 0; i < result.epochs_size(); ++i) {
+    const v1::EpochRecord& epoch = result.epochs(i);
+    for (double v : {epoch.train_loss(), epoch.train_accuracy(), epoch.validation_loss(),
+                     epoch.validation_accuracy(), epoch.learning_rate(), epoch.sparsity(),
+                     epoch.images_per_second()}) {
       if (!std::isfinite(v))
         return Invalid(absl::StrCat("epochs[", i, "]"), "has a non-finite value");
     }
   }
-  if (r.pruning().empty()) return absl::OkStatus();
+  if (result.pruning().empty()) return absl::OkStatus();
 
   absl::StatusOr<NetworkPlan> plan = PlanNetwork(architecture, data);
   if (!plan.ok()) return plan.status();
@@ -62,66 +62,72 @@ absl::Status ValidateEvaluationResult(const v1::EvaluationResult& r,
     if (op.prunable) prunable[op.name] = &op;
   }
   absl::flat_hash_map<std::string, int> seen;
-  for (int i = 0; i < r.pruning_size(); ++i) {
-    const v1::LayerPruning& p = r.pruning(i);
+  for (int i = 0; i < result.pruning_size(); ++i) {
+    const v1::LayerPruning& layer_pruning = result.pruning(i);
     std::string field = absl::StrCat("pruning[", i, "]");
-    auto it = prunable.find(p.layer());
+    auto it = prunable.find(layer_pruning.layer());
     if (it == prunable.end()) {
-      return Invalid(field, absl::StrCat("names \"", p.layer(),
+      return Invalid(field, absl::StrCat("names \"", layer_pruning.layer(),
                                          "\", which is not a prunable layer of the architecture"));
     }
-    if (seen[p.layer()]++ > 0) return Invalid(field, absl::StrCat("repeats \"", p.layer(), "\""));
+    if (seen[layer_pruning.layer()]++ > 0)
+      return Invalid(field, absl::StrCat("repeats \"", layer_pruning.layer(), "\""));
     const PlannedOp& op = *it->second;
     int64_t channels = op.output.channels;
-    if (p.surviving_channels() < 0 || p.surviving_channels() > channels) {
-      return Invalid(field, absl::StrCat(".surviving_channels (", p.surviving_channels(),
-                                         ") must be in [0, ", channels, "]"));
+    if (layer_pruning.surviving_channels() < 0 || layer_pruning.surviving_channels() > channels) {
+      return Invalid(field,
+                     absl::StrCat(".surviving_channels (", layer_pruning.surviving_channels(),
+                                  ") must be in [0, ", channels, "]"));
     }
-    if (p.nonzero_weights() < 0 || p.nonzero_weights() > op.kernel_elements) {
-      return Invalid(field, absl::StrCat(".nonzero_weights (", p.nonzero_weights(),
+    if (layer_pruning.nonzero_weights() < 0 ||
+        layer_pruning.nonzero_weights() > op.kernel_elements) {
+      return Invalid(field, absl::StrCat(".nonzero_weights (", layer_pruning.nonzero_weights(),
                                          ") must be in [0, ", op.kernel_elements, "]"));
     }
-    if (p.total_weights() != 0 && p.total_weights() != op.kernel_elements) {
-      return Invalid(field, absl::StrCat(".total_weights (", p.total_weights(),
+    if (layer_pruning.total_weights() != 0 && layer_pruning.total_weights() != op.kernel_elements) {
+      return Invalid(field, absl::StrCat(".total_weights (", layer_pruning.total_weights(),
                                          ") does not match the layer's ", op.kernel_elements));
     }
   }
   // The pruned view must itself be buildable.
   PlanOptions options;
-  options.pruning = &r.pruning();
+  options.pruning = &result.pruning();
   absl::StatusOr<NetworkPlan> pruned = PlanNetwork(architecture, data, options);
   if (!pruned.ok())
     return absl::InvalidArgumentError(absl::StrCat("result.pruning: ", pruned.status().message()));
   return absl::OkStatus();
 }
 
-absl::Status ValidateResultContents(const v1::EvaluationResult& r) {
-  if (absl::Status s =
-          CheckSize("result.trained_weights", r.trained_weights().size(), kMaxTrainedWeightsBytes);
-      !s.ok()) {
-    return s;
+absl::Status ValidateResultContents(const v1::EvaluationResult& result) {
+  if (absl::Status status = CheckSize("result.trained_weights", result.trained_weights().size(),
+                                      kMaxTrainedWeightsBytes);
+      !status.ok()) {
+    return status;
   }
-  if (absl::Status s = CheckSize("result.device", r.device().size(), kMaxDeviceBytes); !s.ok()) {
-    return s;
+  if (absl::Status status = CheckSize("result.device", result.device().size(), kMaxDeviceBytes);
+      !status.ok()) {
+    return status;
   }
-  if (r.epochs_size() > kMaxEpochRecords) {
-    return Invalid("epochs", absl::StrCat("has ", r.epochs_size(), " records; the limit is ",
+  if (result.epochs_size() > kMaxEpochRecords) {
+    return Invalid("epochs", absl::StrCat("has ", result.epochs_size(), " records; the limit is ",
                                           kMaxEpochRecords));
   }
-  for (int i = 0; i < r.pruning_size(); ++i) {
-    if (absl::Status s = CheckSize(absl::StrCat("result.pruning[", i, "].layer"),
-                                   r.pruning(i).layer().size(), kMaxIdBytes);
-        !s.ok()) {
-      return s;
+  for (int i = 0; i < result.pruning_size(); ++i) {
+    if (absl::Status status = CheckSize(absl::StrCat("result.pruning[", i, "].layer"),
+                                        result.pruning(i).layer().size(), kMaxIdBytes);
+        !status.ok()) {
+      return status;
     }
   }
-  if (!r.has_quantized_model()) return absl::OkStatus();
-  if (absl::Status s = CheckSize("result.quantized_model", r.quantized_model().ByteSizeLong(),
-                                 kMaxQuantizedModelBytes);
-      !s.ok()) {
-    return s;
+  if (!result.has_quantized_model()) return absl::OkStatus();
+  if (absl::Status status =
+          CheckSize("result.quantized_model", result.quantized_model().ByteSizeLong(),
+                    kMaxQuantizedModelBytes);
+      !status.ok()) {
+    return status;
   }
-  absl::StatusOr<int8::Interpreter> interpreter = int8::Interpreter::Create(r.quantized_model());
+  absl::StatusOr<int8::Interpreter> interpreter =
+      int8::Interpreter::Create(result.quantized_model());
   if (!interpreter.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "result.quantized_model is not a valid int8 model: ", interpreter.status().message()));

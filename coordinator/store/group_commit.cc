@@ -33,6 +33,11 @@ uint64_t GroupCommitter::last_ticket() const {
   return last_ticket_;
 }
 
+uint64_t GroupCommitter::durable_ticket() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return durable_ticket_;
+}
+
 absl::Status GroupCommitter::health() const {
   std::lock_guard<std::mutex> lock(mu_);
   return commit_error_;

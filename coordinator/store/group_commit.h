@@ -44,6 +44,9 @@ class GroupCommitter {
   uint64_t Enqueue(const char* operation, std::function<absl::Status(Store&)> write);
   // The ticket of the last write enqueued (0: none yet).
   uint64_t last_ticket() const;
+  // Every write up to this ticket is durable (0: none yet). A caller may
+  // drop its in-memory copy of what those writes stored and read it back.
+  uint64_t durable_ticket() const;
   // Waits until the write of `ticket` (and every earlier one) is durable;
   // an error once the store has failed.
   absl::Status WaitDurable(uint64_t ticket);

@@ -49,6 +49,58 @@ std::optional<int64_t> OptionalInt(const Statement& s, int column) {
   return s.Int(column);
 }
 
+// The columns ParseCandidate reads; append WHERE and ORDER BY.
+constexpr char kSelectCandidate[] =
+    "SELECT c.candidate_id, c.architecture, c.sparsity, c.parent_id, c.fingerprint, c.state, "
+    "c.attempts, c.lease_id, c.worker_id, c.lease_expiry_ms, c.dense_metrics, c.finish_seq, "
+    "c.create_time_ms, c.finish_time_ms, e.metrics, e.result, e.feasible "
+    "FROM candidates c LEFT JOIN evaluations e "
+    "ON e.job_id = c.job_id AND e.candidate_id = c.candidate_id ";
+
+// One row of kSelectCandidate (without its failure reasons).
+absl::StatusOr<CandidateRow> ParseCandidate(const Statement& stmt, int64_t job_id,
+                                            const std::string& path) {
+  CandidateRow row;
+  v1::Candidate& candidate = row.candidate;
+  candidate.set_job_id(job_id);
+  candidate.set_candidate_id(stmt.Int(0));
+  bool ok = candidate.mutable_architecture()->ParseFromString(stmt.Blob(1));
+  if (!stmt.IsNull(2)) candidate.set_sparsity(stmt.Double(2));
+  if (!stmt.IsNull(3)) candidate.set_parent_id(stmt.Int(3));
+  candidate.set_fingerprint(static_cast<uint64_t>(stmt.Int(4)));
+  candidate.set_state(static_cast<v1::CandidateState>(stmt.Int(5)));
+  candidate.set_attempts(static_cast<int32_t>(stmt.Int(6)));
+  row.lease_id = stmt.Text(7);
+  candidate.set_worker_id(stmt.Text(8));
+  row.lease_expiry_ms = stmt.IsNull(9) ? 0 : stmt.Int(9);
+  ok = ok && candidate.mutable_dense_metrics()->ParseFromString(stmt.Blob(10));
+  row.finish_seq = OptionalInt(stmt, 11);
+  *candidate.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(stmt.Int(12));
+  if (!stmt.IsNull(13)) {
+    *candidate.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(stmt.Int(13));
+  }
+  if (!stmt.IsNull(14)) {
+    ok = ok && candidate.mutable_metrics()->ParseFromString(stmt.Blob(14));
+    ok = ok && candidate.mutable_evaluation()->ParseFromString(stmt.Blob(15));
+    candidate.set_feasible(stmt.Int(16) != 0);
+  }
+  if (!ok) {
+    return absl::DataLossError(absl::StrCat(path, ": job ", job_id, " candidate ",
+                                            candidate.candidate_id(), ": corrupt record"));
+  }
+  return row;
+}
+
+// Appends the candidate's failure reasons, in attempt order.
+absl::Status AddFailureReasons(Connection& db, int64_t job_id, v1::Candidate& candidate) {
+  UNAS_ASSIGN_OR_RETURN(auto stmt,
+                        db.Prepare("SELECT reason FROM attempt_failures WHERE job_id = ? AND "
+                                   "candidate_id = ? ORDER BY attempt"));
+  stmt->Bind(1, job_id).Bind(2, candidate.candidate_id());
+  while (stmt->Step()) candidate.add_failure_reasons(stmt->Text(0));
+  return stmt->status();
+}
+
 }  // namespace
 
 Store::Store(std::unique_ptr<Connection> db, int lock_fd) : db_(std::move(db)), lock_fd_(lock_fd) {}
@@ -319,68 +371,29 @@ absl::StatusOr<std::vector<JobRow>> Store::LoadJobs() {
 }
 
 absl::StatusOr<std::vector<CandidateRow>> Store::LoadCandidates(int64_t job_id) {
-  UNAS_ASSIGN_OR_RETURN(
-      auto stmt,
-      db_->Prepare(
-          "SELECT c.candidate_id, c.architecture, c.sparsity, c.parent_id, c.fingerprint, c.state, "
-          "c.attempts, c.lease_id, c.worker_id, c.lease_expiry_ms, c.dense_metrics, c.finish_seq, "
-          "c.create_time_ms, c.finish_time_ms, e.metrics, e.result, e.feasible "
-          "FROM candidates c LEFT JOIN evaluations e "
-          "ON e.job_id = c.job_id AND e.candidate_id = c.candidate_id "
-          "WHERE c.job_id = ? ORDER BY c.candidate_id"));
-  stmt->Bind(1, job_id);
   std::vector<CandidateRow> rows;
-  while (stmt->Step()) {
-    CandidateRow row;
-    v1::Candidate& c = row.candidate;
-    c.set_job_id(job_id);
-    c.set_candidate_id(stmt->Int(0));
-    bool ok = c.mutable_architecture()->ParseFromString(stmt->Blob(1));
-    if (!stmt->IsNull(2)) c.set_sparsity(stmt->Double(2));
-    if (!stmt->IsNull(3)) c.set_parent_id(stmt->Int(3));
-    c.set_fingerprint(static_cast<uint64_t>(stmt->Int(4)));
-    c.set_state(static_cast<v1::CandidateState>(stmt->Int(5)));
-    c.set_attempts(static_cast<int32_t>(stmt->Int(6)));
-    row.lease_id = stmt->Text(7);
-    c.set_worker_id(stmt->Text(8));
-    row.lease_expiry_ms = stmt->IsNull(9) ? 0 : stmt->Int(9);
-    ok = ok && c.mutable_dense_metrics()->ParseFromString(stmt->Blob(10));
-    row.finish_seq = OptionalInt(*stmt, 11);
-    *c.mutable_create_time() = TimeUtil::MillisecondsToTimestamp(stmt->Int(12));
-    if (!stmt->IsNull(13)) {
-      *c.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(stmt->Int(13));
-    }
-    if (!stmt->IsNull(14)) {
-      ok = ok && c.mutable_metrics()->ParseFromString(stmt->Blob(14));
-      ok = ok && c.mutable_evaluation()->ParseFromString(stmt->Blob(15));
-      c.set_feasible(stmt->Int(16) != 0);
-    }
-    if (!ok) {
-      return absl::DataLossError(absl::StrCat(path(), ": job ", job_id, " candidate ",
-                                              c.candidate_id(), ": corrupt record"));
-    }
+  UNAS_RETURN_IF_ERROR(ForEachCandidate(job_id, CandidateOrder::kById, [&](CandidateRow row) {
     rows.push_back(std::move(row));
-  }
-  UNAS_RETURN_IF_ERROR(stmt->status());
-
-  UNAS_ASSIGN_OR_RETURN(
-      auto reasons,
-      db_->Prepare("SELECT candidate_id, reason FROM attempt_failures WHERE job_id = ? "
-                   "ORDER BY candidate_id, attempt"));
-  reasons->Bind(1, job_id);
-  while (reasons->Step()) {
-    int64_t id = reasons->Int(0);
-    // Candidate ids are dense from 1, so the row index is id - 1; search in
-    // case a future version leaves gaps.
-    auto it = std::lower_bound(rows.begin(), rows.end(), id, [](const CandidateRow& r, int64_t v) {
-      return r.candidate.candidate_id() < v;
-    });
-    if (it != rows.end() && it->candidate.candidate_id() == id) {
-      it->candidate.add_failure_reasons(reasons->Text(1));
-    }
-  }
-  UNAS_RETURN_IF_ERROR(reasons->status());
+    return absl::OkStatus();
+  }));
   return rows;
+}
+
+absl::Status Store::ForEachCandidate(int64_t job_id, CandidateOrder order,
+                                     const std::function<absl::Status(CandidateRow)>& visit) {
+  const std::string sql =
+      order == CandidateOrder::kById
+          ? absl::StrCat(kSelectCandidate, "WHERE c.job_id = ? ORDER BY c.candidate_id")
+          : absl::StrCat(kSelectCandidate, "WHERE c.job_id = ? AND c.state = ",
+                         static_cast<int>(v1::CANDIDATE_STATE_DONE), " ORDER BY c.finish_seq");
+  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
+  stmt->Bind(1, job_id);
+  while (stmt->Step()) {
+    UNAS_ASSIGN_OR_RETURN(CandidateRow row, ParseCandidate(*stmt, job_id, path()));
+    UNAS_RETURN_IF_ERROR(AddFailureReasons(*db_, job_id, row.candidate));
+    UNAS_RETURN_IF_ERROR(visit(std::move(row)));
+  }
+  return stmt->status();
 }
 
 absl::StatusOr<std::vector<v1::WorkerInfo>> Store::LoadWorkers() {
@@ -405,14 +418,72 @@ absl::StatusOr<std::vector<v1::WorkerInfo>> Store::LoadWorkers() {
   return workers;
 }
 
-absl::StatusOr<Artifacts> Store::LoadArtifacts(int64_t job_id, int64_t candidate_id) {
-  std::lock_guard<std::mutex> lock(reader_mu_);
+absl::StatusOr<Connection*> Store::Reader() {
   if (reader_ == nullptr) {
     UNAS_ASSIGN_OR_RETURN(reader_, Connection::Open(path(), Connection::Mode::kReadOnly));
   }
+  return reader_.get();
+}
+
+absl::StatusOr<std::vector<CandidateRow>> Store::ReadCandidates(int64_t job_id,
+                                                                const std::vector<int64_t>& ids) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  UNAS_ASSIGN_OR_RETURN(Connection * reader, Reader());
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      reader->Prepare(absl::StrCat(kSelectCandidate, "WHERE c.job_id = ? AND c.candidate_id = ?")));
+  std::vector<CandidateRow> rows;
+  rows.reserve(ids.size());
+  for (int64_t id : ids) {
+    stmt->Reset();
+    stmt->Bind(1, job_id).Bind(2, id);
+    if (!stmt->Step()) {
+      UNAS_RETURN_IF_ERROR(stmt->status());
+      continue;
+    }
+    UNAS_ASSIGN_OR_RETURN(CandidateRow row, ParseCandidate(*stmt, job_id, path()));
+    rows.push_back(std::move(row));
+  }
+  stmt->Reset();
+  for (CandidateRow& row : rows) {
+    UNAS_RETURN_IF_ERROR(AddFailureReasons(*reader, job_id, row.candidate));
+  }
+  return rows;
+}
+
+absl::StatusOr<std::vector<EvaluationPoint>> Store::ReadEvaluationPoints(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  UNAS_ASSIGN_OR_RETURN(Connection * reader, Reader());
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt,
+      reader->Prepare("SELECT e.candidate_id, e.feasible, e.validation_error, e.test_error, "
+                      "e.metrics FROM evaluations e JOIN candidates c "
+                      "ON c.job_id = e.job_id AND c.candidate_id = e.candidate_id "
+                      "WHERE e.job_id = ? AND c.state = ? ORDER BY e.candidate_id"));
+  stmt->Bind(1, job_id).Bind(2, int64_t{v1::CANDIDATE_STATE_DONE});
+  std::vector<EvaluationPoint> points;
+  while (stmt->Step()) {
+    EvaluationPoint point;
+    point.candidate_id = stmt->Int(0);
+    point.feasible = stmt->Int(1) != 0;
+    point.validation_error = stmt->Double(2);
+    point.test_error = stmt->Double(3);
+    if (!point.metrics.ParseFromString(stmt->Blob(4))) {
+      return absl::DataLossError(absl::StrCat(path(), ": job ", job_id, " candidate ",
+                                              point.candidate_id, ": corrupt metrics"));
+    }
+    points.push_back(std::move(point));
+  }
+  UNAS_RETURN_IF_ERROR(stmt->status());
+  return points;
+}
+
+absl::StatusOr<Artifacts> Store::LoadArtifacts(int64_t job_id, int64_t candidate_id) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  UNAS_ASSIGN_OR_RETURN(Connection * reader, Reader());
   UNAS_ASSIGN_OR_RETURN(auto stmt,
-                        reader_->Prepare("SELECT trained_weights, quantized_model, reused_from "
-                                         "FROM evaluations WHERE job_id = ? AND candidate_id = ?"));
+                        reader->Prepare("SELECT trained_weights, quantized_model, reused_from "
+                                        "FROM evaluations WHERE job_id = ? AND candidate_id = ?"));
   // A reused result's artefacts are those of the evaluation it copies (its
   // stored reused_from), the one that produced its numbers. Reuse points at a
   // trained evaluation, so one hop is the rule; the bound only stops a

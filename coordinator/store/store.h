@@ -6,7 +6,9 @@
 // losing power, restarts from exactly what it had acknowledged.
 //
 // The coordinator keeps its working state in memory and writes through to
-// the store; LoadJobs/LoadCandidates rebuild it after a restart. Lease
+// the store; ForEachCandidate rebuilds it after a restart. Finished
+// candidates live only here: queries read them back (ReadCandidates,
+// ReadEvaluationPoints) through a read-only connection. Lease
 // renewals are not written: after a restart every lease gets a fresh TTL,
 // since no worker could heartbeat while the coordinator was down.
 #ifndef UNAS_COORDINATOR_STORE_STORE_H_
@@ -48,6 +50,19 @@ struct EvaluationRow {
   std::string worker_id;
   std::optional<int64_t> reused_from;
 };
+
+// A DONE candidate's numbers (for Pareto fronts): no architecture.
+struct EvaluationPoint {
+  int64_t candidate_id = 0;
+  bool feasible = false;
+  double validation_error = 0;
+  double test_error = 0;
+  v1::ResourceMetrics metrics;  // of the trained (pruned) network
+};
+
+// ForEachCandidate's order: every candidate by id, or the DONE ones in the
+// order they finished (history order).
+enum class CandidateOrder { kById, kDoneByFinish };
 
 class Store;
 
@@ -95,10 +110,22 @@ class Store {
   // Every candidate of a job in id order, with evaluations (no weights) and
   // failure reasons.
   absl::StatusOr<std::vector<CandidateRow>> LoadCandidates(int64_t job_id);
+  // The same rows, handed to `visit` one at a time (a restart need not hold
+  // a whole job's history in memory); stops at the first error `visit`
+  // returns. Uses the writing connection: not while the group committer runs.
+  absl::Status ForEachCandidate(int64_t job_id, CandidateOrder order,
+                                const std::function<absl::Status(CandidateRow)>& visit);
   absl::StatusOr<std::vector<v1::WorkerInfo>> LoadWorkers();
   // Reads through a separate read-only connection, so it may run on any
   // thread while another one writes; it sees committed transactions only.
   absl::StatusOr<Artifacts> LoadArtifacts(int64_t job_id, int64_t candidate_id);
+  // Through the same read-only connection: the job's candidates with these
+  // ids, in that order (ids it does not have are left out), as LoadCandidates
+  // reads them.
+  absl::StatusOr<std::vector<CandidateRow>> ReadCandidates(int64_t job_id,
+                                                           const std::vector<int64_t>& ids);
+  // Through the same read-only connection: every DONE candidate's numbers.
+  absl::StatusOr<std::vector<EvaluationPoint>> ReadEvaluationPoints(int64_t job_id);
 
   // Runs every write in one transaction and returns once it is durably
   // committed. An error (of any write, or of the commit) means nothing of
@@ -112,6 +139,8 @@ class Store {
   Store(std::unique_ptr<Connection> db, int lock_fd);
   absl::Status WriteCandidate(const CandidateRow& row);
   absl::Status WriteEvaluation(const CandidateRow& row, const EvaluationRow& evaluation);
+  // The read-only connection, opened on first use; reader_mu_ held.
+  absl::StatusOr<Connection*> Reader();
 
   std::unique_ptr<Connection> db_;
   int lock_fd_;

@@ -237,5 +237,71 @@ TEST_F(StoreTest, AFailedTransactionChangesNothing) {
   EXPECT_EQ((*rows)[0].finish_seq, 1);
 }
 
+// Restart streams rows (by id, or the DONE ones in history order); queries
+// read rows and evaluation points through the read-only connection.
+TEST_F(StoreTest, StreamsRowsAndReadsThemBackForQueries) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  int64_t job_id = *store->InsertJob(Spec(), 1);
+  // Candidates 1..3 DONE, finished in the order 3, 1, 2; candidate 4 QUEUED.
+  for (int64_t id = 1; id <= 4; ++id) {
+    ASSERT_TRUE(store->InsertCandidate(Row(job_id, id, v1::CANDIDATE_STATE_LEASED)).ok());
+  }
+  int64_t finish_seq = 0;
+  for (int64_t id : {3, 1, 2}) {
+    CandidateRow row = Row(job_id, id, v1::CANDIDATE_STATE_DONE);
+    row.finish_seq = ++finish_seq;
+    row.candidate.set_feasible(id != 2);
+    EvaluationRow evaluation;
+    evaluation.result.set_validation_error(0.1 * static_cast<double>(id));
+    evaluation.result.set_test_error(0.2);
+    evaluation.metrics.set_peak_memory_bytes(10 * id);
+    evaluation.feasible = id != 2;
+    evaluation.worker_id = "w1";
+    ASSERT_TRUE(store->RecordEvaluation(row, evaluation).ok());
+  }
+  ASSERT_TRUE(
+      store->RecordAttemptFailure(Row(job_id, 4, v1::CANDIDATE_STATE_QUEUED), 1, "lease expired", 5)
+          .ok());
+
+  std::vector<int64_t> by_id, by_finish;
+  ASSERT_TRUE(store
+                  ->ForEachCandidate(job_id, CandidateOrder::kById,
+                                     [&](CandidateRow row) {
+                                       by_id.push_back(row.candidate.candidate_id());
+                                       return absl::OkStatus();
+                                     })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->ForEachCandidate(job_id, CandidateOrder::kDoneByFinish,
+                                     [&](CandidateRow row) {
+                                       by_finish.push_back(row.candidate.candidate_id());
+                                       return absl::OkStatus();
+                                     })
+                  .ok());
+  EXPECT_EQ(by_id, (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(by_finish, (std::vector<int64_t>{3, 1, 2}));
+  absl::Status stop = store->ForEachCandidate(
+      job_id, CandidateOrder::kById, [](CandidateRow) { return absl::CancelledError("enough"); });
+  EXPECT_EQ(stop.code(), absl::StatusCode::kCancelled) << "the visitor's error ends the walk";
+
+  absl::StatusOr<std::vector<CandidateRow>> read = store->ReadCandidates(job_id, {4, 2, 99});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 2u) << "ids the job does not have are left out";
+  EXPECT_EQ((*read)[0].candidate.candidate_id(), 4);
+  ASSERT_EQ((*read)[0].candidate.failure_reasons_size(), 1);
+  EXPECT_EQ((*read)[0].candidate.failure_reasons(0), "lease expired");
+  EXPECT_EQ((*read)[1].candidate.evaluation().validation_error(), 0.2);
+
+  absl::StatusOr<std::vector<EvaluationPoint>> points = store->ReadEvaluationPoints(job_id);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 3u);
+  EXPECT_EQ((*points)[1].candidate_id, 2);
+  EXPECT_FALSE((*points)[1].feasible);
+  EXPECT_DOUBLE_EQ((*points)[2].validation_error, 0.3);
+  EXPECT_DOUBLE_EQ((*points)[2].test_error, 0.2);
+  EXPECT_EQ((*points)[2].metrics.peak_memory_bytes(), 30);
+}
+
 }  // namespace
 }  // namespace unas::store

@@ -1,0 +1,182 @@
+// The coordinator's shared state and the primitives every part of it uses:
+// jobs, leases and workers behind one mutex, writes queued for group commit
+// (each returns its ticket), finished rows forgotten once durable, job
+// events and job state changes. The parts that change it (lease_lifecycle.h,
+// result_commit.h, restart_replay.h, and the scheduling in coordinator.cc)
+// are free functions over this struct, called with `mu` held.
+#ifndef UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_
+#define UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "coordinator/core/coordinator.h"
+#include "coordinator/core/job_state.h"
+#include "coordinator/core/worker_input_limits.h"
+#include "coordinator/store/group_commit.h"
+#include "coordinator/store/store.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace unas::coordinator {
+
+// Failure reasons of expired leases start with it (counted on restart).
+inline constexpr char kLeaseExpiredPrefix[] = "lease expired";
+// The ticket of writes queued before the group committer starts: never
+// known to be durable, so rows they store stay in memory.
+inline constexpr uint64_t kNeverDurable = UINT64_MAX;
+
+// WatchJob events a job keeps once it has ended.
+inline constexpr int kEventsKeptAfterEnd = 100;
+
+inline bool IsFinished(v1::JobState state) { return state != v1::JOB_STATE_RUNNING; }
+
+struct WorkerEntry {
+  v1::WorkerInfo info;
+  int64_t last_seen_ms = 0;
+};
+
+struct LeaseRef {
+  int64_t job_id;
+  int64_t candidate_id;
+  int64_t leased_at_ms;  // 0: leased before a restart (unknown)
+};
+
+struct CoordinatorState {
+  using TimeUtil = google::protobuf::util::TimeUtil;
+
+  std::unique_ptr<store::Store> store;
+  CoordinatorOptions options;
+  // Every write goes through it (started after the restart replay);
+  // destroyed before the store and the options its listener reads, storing
+  // what is still queued.
+  std::unique_ptr<store::GroupCommitter> committer;
+  std::vector<store::BatchedWrite> writes_before_start;  // the replay's writes
+
+  std::mutex mu;
+  std::condition_variable changed;  // new work, results, job state, shutdown
+  bool shutdown = false;
+  std::map<int64_t, JobEntry> jobs;
+  int64_t last_served_job = 0;
+  absl::flat_hash_map<std::string, LeaseRef> leases;
+  absl::flat_hash_map<std::string, WorkerEntry> workers;  // by worker_id
+  absl::flat_hash_map<std::string, std::string> worker_ids_by_name;
+  int64_t next_worker_number = 1;
+  int64_t next_job_id = 1;
+  absl::BitGen lease_id_bits;  // seeded from the OS: lease ids are unguessable
+
+  int64_t Now() const { return options.now_ms(); }
+
+  // Queues one event's store writes (mu held, so they are stored in the order
+  // the in-memory state changed). Nothing is acknowledged before they are
+  // durable (Coordinator waits for them before it answers). Returns the
+  // write's ticket (store/group_commit.h).
+  uint64_t Write(const char* operation, store::BatchedWrite write) {
+    if (committer == nullptr) {
+      writes_before_start.push_back(std::move(write));
+      return kNeverDurable;
+    }
+    return committer->Enqueue(operation, std::move(write));
+  }
+
+  // Records a candidate's new row, stored by the write `ticket`; finished
+  // rows leave memory once durable (job_state.h).
+  void PutRow(JobEntry& job, CandidateRow row, uint64_t ticket) {
+    if (committer != nullptr) job.ForgetDurableRows(committer->durable_ticket());
+    job.Put(std::move(row), ticket);
+  }
+
+  // Drops every job's finished rows that are durable by now.
+  void ForgetDurableRows() {
+    if (committer == nullptr) return;
+    const uint64_t durable = committer->durable_ticket();
+    for (auto& [job_id, job] : jobs) job.ForgetDurableRows(durable);
+  }
+
+  // A finished candidate: from memory while its write may not be durable,
+  // else from the store (a short read; finished rows never change).
+  absl::StatusOr<v1::Candidate> FinishedCandidate(const JobEntry& job, int64_t candidate_id) {
+    if (const CandidateRow* row = job.FindRow(candidate_id)) return row->candidate;
+    absl::StatusOr<std::vector<CandidateRow>> rows =
+        store->ReadCandidates(job.job.job_id(), {candidate_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      return absl::InternalError(absl::StrCat("job ", job.job.job_id(), " candidate ", candidate_id,
+                                              " is missing from the store"));
+    }
+    return std::move(rows->front().candidate);
+  }
+
+  absl::StatusOr<JobEntry*> FindJob(int64_t job_id) {
+    auto it = jobs.find(job_id);
+    if (it == jobs.end()) return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
+    return &it->second;
+  }
+
+  // The job as clients see it, with its progress.
+  v1::Job JobView(const JobEntry& entry) const {
+    v1::Job job = entry.job;
+    *job.mutable_progress() = entry.Progress();
+    return job;
+  }
+
+  // Records a WatchJob event. A job that has ended keeps only its last
+  // kEventsKeptAfterEnd events (a watcher that far behind skips the older
+  // ones, as one max_events_per_job behind does while it runs).
+  void AddEvent(JobEntry& job, v1::JobEvent event) {
+    event.set_job_id(job.job.job_id());
+    *event.mutable_time() = TimeUtil::MillisecondsToTimestamp(Now());
+    *event.mutable_progress() = job.Progress();
+    event.set_state(job.job.state());
+    job.events.push_back(event.SerializeAsString());
+    const int kept = IsFinished(job.job.state())
+                         ? std::min(options.max_events_per_job, kEventsKeptAfterEnd)
+                         : options.max_events_per_job;
+    while (static_cast<int>(job.events.size()) > kept) {
+      job.events.pop_front();
+      ++job.events_base;
+    }
+    changed.notify_all();
+  }
+
+  absl::Status SetJobState(JobEntry& job, v1::JobState state, const std::string& reason) {
+    int64_t now = Now();
+    Write("job_state", [job_id = job.job.job_id(), state, reason, now](store::Store& db) {
+      return db.UpdateJobState(job_id, state, reason, now);
+    });
+    job.job.set_state(state);
+    job.job.set_failure_reason(reason);
+    *job.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
+    AddEvent(job, v1::JobEvent());
+    return absl::OkStatus();
+  }
+
+  // Marks a job FAILED after an error the search cannot recover from.
+  void FailJob(JobEntry& job, const std::string& reason) {
+    (void)SetJobState(job, v1::JOB_STATE_FAILED, reason);
+  }
+
+  absl::Status CheckRegistered(const std::string& worker_id) const {
+    if (workers.contains(worker_id)) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat("worker \"", worker_id.substr(0, kMaxIdBytes),
+                                                      "\" is not registered; call RegisterWorker"));
+  }
+
+  void TouchWorker(const std::string& worker_id) {
+    auto it = workers.find(worker_id);
+    if (it != workers.end()) it->second.last_seen_ms = Now();
+  }
+};
+
+}  // namespace unas::coordinator
+
+#endif  // UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_

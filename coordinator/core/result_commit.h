@@ -1,0 +1,52 @@
+// What a result changes: the candidate becomes DONE, the search observes it,
+// duplicates waiting for it take its result, and the job succeeds once it
+// has `rounds` evaluations. Also the other outcomes that end a candidate's
+// evaluation: a reused result of an identical network, a failed candidate's
+// waiting duplicate promoted, and failures counted by cause. Every function
+// here runs with the coordinator's lock held and queues its store writes.
+#ifndef UNAS_COORDINATOR_CORE_RESULT_COMMIT_H_
+#define UNAS_COORDINATOR_CORE_RESULT_COMMIT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "coordinator/core/coordinator_state.h"
+#include "unas/v1/worker_service.pb.h"
+
+namespace unas::coordinator {
+
+// CompleteTask's effects, for a valid result of a QUEUED or LEASED
+// candidate whose report the holder checks allowed. `metrics` are those of
+// the trained (possibly pruned) network.
+absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
+                              const v1::CompleteTaskRequest& request,
+                              const v1::ResourceMetrics& metrics);
+
+// Feeds one DONE candidate to the job's history, duplicate index and (while
+// the job runs) search.
+void ObserveDone(JobEntry& job, const CandidateRow& row);
+
+// The job SUCCEEDED once it has `rounds` evaluations.
+absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job);
+
+// A new candidate, `row`, DONE at once with the evaluation of candidate
+// `source_id` (the same network): the search sees a result without
+// training anything twice.
+absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
+                         int64_t source_id);
+
+// The candidate `source_id` is DONE: its waiting duplicates take its result.
+void ResolveWaitingDuplicates(CoordinatorState& state, JobEntry& job, int64_t source_id);
+
+// A candidate with duplicates waiting failed: the first of them is trained
+// instead, and the others wait for it.
+void PromoteWaitingDuplicate(JobEntry& job, int64_t failed_id, uint64_t fingerprint);
+
+// A candidate was given up for `cause`: the job fails after
+// max_consecutive_failures in a row for the same cause.
+void CountFailureCause(CoordinatorState& state, JobEntry& job, const std::string& cause);
+
+}  // namespace unas::coordinator
+
+#endif  // UNAS_COORDINATOR_CORE_RESULT_COMMIT_H_
