@@ -326,7 +326,12 @@ absl::StatusOr<v1::Job> WatchUntilDone(CoordinatorClient& client, int64_t job_id
         client.stub().WatchJob(&context, request);
     v1::JobEvent event;
     while (reader->Read(&event)) {
-      bar.Update(event.progress());
+      // After a result, its slot is usually leased the next candidate at once.
+      const v1::JobProgress& progress = event.progress();
+      const bool more_to_lease = progress.evaluations_done() + progress.evaluations_in_flight() +
+                                     progress.evaluations_queued() <
+                                 progress.rounds();
+      bar.Update(progress, event.has_candidate_done() && more_to_lease);
       if (event.state() != v1::JOB_STATE_RUNNING) break;
     }
     context.TryCancel();

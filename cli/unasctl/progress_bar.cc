@@ -47,7 +47,7 @@ std::string ProgressBar::Render(const v1::JobProgress& p, double evaluations_per
   return line;
 }
 
-void ProgressBar::Update(const v1::JobProgress& progress) {
+void ProgressBar::Update(const v1::JobProgress& progress, bool transient) {
   absl::Time now = absl::Now();
   if (start_done_ < 0) {
     start_done_ = progress.evaluations_done();
@@ -58,7 +58,7 @@ void ProgressBar::Update(const v1::JobProgress& progress) {
   std::string line = Render(progress, rate, 30);
   if (interactive_) {
     out_ << "\r" << line << "\033[K" << std::flush;
-  } else if (line != last_line_ && now - last_print_ > absl::Seconds(5)) {
+  } else if (!transient && line != last_line_ && now - last_print_ > absl::Seconds(5)) {
     out_ << line << "\n" << std::flush;
     last_print_ = now;
   }

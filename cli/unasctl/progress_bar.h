@@ -17,7 +17,10 @@ namespace unas::cli {
 class ProgressBar {
  public:
   ProgressBar(std::ostream& out, bool interactive);
-  void Update(const v1::JobProgress& progress);
+  // `transient`: a state about to change (a result just arrived and its
+  // slot is being given the next candidate). Into a file or pipe such a line
+  // is not printed, so a log does not show one slot fewer training than run.
+  void Update(const v1::JobProgress& progress, bool transient = false);
   // Ends the line (on a terminal).
   void Finish();
 
