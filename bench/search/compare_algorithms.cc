@@ -10,6 +10,8 @@
 //       [--algorithms aging,bo_otmann,bo_wl,random] [--config FILE]
 //       [--out DIR (default docs/benchmarks)] [--name search_comparison_synthetic]
 //       [--targets 0.2,0.18 (stricter error targets, also reported)]
+//       [--from-csv A.csv,B.csv (no runs: summarise and plot earlier runs' CSVs as one,
+//        e.g. two halves of the algorithms run side by side, one per core)]
 //
 // compare_algorithms evaluates with the synthetic evaluator (an error that is
 // a fixed function of the architecture; minutes). compare_algorithms_training
@@ -55,7 +57,10 @@ struct Flags {
   std::string config = std::string(UNAS_SOURCE_DIR) + "/configs/fashion_mnist_quick.textproto";
   std::string out = std::string(UNAS_SOURCE_DIR) + "/docs/benchmarks";
   std::string name;
-  std::vector<double> targets;  // stricter error targets reported besides the bound
+  std::vector<double> targets;
+  // Instead of running: the CSVs of earlier runs (e.g. two halves of the
+  // algorithms run side by side on two cores), summarised and plotted as one.
+  std::vector<std::string> from_csv;  // stricter error targets reported besides the bound
 };
 
 // The config's job with `algorithm` instead of its own. Bayesian
@@ -95,6 +100,40 @@ absl::StatusOr<v1::JobSpec> SpecFor(const Flags& flags, const std::string& algor
 }
 
 std::string Csv(double v) { return absl::StrFormat("%.6f", v); }
+
+// Reads rows written by an earlier run (the header below) into the curves of
+// best feasible error per algorithm and seed, and copies them to `csv`.
+absl::Status ReadCurves(
+    const std::string& path, std::ofstream& csv, std::vector<std::string>& algorithms, int& seeds,
+    std::map<std::string, std::map<int, std::vector<std::optional<double>>>>& curves) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
+  std::string line;
+  std::getline(in, line);  // header
+  int row = 1;
+  while (std::getline(in, line)) {
+    ++row;
+    if (line.empty()) continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ',');
+    int seed = 0, evaluation = 0;
+    if (fields.size() != 7 || !absl::SimpleAtoi(fields[1], &seed) ||
+        !absl::SimpleAtoi(fields[2], &evaluation) || evaluation < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", row, ": not a comparison row"));
+    }
+    const std::string& algorithm = fields[0];
+    if (std::find(algorithms.begin(), algorithms.end(), algorithm) == algorithms.end()) {
+      algorithms.push_back(algorithm);
+    }
+    seeds = std::max(seeds, seed);
+    std::vector<std::optional<double>>& curve = curves[algorithm][seed];
+    if (curve.size() < static_cast<size_t>(evaluation))
+      curve.resize(static_cast<size_t>(evaluation));
+    double best = 0;
+    if (absl::SimpleAtod(fields[6], &best)) curve[static_cast<size_t>(evaluation - 1)] = best;
+    csv << line << "\n";
+  }
+  return absl::OkStatus();
+}
 
 // The median of values where a missing value (never reached) counts as +inf.
 std::optional<double> Median(std::vector<std::optional<double>> values) {
@@ -150,7 +189,7 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--budget N] [--seeds N] [--workers N] [--threads N]\n"
                    "    [--algorithms aging,bo_otmann,bo_wl,random] [--config FILE] [--out DIR]\n"
-                   "    [--name NAME] [--targets 0.2,0.18]\n",
+                   "    [--name NAME] [--targets 0.2,0.18] [--from-csv A.csv,B.csv]\n",
                    argv[0]);
       return std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h" ? 0 : 2;
     }
@@ -177,6 +216,8 @@ int Main(int argc, char** argv) {
       }
     } else if (flag == "--name") {
       flags.name = value;
+    } else if (flag == "--from-csv") {
+      flags.from_csv = absl::StrSplit(value, ',');
     } else {
       std::fprintf(stderr, "compare_algorithms: unknown flag or value %s %s\n", flag.c_str(),
                    value.c_str());
@@ -196,12 +237,47 @@ int Main(int argc, char** argv) {
   std::optional<double> error_bound;
   std::filesystem::create_directories(flags.out);
   const std::string csv_path = flags.out + "/" + flags.name + ".csv";
+  for (const std::string& path : flags.from_csv) {
+    std::error_code error;
+    if (std::filesystem::equivalent(path, csv_path, error)) {
+      std::fprintf(stderr, "compare_algorithms: --from-csv %s is also the output; pick --name\n",
+                   path.c_str());
+      return 2;
+    }
+  }
   std::ofstream csv(csv_path);
   csv << "algorithm,seed,evaluation,candidate_id,validation_error,feasible,best_feasible_error\n";
   // curves[algorithm][seed index][evaluation]
   std::map<std::string, std::vector<std::vector<std::optional<double>>>> curves;
   std::map<std::string, std::vector<std::optional<double>>> reached, final_best;
-  for (const std::string& algorithm : flags.algorithms) {
+  if (!flags.from_csv.empty()) {
+    absl::StatusOr<v1::JobSpec> spec = SpecFor(flags, "aging", 1);
+    if (spec.ok() && spec->bounds().has_error()) error_bound = spec->bounds().error();
+    flags.algorithms.clear();
+    flags.seeds = 0;
+    std::map<std::string, std::map<int, std::vector<std::optional<double>>>> read;
+    for (const std::string& path : flags.from_csv) {
+      if (absl::Status s = ReadCurves(path, csv, flags.algorithms, flags.seeds, read); !s.ok()) {
+        std::fprintf(stderr, "compare_algorithms: %s\n", std::string(s.message()).c_str());
+        return 1;
+      }
+    }
+    flags.budget = 0;
+    for (auto& [algorithm, by_seed] : read) {
+      for (auto& [seed, curve] : by_seed) {
+        std::optional<double> first;
+        for (size_t i = 0; i < curve.size() && !first; ++i) {
+          if (curve[i]) first = static_cast<double>(i + 1);
+        }
+        reached[algorithm].push_back(first);
+        final_best[algorithm].push_back(curve.empty() ? std::nullopt : curve.back());
+        flags.budget = std::max(flags.budget, static_cast<int>(curve.size()));
+        curves[algorithm].push_back(std::move(curve));
+      }
+    }
+  }
+  for (const std::string& algorithm :
+       flags.from_csv.empty() ? flags.algorithms : std::vector<std::string>{}) {
     for (int seed = 1; seed <= flags.seeds; ++seed) {
       absl::StatusOr<v1::JobSpec> spec = SpecFor(flags, algorithm, static_cast<uint64_t>(seed));
       if (!spec.ok()) {
