@@ -292,10 +292,13 @@ absl::StatusOr<std::string> DashboardData::EpochsSvg(int64_t job_id, int64_t can
   validation.fill = "#1c7ed6";
   validation.stroke_width = 2;
   validation.radius = 3.5;
-  report::svg::Style train = validation;
+  // Lines take a style without fill: a filled path would shade the area
+  // between the curve and its chord.
+  report::svg::Style validation_line_style = validation;
+  validation_line_style.fill = "none";
+  report::svg::Style train = validation_line_style;
   train.css_class = "epoch-train";
   train.stroke = "#e8590c";
-  train.fill = "#e8590c";
   report::svg::Plot plot;
   plot.id = "plot-epochs";
   plot.css_class = "plot epochs";
@@ -310,7 +313,8 @@ absl::StatusOr<std::string> DashboardData::EpochsSvg(int64_t job_id, int64_t can
   plot.empty_message = "No epochs recorded";
   plot.width = 600;
   plot.height = 320;
-  report::svg::Polyline validation_line{.points = {}, .step = false, .style = &validation};
+  report::svg::Polyline validation_line{
+      .points = {}, .step = false, .style = &validation_line_style};
   report::svg::Polyline train_line{.points = {}, .step = false, .style = &train};
   for (const v1::EpochRecord& e : candidate->evaluation().epochs()) {
     const double x = e.epoch();
@@ -326,7 +330,7 @@ absl::StatusOr<std::string> DashboardData::EpochsSvg(int64_t job_id, int64_t can
   }
   if (!train_line.points.empty()) plot.lines.push_back(train_line);
   if (!validation_line.points.empty()) plot.lines.push_back(validation_line);
-  plot.legend = {{report::svg::Marker::kLine, &validation, "validation error"}};
+  plot.legend = {{report::svg::Marker::kLine, &validation_line_style, "validation error"}};
   if (!train_line.points.empty()) {
     plot.legend.push_back({report::svg::Marker::kLine, &train, "training error"});
   }
