@@ -19,26 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/process/subprocess.h"
+#include "tests/util/find_chromium.h"
 
 namespace unas::dashboard::testing {
 
-// $UNAS_CHROMIUM, else chromium (Debian's), chromium-browser or google-chrome on PATH.
-inline std::optional<std::string> FindChromium() {
-  if (const char* env = std::getenv("UNAS_CHROMIUM"); env != nullptr && *env != '\0') {
-    if (access(env, X_OK) == 0) return std::string(env);
-  }
-  std::vector<std::string> dirs = {"/usr/bin"};
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    for (absl::string_view dir : absl::StrSplit(path, ':')) dirs.emplace_back(dir);
-  }
-  for (const std::string& dir : dirs) {
-    for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-      const std::string candidate = absl::StrCat(dir, "/", name);
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  return std::nullopt;
-}
+using ::unas::testing::FindChromium;
 
 inline std::string ReadWholeFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/report/synthetic_job.h"
+#include "tests/util/find_chromium.h"
 
 namespace unas::report {
 namespace {
@@ -33,22 +34,7 @@ constexpr int kWidth = 1280;
 constexpr int kHeight = 3000;
 constexpr int kBrowserTimeoutSeconds = 90;
 
-std::optional<std::string> FindChromium() {
-  if (const char* env = std::getenv("UNAS_CHROMIUM"); env != nullptr && *env != '\0') {
-    if (access(env, X_OK) == 0) return std::string(env);
-  }
-  std::vector<std::string> dirs = {"/usr/bin"};
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    for (absl::string_view dir : absl::StrSplit(path, ':')) dirs.emplace_back(dir);
-  }
-  for (const std::string& dir : dirs) {
-    for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-      const std::string candidate = absl::StrCat(dir, "/", name);
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  return std::nullopt;
-}
+using ::unas::testing::FindChromium;
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
