@@ -276,8 +276,10 @@ int Main(int argc, char** argv) {
       }
     }
   }
-  for (const std::string& algorithm :
-       flags.from_csv.empty() ? flags.algorithms : std::vector<std::string>{}) {
+  // With --from-csv the curves are read above; nothing runs.
+  const std::vector<std::string> to_run =
+      flags.from_csv.empty() ? flags.algorithms : std::vector<std::string>{};
+  for (const std::string& algorithm : to_run) {
     for (int seed = 1; seed <= flags.seeds; ++seed) {
       absl::StatusOr<v1::JobSpec> spec = SpecFor(flags, algorithm, static_cast<uint64_t>(seed));
       if (!spec.ok()) {
