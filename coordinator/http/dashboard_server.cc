@@ -23,6 +23,8 @@ namespace {
 constexpr char kJson[] = "application/json; charset=utf-8";
 constexpr char kSvg[] = "image/svg+xml; charset=utf-8";
 constexpr char kHtml[] = "text/html; charset=utf-8";
+// The largest request body (the login form); client tokens are far shorter.
+constexpr size_t kMaxRequestBodyBytes = 16 * 1024;
 
 int HttpStatus(const absl::Status& status) {
   switch (status.code()) {
@@ -211,6 +213,9 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(
   }
   // Long polls hold a thread each for up to 25 s: room for many open pages.
   impl->server->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // The only body a client may send is the login form's token; anything
+  // longer is refused (413) before it is read into memory.
+  impl->server->set_payload_max_length(kMaxRequestBodyBytes);
   impl->Routes();
   impl->host = address->first;
   if (address->second == 0) {

@@ -411,6 +411,12 @@ TEST_F(DashboardTest, WithoutTheTokenOnlyTheLoginIsServed) {
   EXPECT_EQ(with_cookie->status, 200);
   EXPECT_THAT(with_cookie->body, HasSubstr("secret_job_name"));
 
+  // A body larger than any login form is refused before it is read.
+  httplib::Result huge =
+      client.Post("/login", std::string(1 << 20, 'x'), "application/x-www-form-urlencoded");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+
   // Read-only: nothing but the login accepts a POST, even with the token.
   httplib::Result post =
       client.Post("/api/jobs", {{"Authorization", "Bearer " + token}}, "{}", "application/json");
