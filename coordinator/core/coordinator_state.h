@@ -155,6 +155,7 @@ struct CoordinatorState {
     });
     job.job.set_state(state);
     job.job.set_failure_reason(reason);
+    if (IsFinished(state)) job.proposals.Release();
     *job.job.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(now);
     AddEvent(job, v1::JobEvent());
     return absl::OkStatus();

@@ -5,7 +5,7 @@
 namespace unas::coordinator {
 
 bool ProposalPipeline::TryBegin(std::vector<search::Evaluated>* batch) {
-  if (running_) return false;
+  if (running_ || released()) return false;
   running_ = true;
   batch->swap(observations_);
   observations_.clear();

@@ -55,13 +55,31 @@ class ProposalPipeline {
       : algorithm_(std::move(algorithm)), data_(data) {}
 
   // Under the coordinator's lock.
-  void Observe(search::Evaluated evaluated) { observations_.push_back(std::move(evaluated)); }
-  // False while another caller runs the pipeline; else claims it and moves
-  // the queued observations into `batch`.
+  void Observe(search::Evaluated evaluated) {
+    if (algorithm_ && !release_) observations_.push_back(std::move(evaluated));
+  }
+  // Under the lock, when the job has ended: frees the algorithm (a
+  // population, or a BO model with its distance matrices: tens of megabytes
+  // at 800 observations) now, or at End if a Run is using it. An ended job
+  // never proposes again, so nothing of its search outlives it in memory.
+  void Release() {
+    observations_.clear();
+    observations_.shrink_to_fit();
+    if (running_) {
+      release_ = true;
+    } else {
+      algorithm_.reset();
+    }
+  }
+  bool released() const { return !algorithm_ || release_; }
+  // False while another caller runs the pipeline or after Release; else
+  // claims it and moves the queued observations into `batch`.
   bool TryBegin(std::vector<search::Evaluated>* batch);
   // Also publishes the model status the last Run left.
   void End() {
     running_ = false;
+    if (release_) algorithm_.reset();
+    release_ = false;
     if (next_status_) status_ = std::move(next_status_);
     next_status_.reset();
   }
@@ -78,6 +96,7 @@ class ProposalPipeline {
   DataShape data_;
   std::vector<search::Evaluated> observations_;  // not yet fed to the algorithm
   bool running_ = false;
+  bool release_ = false;  // Release came while a Run was using the algorithm
   std::optional<v1::BayesianOptimizationStatus> next_status_;  // written by Run
   std::optional<v1::BayesianOptimizationStatus> status_;       // published by End
 };

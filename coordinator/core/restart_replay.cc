@@ -53,6 +53,8 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
       if (!IsFinished(job.job.state())) state.FailJob(job, std::string(ready.message()));
       continue;
     }
+    // An ended job never proposes again: no search object for it.
+    if (IsFinished(job.job.state())) job.proposals.Release();
     // Recomputed rather than trusted: databases of older versions stored
     // the network's fingerprint without the sparsity.
     auto refresh_fingerprint = [&](v1::Candidate& candidate) {

@@ -1,5 +1,6 @@
 // The proposal pipeline: one claimant at a time, observations delivered to
-// the algorithm before it proposes, and dense metrics with each proposal.
+// the algorithm before it proposes, dense metrics with each proposal, and the
+// algorithm freed once its job has ended.
 #include "coordinator/core/proposal_pipeline.h"
 
 #include "common/job_spec/loader.h"
@@ -59,6 +60,55 @@ TEST(ProposalPipelineTest, ProposesWithMetricsAndEvolvesFromObservations) {
   ASSERT_TRUE(child.proposal.ok()) << child.proposal.status();
   ASSERT_TRUE(child.proposal->has_value());
   EXPECT_TRUE((*child.proposal)->parent_id.has_value()) << "evolved from the population";
+}
+
+// Counts the observations it gets and says when it is destroyed.
+class TracedAlgorithm : public search::SearchAlgorithm {
+ public:
+  TracedAlgorithm(int* observed, bool* destroyed) : observed_(observed), destroyed_(destroyed) {}
+  ~TracedAlgorithm() override { *destroyed_ = true; }
+  absl::StatusOr<std::optional<search::Proposal>> Propose(const search::ProposalContext&) override {
+    return std::nullopt;
+  }
+  void Observe(const search::Evaluated&) override { ++*observed_; }
+  std::string name() const override { return "traced"; }
+
+ private:
+  int* observed_;
+  bool* destroyed_;
+};
+
+TEST(ProposalPipelineTest, ReleaseFreesTheAlgorithmAndRefusesFurtherWork) {
+  int observed = 0;
+  bool destroyed = false;
+  ProposalPipeline pipeline(std::make_unique<TracedAlgorithm>(&observed, &destroyed), DataShape{});
+  pipeline.Observe(search::Evaluated{});
+  pipeline.Release();
+  EXPECT_TRUE(destroyed) << "an ended job keeps no search in memory";
+  EXPECT_TRUE(pipeline.released());
+  pipeline.Observe(search::Evaluated{});  // a late result: ignored, not queued
+  std::vector<search::Evaluated> batch;
+  EXPECT_FALSE(pipeline.TryBegin(&batch)) << "an ended job never proposes";
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(observed, 0);
+}
+
+TEST(ProposalPipelineTest, ReleaseDuringARunWaitsForItsEnd) {
+  int observed = 0;
+  bool destroyed = false;
+  ProposalPipeline pipeline(std::make_unique<TracedAlgorithm>(&observed, &destroyed), DataShape{});
+  pipeline.Observe(search::Evaluated{});
+  std::vector<search::Evaluated> batch;
+  ASSERT_TRUE(pipeline.TryBegin(&batch));
+  // The job ends (under the lock) while the claimant runs without it.
+  pipeline.Release();
+  EXPECT_FALSE(destroyed) << "the running proposal still uses the algorithm";
+  ProposalOutcome outcome = pipeline.Run(std::move(batch), {.candidate_id = 1});
+  EXPECT_EQ(observed, 1);
+  ASSERT_TRUE(outcome.proposal.ok());
+  pipeline.End();
+  EXPECT_TRUE(destroyed);
+  EXPECT_FALSE(pipeline.TryBegin(&batch));
 }
 
 }  // namespace
