@@ -12,12 +12,20 @@
 //       [--targets 0.2,0.18 (stricter error targets, also reported)]
 //       [--from-csv A.csv,B.csv (no runs: summarise and plot earlier runs' CSVs as one,
 //        e.g. two halves of the algorithms run side by side, one per core)]
+//       [--seed-list 5,4,3,2,1 (these seeds in this order instead of 1..--seeds)]
+//       [--cache DIR (training only; default $TMPDIR/unas_compare_algorithms_cache)]
 //
 // compare_algorithms evaluates with the synthetic evaluator (an error that is
 // a fixed function of the architecture; minutes). compare_algorithms_training
 // (built with LibTorch) trains every candidate for real with the config's
-// recipe, one at a time, using --threads LibTorch threads (default budget 10:
-// about an hour for 5 seeds x 4 algorithms with --threads 1 on a 2-core machine).
+// recipe, one at a time, using --threads LibTorch threads. Its error is made a
+// fixed function of the candidate (one data split, a training seed from the
+// network's fingerprint; bench/search/shared_evaluation_cache.h), and each
+// distinct candidate is trained once across all runs: with the same search
+// seed all four algorithms start from the same random networks. Two processes
+// sharing --cache (e.g. one per core, --threads 1, the algorithms split
+// between them, one with --seed-list 5,4,3,2,1) train nothing twice; merge
+// their CSVs with --from-csv.
 //
 // Each run emulates --workers asynchronous workers on a virtual clock: an
 // evaluation takes its measured training time (synthetic: a seeded 0.5-1.5 s
@@ -37,6 +45,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/search/search_race.h"
+#include "bench/search/shared_evaluation_cache.h"
 #include "cli/report/svg_plot.h"
 #include "common/job_spec/loader.h"
 #include "coordinator/search/algorithm.h"
@@ -60,7 +69,10 @@ struct Flags {
   std::vector<double> targets;
   // Instead of running: the CSVs of earlier runs (e.g. two halves of the
   // algorithms run side by side on two cores), summarised and plotted as one.
-  std::vector<std::string> from_csv;  // stricter error targets reported besides the bound
+  std::vector<std::string> from_csv;
+  std::vector<int> seed_list;  // empty: 1..seeds
+  std::string cache =
+      (std::filesystem::temp_directory_path() / "unas_compare_algorithms_cache").string();
 };
 
 // The config's job with `algorithm` instead of its own. Bayesian
@@ -180,7 +192,7 @@ int Main(int argc, char** argv) {
   bool training = false;
 #ifdef UNAS_COMPARE_WITH_TRAINING
   training = true;
-  flags.budget = 10;  // about an hour for 5 seeds x 4 algorithms on 2 cores
+  flags.budget = 20;
 #endif
   flags.name = training ? "search_comparison_fashion_mnist" : "search_comparison_synthetic";
   for (int i = 1; i < argc; i += 2) {
@@ -189,7 +201,8 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--budget N] [--seeds N] [--workers N] [--threads N]\n"
                    "    [--algorithms aging,bo_otmann,bo_wl,random] [--config FILE] [--out DIR]\n"
-                   "    [--name NAME] [--targets 0.2,0.18] [--from-csv A.csv,B.csv]\n",
+                   "    [--name NAME] [--targets 0.2,0.18] [--from-csv A.csv,B.csv]\n"
+                   "    [--seed-list 5,4,3,2,1] [--cache DIR]\n",
                    argv[0]);
       return std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h" ? 0 : 2;
     }
@@ -216,6 +229,20 @@ int Main(int argc, char** argv) {
       }
     } else if (flag == "--name") {
       flags.name = value;
+    } else if (flag == "--seed-list") {
+      flags.seed_list.clear();
+      for (absl::string_view t : absl::StrSplit(value, ',')) {
+        int seed = 0;
+        if (!absl::SimpleAtoi(t, &seed) || seed < 1) {
+          std::fprintf(stderr, "compare_algorithms: --seed-list: %s is not a seed\n",
+                       std::string(t).c_str());
+          return 2;
+        }
+        flags.seed_list.push_back(seed);
+      }
+      flags.seeds = static_cast<int>(flags.seed_list.size());
+    } else if (flag == "--cache") {
+      flags.cache = value;
     } else if (flag == "--from-csv") {
       flags.from_csv = absl::StrSplit(value, ',');
     } else {
@@ -224,12 +251,28 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  if (flags.seed_list.empty()) {
+    for (int seed = 1; seed <= flags.seeds; ++seed) flags.seed_list.push_back(seed);
+  }
   std::unique_ptr<worker::Evaluator> evaluator;
+  std::unique_ptr<worker::Evaluator> trainer;
+  SharedEvaluationCache* cache = nullptr;
   RaceOptions race;
   race.workers = flags.workers;
   if (training) {
 #ifdef UNAS_COMPARE_WITH_TRAINING
-    evaluator = std::make_unique<worker::TrainingEvaluator>(flags.threads);
+    absl::StatusOr<v1::JobSpec> config = ReadJobSpecFile(flags.config);
+    if (!config.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
+      return 1;
+    }
+    trainer = std::make_unique<worker::TrainingEvaluator>(flags.threads);
+    // The config's own seed picks the one data split every run trains on.
+    auto cached = std::make_unique<SharedEvaluationCache>(*trainer, flags.cache, config->seed());
+    cache = cached.get();
+    evaluator = std::move(cached);
+    std::printf("training with %d thread(s); results shared through %s\n", flags.threads,
+                flags.cache.c_str());
 #endif
   } else {
     evaluator = std::make_unique<worker::SyntheticEvaluator>();
@@ -280,7 +323,7 @@ int Main(int argc, char** argv) {
   const std::vector<std::string> to_run =
       flags.from_csv.empty() ? flags.algorithms : std::vector<std::string>{};
   for (const std::string& algorithm : to_run) {
-    for (int seed = 1; seed <= flags.seeds; ++seed) {
+    for (int seed : flags.seed_list) {
       absl::StatusOr<v1::JobSpec> spec = SpecFor(flags, algorithm, static_cast<uint64_t>(seed));
       if (!spec.ok()) {
         std::fprintf(stderr, "%s\n", std::string(spec.status().message()).c_str());
@@ -317,10 +360,14 @@ int Main(int argc, char** argv) {
       final_best[algorithm].push_back(curve.empty() ? std::nullopt : curve.back());
       std::printf(
           "%-10s seed %d: %zu evaluations in %.1f s wall; bound first met at %s; best "
-          "feasible error %s\n",
+          "feasible error %s%s\n",
           algorithm.c_str(), seed, result->history.size(), result->wall_seconds,
           first ? absl::StrCat(static_cast<int>(*first)).c_str() : "never",
-          curve.empty() || !curve.back() ? "none" : absl::StrFormat("%.4f", *curve.back()).c_str());
+          curve.empty() || !curve.back() ? "none" : absl::StrFormat("%.4f", *curve.back()).c_str(),
+          cache ? absl::StrFormat(" (trained so far %d, reused %d)", cache->trained(),
+                                  cache->reused())
+                      .c_str()
+                : "");
       std::fflush(stdout);
       curves[algorithm].push_back(std::move(curve));
     }
