@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -33,6 +34,8 @@ struct LocalFlags {
   int threads = 1;
   bool synthetic = false;
   bool no_report = false;
+  // HOST:PORT of the live dashboard (port 0: any free one), or "off".
+  std::string dashboard = "127.0.0.1:0";
 };
 
 int Fail(const absl::Status& status) {
@@ -60,12 +63,20 @@ class LocalRun {
     std::filesystem::remove(dashboard_port_file);
     SubprocessOptions options;
     options.parent_death_signal = SIGTERM;
-    // With the live dashboard on a free loopback port (docs/dashboard.md).
-    coordinator_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{ExecutableDir() + "/unas-coordinator", "--db", dir_ + "/search.db",
-                                 "--listen", "127.0.0.1:0", "--port-file", port_file, "--http",
-                                 "127.0.0.1:0", "--http-port-file", dashboard_port_file},
-        dir_ + "/coordinator.log", options);
+    std::vector<std::string> command = {ExecutableDir() + "/unas-coordinator",
+                                        "--db",
+                                        dir_ + "/search.db",
+                                        "--listen",
+                                        "127.0.0.1:0",
+                                        "--port-file",
+                                        port_file};
+    // The live dashboard (docs/dashboard.md), by default on a free loopback port.
+    const bool dashboard = flags_.dashboard != "off";
+    if (dashboard) {
+      command.insert(command.end(),
+                     {"--http", flags_.dashboard, "--http-port-file", dashboard_port_file});
+    }
+    coordinator_ = std::make_unique<Subprocess>(command, dir_ + "/coordinator.log", options);
     std::optional<int> port = WaitForPortFile(port_file, absl::Seconds(30));
     if (!port) {
       return absl::UnavailableError(absl::StrCat("the coordinator did not start; see ", dir_,
@@ -73,8 +84,11 @@ class LocalRun {
     }
     address_ = absl::StrCat("127.0.0.1:", *port);
     // Written before the gRPC port file: it is there by now.
-    if (std::optional<int> http = WaitForPortFile(dashboard_port_file, absl::Seconds(5))) {
-      std::cerr << "dashboard: http://127.0.0.1:" << *http << "/\n";
+    if (std::optional<int> http =
+            dashboard ? WaitForPortFile(dashboard_port_file, absl::Seconds(5)) : std::nullopt) {
+      std::string host = flags_.dashboard.substr(0, flags_.dashboard.rfind(':'));
+      if (host == "0.0.0.0" || host == "[::]" || host.empty()) host = "127.0.0.1";
+      std::cerr << "dashboard: http://" << host << ":" << *http << "/\n";
     }
     return absl::OkStatus();
   }
@@ -240,6 +254,20 @@ void AddLocalCommand(CLI::App& app, int* exit_code) {
   local->add_flag("--synthetic", flags->synthetic,
                   "no training: synthetic errors (a dry run of the search machinery)");
   local->add_flag("--no-report", flags->no_report, "do not write the HTML report");
+  local
+      ->add_option("--dashboard", flags->dashboard,
+                   "HOST:PORT of the live dashboard (port 0: a free one), or off")
+      ->capture_default_str()
+      ->check([](const std::string& value) -> std::string {
+        if (value == "off") return "";
+        const size_t colon = value.rfind(':');
+        int port = 0;
+        if (colon == std::string::npos || colon == 0 ||
+            !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+          return "expected HOST:PORT (e.g. 127.0.0.1:8080) or off, got \"" + value + "\"";
+        }
+        return "";
+      });
   local->callback([flags, exit_code] { *exit_code = RunLocal(*flags); });
 }
 

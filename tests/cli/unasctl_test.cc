@@ -20,6 +20,7 @@ namespace unas::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using unas::testing::RunCommand;
 
 std::string Unasctl() { return unas::testing::BinaryPath("unasctl"); }
@@ -313,6 +314,43 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
   EXPECT_EQ(done, 10) << "exactly `rounds` evaluations across the two runs";
   // Keep the logs of a failed run; tidy up after a passing one.
   if (!HasFailure()) std::filesystem::remove_all(dir);
+}
+
+TEST(UnasctlLocalTest, DashboardAddressIsCheckedAndCanBeTurnedOff) {
+  std::string dir = unas::testing::MakeTestDir("local_dashboard");
+  std::string spec = dir + "/dry.textproto";
+  std::ofstream(spec) << R"pb(
+    name: "dry"
+    dataset { name: DATASET_NAME_FASHION_MNIST }
+    search_space {
+      kind: SEARCH_SPACE_KIND_CNN
+      cnn { max_conv_blocks: 2 max_layers_per_block: 1 max_filters: 8 max_dense_units: 32 }
+    }
+    algorithm {
+      aging_evolution { population_size: 2 sample_size: 1 }
+      rounds: 3
+    }
+    training {
+      optimizer { kind: OPTIMIZER_KIND_ADAM learning_rate: 0.003 }
+      epochs: 1
+    }
+    bounds { error: 0.6 peak_memory_bytes: 20000 model_size_bytes: 20000 }
+    seed: 3
+  )pb";
+  auto malformed = RunCommand({Unasctl(), "local", spec, "--dashboard", "8080"}, absl::Seconds(30));
+  EXPECT_NE(malformed.exit_code, 0);
+  EXPECT_THAT(malformed.err, HasSubstr("--dashboard"));
+  EXPECT_THAT(malformed.err, HasSubstr("expected HOST:PORT"));
+  EXPECT_FALSE(std::filesystem::exists("runs/dry")) << "nothing started";
+
+  const std::string run_dir = dir + "/run";
+  auto off = RunCommand({Unasctl(), "local", spec, "--synthetic", "--no-report", "--slots", "1",
+                         "--dir", run_dir, "--dashboard", "off"},
+                        absl::Minutes(3));
+  ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
+  EXPECT_THAT(off.out, HasSubstr("succeeded, 3 evaluations"));
+  EXPECT_THAT(off.err, Not(HasSubstr("dashboard:")));
+  EXPECT_FALSE(std::filesystem::exists(run_dir + "/dashboard.port"));
 }
 
 }  // namespace
