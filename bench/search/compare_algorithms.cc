@@ -14,6 +14,8 @@
 //        e.g. two halves of the algorithms run side by side, one per core)]
 //       [--seed-list 5,4,3,2,1 (these seeds in this order instead of 1..--seeds)]
 //       [--cache DIR (training only; default $TMPDIR/unas_compare_algorithms_cache)]
+//       [--skip-factor F (algorithm.skip_infeasible_factor for every run; default the
+//        config's)]
 //
 // compare_algorithms evaluates with the synthetic evaluator (an error that is
 // a fixed function of the architecture; minutes). compare_algorithms_training
@@ -71,6 +73,7 @@ struct Flags {
   // algorithms run side by side on two cores), summarised and plotted as one.
   std::vector<std::string> from_csv;
   std::vector<int> seed_list;  // empty: 1..seeds
+  std::optional<double> skip_factor;
   std::string cache =
       (std::filesystem::temp_directory_path() / "unas_compare_algorithms_cache").string();
 };
@@ -106,6 +109,7 @@ absl::StatusOr<v1::JobSpec> SpecFor(const Flags& flags, const std::string& algor
     return absl::InvalidArgumentError(absl::StrCat("unknown algorithm ", algorithm));
   }
   a.set_rounds(flags.budget);
+  if (flags.skip_factor) a.set_skip_infeasible_factor(*flags.skip_factor);
   spec->set_seed(seed);
   spec->set_name(absl::StrCat(spec->name(), "_", algorithm, "_", seed));
   return PrepareJobSpec(*std::move(spec));
@@ -202,7 +206,7 @@ int Main(int argc, char** argv) {
                    "usage: %s [--budget N] [--seeds N] [--workers N] [--threads N]\n"
                    "    [--algorithms aging,bo_otmann,bo_wl,random] [--config FILE] [--out DIR]\n"
                    "    [--name NAME] [--targets 0.2,0.18] [--from-csv A.csv,B.csv]\n"
-                   "    [--seed-list 5,4,3,2,1] [--cache DIR]\n",
+                   "    [--seed-list 5,4,3,2,1] [--cache DIR] [--skip-factor F]\n",
                    argv[0]);
       return std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h" ? 0 : 2;
     }
@@ -241,6 +245,8 @@ int Main(int argc, char** argv) {
         flags.seed_list.push_back(seed);
       }
       flags.seeds = static_cast<int>(flags.seed_list.size());
+    } else if (double f = 0; flag == "--skip-factor" && absl::SimpleAtod(value, &f) && f >= 0) {
+      flags.skip_factor = f;
     } else if (flag == "--cache") {
       flags.cache = value;
     } else if (flag == "--from-csv") {
@@ -359,9 +365,9 @@ int Main(int argc, char** argv) {
       reached[algorithm].push_back(first);
       final_best[algorithm].push_back(curve.empty() ? std::nullopt : curve.back());
       std::printf(
-          "%-10s seed %d: %zu evaluations in %.1f s wall; bound first met at %s; best "
-          "feasible error %s%s\n",
-          algorithm.c_str(), seed, result->history.size(), result->wall_seconds,
+          "%-10s seed %d: %zu evaluations (%d skipped) in %.1f s wall; bound first met at %s; "
+          "best feasible error %s%s\n",
+          algorithm.c_str(), seed, result->history.size(), result->skipped, result->wall_seconds,
           first ? absl::StrCat(static_cast<int>(*first)).c_str() : "never",
           curve.empty() || !curve.back() ? "none" : absl::StrFormat("%.4f", *curve.back()).c_str(),
           cache ? absl::StrFormat(" (trained so far %d, reused %d)", cache->trained(),

@@ -111,6 +111,7 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
                                             ended->failure_reason()));
   }
   RaceResult out;
+  out.skipped = ended->progress().candidates_skipped();
   v1::ListCandidatesRequest request;
   request.set_job_id(job->job_id());
   request.set_order(v1::CANDIDATE_ORDER_FINISH_TIME);

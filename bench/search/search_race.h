@@ -36,6 +36,7 @@ struct RaceEvaluation {
 
 struct RaceResult {
   std::vector<RaceEvaluation> history;
+  int skipped = 0;  // proposals over every bound by the skip factor, not trained
   double wall_seconds = 0;
 };
 
