@@ -151,10 +151,17 @@ ScaleAndNoise FitScaleAndNoise(const Spectrum& spectrum, double scale_lo, double
 absl::StatusOr<GaussianProcess> GaussianProcess::Fit(Eigen::MatrixXd k, const Eigen::VectorXd& y,
                                                      double mean, double noise,
                                                      bool psd_by_construction) {
+  absl::StatusOr<GaussianProcess> gp = Factor(std::move(k), mean, noise, psd_by_construction);
+  if (!gp.ok()) return gp.status();
+  if (absl::Status s = gp->Condition(y); !s.ok()) return s;
+  return gp;
+}
+
+absl::StatusOr<GaussianProcess> GaussianProcess::Factor(Eigen::MatrixXd k, double mean,
+                                                        double noise, bool psd_by_construction) {
   const Eigen::Index n = k.rows();
-  if (k.cols() != n || y.size() != n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("GP: kernel matrix ", k.rows(), "x", k.cols(), " for ", y.size(), " targets"));
+  if (k.cols() != n) {
+    return absl::InvalidArgumentError(absl::StrCat("GP: kernel matrix ", k.rows(), "x", k.cols()));
   }
   if (!(noise > 0)) return absl::InvalidArgumentError(absl::StrCat("GP: noise ", noise));
   GaussianProcess gp;
@@ -169,20 +176,27 @@ absl::StatusOr<GaussianProcess> GaussianProcess::Fit(Eigen::MatrixXd k, const Ei
     }
   }
   k.diagonal().array() += noise;
-  Eigen::LLT<Eigen::MatrixXd> llt(k);
-  if (llt.info() != Eigen::Success) {
+  gp.llt_.compute(k);
+  if (gp.llt_.info() != Eigen::Success) {
     return absl::InternalError("GP: the Cholesky factorisation failed after the PSD projection");
   }
-  gp.l_ = llt.matrixL();
-  Eigen::VectorXd centred = y.array() - mean;
-  gp.alpha_ = llt.solve(centred);
   return gp;
+}
+
+absl::Status GaussianProcess::Condition(const Eigen::VectorXd& y) {
+  if (y.size() != llt_.rows()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GP: ", y.size(), " targets for ", llt_.rows(), " points"));
+  }
+  Eigen::VectorXd centred = y.array() - mean_;
+  alpha_ = llt_.solve(centred);
+  return absl::OkStatus();
 }
 
 std::pair<double, double> GaussianProcess::Posterior(const Eigen::VectorXd& k_x,
                                                      double k_xx) const {
   double mu = mean_ + k_x.dot(alpha_);
-  Eigen::VectorXd v = l_.triangularView<Eigen::Lower>().solve(k_x);
+  Eigen::VectorXd v = llt_.matrixL().solve(k_x);
   double var = std::max(k_xx - v.squaredNorm(), 0.0);
   return {mu, var};
 }
