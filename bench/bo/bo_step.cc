@@ -3,7 +3,11 @@
 // 300-evaluation acquisition) at 100, 400 and 800 observations, on
 // Fashion-MNIST's shape with cnn_fashion_bo's bounds. Run by hand:
 //   build/bench/bo_step [--observations 100,400,800] [--kernel otmann|wl|both]
-//                       [--threads N (default: up to 2)]
+//                       [--threads N (default: up to 2)] [--pending N (default 0)]
+// --pending gives each step N in-flight random candidates (parallel workers:
+// the GP is then built on the evaluations plus hallucinated pending points).
+// Each step prints the fingerprint of its proposal, so that a change's effect
+// on proposals can be seen.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -66,7 +70,7 @@ void DistanceBench() {
       times[times.size() * 9 / 10]);
 }
 
-void StepBench(bo::KernelKind kernel, int n, int threads) {
+void StepBench(bo::KernelKind kernel, int n, int threads, int pending_count) {
   BayesianOptimizationOptions options;
   options.starting_points = 15;
   options.seed = 7;
@@ -87,14 +91,24 @@ void StepBench(bo::KernelKind kernel, int n, int threads) {
     bo.Observe(e);
   }
   double observe = Seconds(start);
+  std::vector<v1::Architecture> in_flight;
+  std::vector<PendingCandidate> pending;
+  for (int q = 0; q < pending_count; ++q) {
+    in_flight.push_back(*RandomArchitecture(options.space, kData, rng));
+  }
+  for (int q = 0; q < pending_count; ++q) {
+    pending.push_back({n + 100 + q, &in_flight[static_cast<size_t>(q)], std::nullopt});
+  }
   const char* name = kernel == bo::KernelKind::kOtmann ? "otmann" : "wl";
   for (int step = 0; step < 2; ++step) {
     ProposalContext context;
     context.candidate_id = n + 1 + step;
     context.evaluations_done = n;
+    context.in_flight = pending_count;
     start = Clock::now();
     std::clock_t cpu_start = std::clock();
-    absl::StatusOr<std::optional<Proposal>> p = bo.Propose(context);
+    absl::StatusOr<std::optional<Proposal>> p =
+        pending.empty() ? bo.Propose(context) : bo.ProposeWithPending(context, pending);
     double total = Seconds(start);
     double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (!p.ok()) {
@@ -104,12 +118,13 @@ void StepBench(bo::KernelKind kernel, int n, int threads) {
     const BoStepReport& r = bo.last_step();
     std::printf(
         "%-6s n=%3d %s: step %.2f s (cpu %.2f s) = hyper-parameter fit %.2f s + GP (Gram%s, "
-        "Cholesky) %.2f s "
+        "Cholesky, %d pending) %.2f s "
         "+ acquisition %.2f s (%d candidates, %d posteriors); observing all %d took %.1f s; "
-        "projection removed %.2g of the Gram's eigenvalue norm\n",
+        "projection removed %.2g of the Gram's eigenvalue norm; proposal %016llx\n",
         name, n, r.refitted ? "with refit   " : "without refit", total, cpu, r.fit_seconds,
-        r.gram_projected ? " projected" : "", r.model_seconds, r.acquisition_seconds, r.candidates,
-        r.gp_evaluations, n, observe, r.projection_removed);
+        r.gram_projected ? " projected" : "", r.pending, r.model_seconds, r.acquisition_seconds,
+        r.candidates, r.gp_evaluations, n, observe, r.projection_removed,
+        *p ? static_cast<unsigned long long>(Fingerprint((*p)->architecture, kData)) : 0ULL);
   }
 }
 
@@ -120,6 +135,7 @@ int main(int argc, char** argv) {
   std::vector<int> sizes = {100, 400, 800};
   std::string kernel = "both";
   int threads = 0;
+  int pending = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--observations") {
@@ -132,13 +148,16 @@ int main(int argc, char** argv) {
       kernel = argv[i + 1];
     } else if (flag == "--threads") {
       threads = std::atoi(argv[i + 1]);
+    } else if (flag == "--pending") {
+      pending = std::atoi(argv[i + 1]);
     }
   }
   unas::search::DistanceBench();
   for (int n : sizes) {
-    if (kernel != "wl") unas::search::StepBench(unas::search::bo::KernelKind::kOtmann, n, threads);
+    if (kernel != "wl")
+      unas::search::StepBench(unas::search::bo::KernelKind::kOtmann, n, threads, pending);
     if (kernel != "otmann") {
-      unas::search::StepBench(unas::search::bo::KernelKind::kWeisfeilerLehman, n, threads);
+      unas::search::StepBench(unas::search::bo::KernelKind::kWeisfeilerLehman, n, threads, pending);
     }
   }
   return 0;

@@ -189,20 +189,10 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
   const int n = surrogate_.size();
   int m = (n / options_.refit_period) * options_.refit_period;
   if (m < 2) m = n;
-  auto start = std::chrono::steady_clock::now();
-  if (!hyper_ || hyper_->fitted_on != m) {
-    absl::StatusOr<bo::HyperParameters> fit = surrogate_.Fit(m);
-    if (!fit.ok()) return fit.status();
-    hyper_ = *fit;
-    report.refitted = true;
-  }
-  report.hyper = *hyper_;
-  report.fit_seconds = SecondsSince(start);
-  start = std::chrono::steady_clock::now();
-  // Built once the first candidates exist (build_model below); the
-  // acquisition's time excludes it.
+  const auto start = std::chrono::steady_clock::now();
+  // Fitted if due and built once the first candidates exist (build_model
+  // below); the acquisition's time excludes both.
   absl::StatusOr<std::unique_ptr<bo::Surrogate::Model>> model = absl::UnknownError("no model");
-  start = std::chrono::steady_clock::now();
 
   std::array<double, kNumObjectives> lambdas;
   for (double& lambda : lambdas) lambda = rng.UniformDouble();
@@ -279,12 +269,14 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     return std::clamp(s, range.min, range.max);
   };
 
-  // The GP, while another thread computes the OTMANN rows of the candidates
-  // most likely to need a posterior (highest resource bound first) until the
-  // GP is ready: the Gram matrix's projection runs on one thread, and the
-  // rows are exact, so this changes when work is done, not any result.
+  // The hyper-parameter fit when due and the GP, while another thread
+  // computes the OTMANN rows of the candidates most likely to need a
+  // posterior (highest resource bound first) until the GP is ready: the fit
+  // and the Gram matrix's projection run on one thread, and the rows are
+  // exact, so this changes when work is done, not any result. The fit takes
+  // no random draws, so doing it after the candidates' draws changes
+  // nothing either.
   auto build_model = [&]() -> absl::Status {
-    const auto model_start = std::chrono::steady_clock::now();
     std::vector<const bo::ArchEntry*> ahead;
     if (bounds[0] && options_.kernel == bo::KernelKind::kOtmann &&
         SurrogateOptionsOf(options_).threads > 1) {
@@ -308,7 +300,22 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     if (!ahead.empty()) {
       precompute = std::thread([&] { rows = surrogate_.ComputeRowsUntil(ahead, stop); });
     }
-    model = surrogate_.BuildModel(*hyper_, pending);
+    const auto fit_start = std::chrono::steady_clock::now();
+    if (!hyper_ || hyper_->fitted_on != m) {
+      absl::StatusOr<bo::HyperParameters> fit = surrogate_.Fit(m);
+      if (fit.ok()) {
+        hyper_ = *fit;
+        report.refitted = true;
+      } else {
+        model = fit.status();
+      }
+    }
+    report.fit_seconds = SecondsSince(fit_start);
+    const auto model_start = std::chrono::steady_clock::now();
+    if (hyper_ && hyper_->fitted_on == m) {
+      report.hyper = *hyper_;
+      model = surrogate_.BuildModel(*hyper_, pending);
+    }
     stop = true;
     if (precompute.joinable()) precompute.join();
     surrogate_.CacheRows(std::move(rows));
@@ -374,7 +381,8 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     if (!random.ok()) return random.status();
     proposal = *std::move(random);
   }
-  report.acquisition_seconds = std::max(0.0, SecondsSince(start) - report.model_seconds);
+  report.acquisition_seconds =
+      std::max(0.0, SecondsSince(start) - report.fit_seconds - report.model_seconds);
   last_step_ = report;
   stepped_ = true;
   return proposal;

@@ -49,7 +49,14 @@ class GaussianProcess {
                                              double mean, double noise,
                                              bool psd_by_construction = false);
 
-  int size() const { return static_cast<int>(alpha_.size()); }
+  // Fit in two halves: Factor projects and factorises K (the expensive
+  // part, independent of the targets), Condition then takes the targets.
+  // Posterior needs both.
+  static absl::StatusOr<GaussianProcess> Factor(Eigen::MatrixXd k, double mean, double noise,
+                                                bool psd_by_construction = false);
+  absl::Status Condition(const Eigen::VectorXd& y);
+
+  int size() const { return static_cast<int>(llt_.rows()); }
   bool projected() const { return projected_; }
   // ProjectToPsd's `removed` (0 when the Gram matrix needed no projection).
   double projection_removed() const { return projection_removed_; }
@@ -59,7 +66,7 @@ class GaussianProcess {
   std::pair<double, double> Posterior(const Eigen::VectorXd& k_x, double k_xx) const;
 
  private:
-  Eigen::MatrixXd l_;  // lower Cholesky factor of K⁺ + noise·I
+  Eigen::LLT<Eigen::MatrixXd> llt_;  // of K⁺ + noise·I
   Eigen::VectorXd alpha_;
   double mean_ = 0.0;
   bool projected_ = false;

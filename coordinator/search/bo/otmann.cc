@@ -57,9 +57,10 @@ constexpr std::array<int, kNumCoefficientPairs> kByStructural = [] {
 OtmannDistance ComputeOtmannDistance(const LayerGraph& a, const LayerGraph& b) {
   OtmannDistance d;
   std::array<double, kNumCoefficientPairs> lp{};
-  std::vector<int> rows, cols;
-  std::vector<double> row_mass, col_mass;
-  std::vector<std::vector<double>> costs(kNumCoefficientPairs);
+  // Scratch kept per thread: distances are computed by the thousand.
+  thread_local std::vector<int> rows, cols;
+  thread_local std::vector<double> row_mass, col_mass;
+  thread_local std::vector<std::vector<double>> costs(kNumCoefficientPairs);
   for (int group = 0; group < kNumLayerGroups; ++group) {
     rows.clear();
     cols.clear();

@@ -318,17 +318,31 @@ absl::StatusOr<std::unique_ptr<Surrogate::Model>> Surrogate::BuildModel(
   Eigen::VectorXd y(n + p);
   for (int i = 0; i < n; ++i) y[i] = errors_[i];
   const bool psd = h.kind == KernelKind::kWeisfeilerLehman;
+  // Hallucinate: the pending points "observed" at the observations-only
+  // mean. The two GPs' projections and factorisations are independent (only
+  // the targets of the second wait for the first), so with two threads they
+  // run side by side; each is computed exactly as on its own.
+  absl::StatusOr<GaussianProcess> observed = absl::UnknownError("no pending points");
+  auto factor_observed = [&] {
+    observed = GaussianProcess::Factor(k.topLeftCorner(n, n), h.mean, h.noise, psd);
+  };
+  std::thread side;
+  if (p > 0 && options_.threads > 1) side = std::thread(factor_observed);
+  absl::StatusOr<GaussianProcess> gp = GaussianProcess::Factor(k, h.mean, h.noise, psd);
+  if (side.joinable()) {
+    side.join();
+  } else if (p > 0) {
+    factor_observed();
+  }
   if (p > 0) {
-    // Hallucinate: the pending points "observed" at the observations-only mean.
-    absl::StatusOr<GaussianProcess> observed =
-        GaussianProcess::Fit(k.topLeftCorner(n, n), y.head(n), h.mean, h.noise, psd);
     if (!observed.ok()) return observed.status();
+    if (absl::Status s = observed->Condition(y.head(n)); !s.ok()) return s;
     for (int q = 0; q < p; ++q) {
       y[n + q] = observed->Posterior(k.block(n + q, 0, 1, n).transpose(), k(n + q, n + q)).first;
     }
   }
-  absl::StatusOr<GaussianProcess> gp = GaussianProcess::Fit(std::move(k), y, h.mean, h.noise, psd);
   if (!gp.ok()) return gp.status();
+  if (absl::Status s = gp->Condition(y); !s.ok()) return s;
   return std::unique_ptr<Model>(new Model(this, h, pending, *std::move(gp)));
 }
 

@@ -39,6 +39,33 @@ TEST(PsdTest, ProjectionClipsNegativeEigenvaluesOnly) {
   EXPECT_LT((ProjectToPsd(psd) - psd).norm(), 1e-12);
 }
 
+// The projection and the spectrum of a Gram-sized indefinite matrix with a
+// cluster of eigenvalues at 0 (an RBF Gram of many close points, which MRRR
+// must keep orthogonal) agree with Eigen's own solver.
+TEST(PsdTest, LargeIndefiniteMatrixAgreesWithSelfAdjointEigenSolver) {
+  Rng rng(5);
+  std::vector<double> x;
+  for (int i = 0; i < 300; ++i) x.push_back(rng.UniformDouble());
+  Eigen::MatrixXd k = Rbf(x, 0.3);
+  for (int i = 0; i < 300; ++i) {
+    for (int j = 0; j < i; ++j) k(i, j) = k(j, i) = k(i, j) + 0.01 * (rng.UniformDouble() - 0.5);
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k);
+  ASSERT_LT(eig.eigenvalues()[0], -1e-3);  // really indefinite
+  Eigen::MatrixXd want = eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).asDiagonal() *
+                         eig.eigenvectors().transpose();
+  double removed = 0;
+  EXPECT_LT((ProjectToPsd(k, &removed) - want).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_GT(removed, 0.0);
+  Eigen::VectorXd y(300);
+  for (int i = 0; i < 300; ++i) y[i] = std::sin(6 * x[i]);
+  Spectrum s = Decompose(k, y);
+  Spectrum reference{eig.eigenvalues().cwiseMax(0.0), eig.eigenvectors().transpose() * y};
+  EXPECT_LT((s.eigenvalues - reference.eigenvalues).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_NEAR(LogMarginalLikelihood(s, 1.0, 1e-2), LogMarginalLikelihood(reference, 1.0, 1e-2),
+              1e-8);
+}
+
 TEST(GpTest, PosteriorMatchesTheClosedFormForOnePoint) {
   // One observation y = 1 at kernel value 1 (prior mean 0, noise 0.25): at a
   // point with covariance 0.5 to it, mean = 0.5/1.25, var = 1 - 0.25/1.25.

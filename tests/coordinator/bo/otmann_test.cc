@@ -82,6 +82,29 @@ TEST(TransportTest, ReusedPlansGiveExactlyTheSolvedOptima) {
   }
 }
 
+TEST(TransportTest, OneLayerSidesGiveExactlyTheSimplexOptima) {
+  // One layer against several, either way round, costs on both sides of the
+  // cap of 2 (where the greedy fill stops) and tied costs.
+  Rng rng(9);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int others = 2 + static_cast<int>(rng.Index(20));
+    const bool one_row = trial % 2 == 0;
+    std::vector<double> single = {rng.Uniform(0.01, 50.0)}, many(others);
+    for (double& x : many) x = rng.Uniform(0.01, 50.0 / others);
+    std::vector<std::vector<double>> costs;
+    for (int k = 0; k < 5; ++k) {
+      std::vector<double> c(others);
+      for (double& x : c) x = rng.Index(4) == 0 ? 0.5 : rng.Uniform(0.0, 2.5);
+      costs.push_back(c);
+    }
+    const std::vector<double>& rows = one_row ? single : many;
+    const std::vector<double>& cols = one_row ? many : single;
+    EXPECT_EQ(SolveDummyTransport(rows, cols, costs, true),
+              SolveDummyTransport(rows, cols, costs, false))
+        << (one_row ? "1x" : "x1") << others;
+  }
+}
+
 TEST(OtmannTest, UnmatchedMassCostsOnePerUnit) {
   LayerGraph a = Chain({Dense(1.0, true)}, 0.1);
   LayerGraph b = Chain({Dense(2.0, true)}, 0.1);
