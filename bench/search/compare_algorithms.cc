@@ -163,7 +163,8 @@ std::optional<double> Median(std::vector<std::optional<double>> values) {
 }
 
 struct Styles {
-  std::map<std::string, report::svg::Style> median, seed;
+  // The median's line (unfilled), its end marker (filled) and each seed's line.
+  std::map<std::string, report::svg::Style> median, end, seed;
 };
 
 Styles MakeStyles() {
@@ -175,7 +176,9 @@ Styles MakeStyles() {
     median.css_class = "median-" + name;
     median.stroke = colour;
     median.stroke_width = 2.5;
-    median.fill = colour;
+    report::svg::Style& end = s.end[name];
+    end = median;
+    end.fill = colour;
     report::svg::Style& seed = s.seed[name];
     seed.css_class = "seed-" + name;
     seed.stroke = colour;
@@ -421,15 +424,15 @@ int Main(int argc, char** argv) {
   bound_style.dash = "6,4";
   report::svg::Plot plot;
   plot.id = flags.name;
-  plot.title = absl::StrCat("Best feasible validation error (",
-                            training ? "Fashion-MNIST training" : "synthetic evaluator", ", ",
-                            flags.seeds, " seeds, ", flags.workers, " workers)");
+  plot.title = absl::StrCat("Best feasible validation error, ",
+                            training ? "Fashion-MNIST training" : "synthetic evaluator", " (",
+                            flags.seeds, " seeds, median bold; ", flags.workers, " workers)");
   plot.x_label = "evaluations";
   plot.y_label = "best feasible validation error";
   plot.x_integer = true;
   plot.x_format = [](double x) { return absl::StrFormat("%g", x); };
   plot.y_format = [](double y) { return absl::StrFormat("%.2f", y); };
-  plot.width = 720;
+  plot.width = 800;
   plot.height = 440;
   plot.empty_message = "No feasible candidate";
   if (error_bound) {
@@ -466,7 +469,7 @@ int Main(int argc, char** argv) {
       report::svg::Point end;
       end.x = median.points.back().first;
       end.y = median.points.back().second;
-      end.style = &styles.median[algorithm];
+      end.style = &styles.end[algorithm];
       end.tooltip =
           absl::StrCat(Label(algorithm), ": median best ", absl::StrFormat("%.4f", end.y));
       plot.points.push_back(end);
@@ -475,7 +478,7 @@ int Main(int argc, char** argv) {
     report::svg::LegendEntry entry;
     entry.marker = report::svg::Marker::kLine;
     entry.style = &styles.median[algorithm];
-    entry.label = Label(algorithm) + " (median)";
+    entry.label = Label(algorithm);
     plot.legend.push_back(entry);
   }
   const std::string svg_path = flags.out + "/" + flags.name + ".svg";
