@@ -1,12 +1,79 @@
-# Enforces the dependency table of docs/architecture.md ("Source layout") on the target graph:
+# Enforces the layers of docs/architecture.md ("Source layout") on the target
+# graph and on the source files' includes. Components are top-level folders.
+# Each may use (link, or include a header of) only itself and the components
+# below it in _UNAS_LAYERS; on top of that:
 #   resource_models  links nothing but abseil (it must stay usable on its own);
-#   common, cli      never link LibTorch or SQLite;
-#   coordinator      never links LibTorch;
-#   worker           never links SQLite.
-#   codegen          links only proto, resource_models, abseil, protobuf and the
-#                    LibTorch-free int8 interpreter (unas_int8, unas_status): no
-#                    LibTorch, SQLite or gRPC, so an export needs none of them.
+#   only worker/     links LibTorch; only coordinator/ links SQLite;
+#   codegen          links no LibTorch, SQLite or gRPC, so an export needs none.
 # tests/ and bench/ may depend on everything. A violation fails configure.
+
+# component -> the components it may use besides itself. Shared libraries sit
+# below all their users: int8/ (used by worker, codegen and the coordinator's
+# result validation) and report/ (used by cli and the dashboard).
+set(_UNAS_LAYERS
+  "proto="
+  "resource_models="
+  "common=proto,resource_models"
+  "int8=proto,resource_models,common"
+  "report=proto,resource_models,common"
+  "codegen=proto,resource_models,common,int8"
+  "coordinator=proto,resource_models,common,int8,report"
+  "worker=proto,resource_models,common,int8,codegen"
+  "cli=proto,resource_models,common,int8,report,codegen,worker"
+  "python=proto")
+
+# Sets ${out} to the components `component` may use, or to "*" when it is not
+# in the table (tests, bench, anything unlisted).
+function(_unas_allowed_components component out)
+  set(result "*")
+  foreach(entry IN LISTS _UNAS_LAYERS)
+    string(REPLACE "=" ";" parts "${entry}")
+    list(GET parts 0 name)
+    if(name STREQUAL component)
+      list(LENGTH parts n)
+      set(result "${component}")
+      if(n GREATER 1)
+        list(GET parts 1 below)
+        string(REPLACE "," ";" below "${below}")
+        list(APPEND result ${below})
+      endif()
+    endif()
+  endforeach()
+  set(${out} "${result}" PARENT_SCOPE)
+endfunction()
+
+# Every `#include "X/..."` in a layered component's sources (.h, .cc, .c)
+# whose X is another layered component must point down the table.
+function(_unas_check_includes root violations_out)
+  set(violations "")
+  set(names "")
+  foreach(entry IN LISTS _UNAS_LAYERS)
+    string(REGEX REPLACE "=.*" "" name "${entry}")
+    list(APPEND names ${name})
+  endforeach()
+  foreach(component IN LISTS names)
+    if(NOT IS_DIRECTORY ${root}/${component})
+      continue()
+    endif()
+    _unas_allowed_components(${component} allowed)
+    file(GLOB_RECURSE files ${root}/${component}/*.h ${root}/${component}/*.cc
+         ${root}/${component}/*.c ${root}/${component}/*.in)
+    foreach(file IN LISTS files)
+      file(STRINGS ${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]+\"[A-Za-z_]+/")
+      foreach(line IN LISTS includes)
+        string(REGEX REPLACE "^[^\"]*\"([A-Za-z_]+)/.*$" "\\1" used "${line}")
+        if(used IN_LIST names AND NOT used IN_LIST allowed)
+          file(RELATIVE_PATH rel ${root} ${file})
+          string(REGEX REPLACE "^[^\"]*\"([^\"]*)\".*$" "\\1" header "${line}")
+          list(JOIN allowed ", " allowed_text)
+          list(APPEND violations
+               "${rel} (${component}) includes ${header}: ${component} may use only ${allowed_text}")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+  set(${violations_out} "${violations}" PARENT_SCOPE)
+endfunction()
 
 function(_unas_link_closure target out)
   set(seen "")
@@ -80,6 +147,12 @@ function(unas_check_dependency_rules)
       if(TARGET ${item})
         get_target_property(dep_component ${item} UNAS_COMPONENT)
       endif()
+      _unas_allowed_components(${component} allowed)
+      if(dep_component AND NOT allowed STREQUAL "*" AND NOT dep_component IN_LIST allowed)
+        list(JOIN allowed ", " allowed_text)
+        list(APPEND violations
+             "${target} (${component}) links ${item} (${dep_component}): ${component} may use only ${allowed_text}")
+      endif()
       if(component STREQUAL "resource_models")
         # Linker flags (abseil exports -Wl,--as-needed -latomic) are not libraries.
         if(NOT item MATCHES "^absl::" AND NOT dep_component STREQUAL "resource_models"
@@ -87,15 +160,9 @@ function(unas_check_dependency_rules)
            AND NOT item MATCHES "^(Threads::Threads|m|rt|dl|pthread|atomic)$")
           list(APPEND violations "${target} (resource_models) links ${item}: only abseil is allowed")
         endif()
-      elseif(component STREQUAL "codegen")
-        if(torch OR sqlite OR item MATCHES "grpc|gRPC"
-           OR (TARGET ${item} AND dep_component AND NOT dep_component MATCHES
-               "^(proto|resource_models|codegen)$" AND NOT item MATCHES "^(unas_int8|unas_status)$")
-           OR (NOT TARGET ${item} AND NOT item MATCHES "^(-|absl::|protobuf::)"
-               AND NOT item MATCHES "^(Threads::Threads|m|rt|dl|pthread|atomic)$"))
-          list(APPEND violations
-               "${target} (codegen) links ${item}: only proto, resource_models, abseil and unas_int8")
-        endif()
+      elseif(component STREQUAL "codegen" AND (torch OR sqlite OR item MATCHES "grpc|gRPC"))
+        list(APPEND violations
+             "${target} (codegen) links ${item}: no LibTorch, SQLite or gRPC in an export")
       elseif(torch AND NOT component STREQUAL "worker")
         list(APPEND violations "${target} (${component}) links LibTorch (${item}): only worker/ may")
       elseif(sqlite AND NOT component STREQUAL "coordinator")
@@ -103,6 +170,8 @@ function(unas_check_dependency_rules)
       endif()
     endforeach()
   endforeach()
+  _unas_check_includes(${CMAKE_SOURCE_DIR} include_violations)
+  list(APPEND violations ${include_violations})
   if(violations)
     list(JOIN violations "\n  " text)
     message(FATAL_ERROR "Dependency rules of docs/architecture.md ('Source layout') violated:\n  ${text}")

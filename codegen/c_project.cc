@@ -12,7 +12,7 @@
 #include "codegen/runtime_files.h"
 #include "common/status/status_macros.h"
 #include "resource_models/pmu.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 namespace unas::codegen {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "worker/int8/converter.h"
+#include "int8/converter.h"
 
 namespace unas::codegen {
 

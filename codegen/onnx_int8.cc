@@ -9,7 +9,7 @@
 #include "codegen/onnx_builder.h"
 #include "common/status/status_macros.h"
 #include "onnx/onnx.pb.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 namespace unas::codegen {
 

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "worker/batch.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 namespace unas::worker {
 namespace {

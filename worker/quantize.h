@@ -1,8 +1,8 @@
 // Post-training int8 quantisation of a trained UnasNet (docs/training.md,
 // "int8 quantisation"): the LibTorch half. It reads the float weights (batch
 // normalisation folded), calibrates activation ranges on training examples
-// and hands both to worker/int8/converter.h; the int8 accuracy comes from
-// the integer-only interpreter (worker/int8/interpreter.h).
+// and hands both to int8/converter.h; the int8 accuracy comes from
+// the integer-only interpreter (int8/interpreter.h).
 #ifndef UNAS_WORKER_QUANTIZE_H_
 #define UNAS_WORKER_QUANTIZE_H_
 
@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "unas/v1/evaluation.pb.h"
 #include "worker/data/dataset.h"
-#include "worker/int8/converter.h"
+#include "int8/converter.h"
 #include "worker/model.h"
 
 namespace unas::worker {

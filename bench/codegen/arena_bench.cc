@@ -25,7 +25,7 @@
 #include "common/search_space/resource_graph.h"
 #include "resource_models/pmu.h"
 #include "tests/codegen/random_models.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 namespace unas::codegen {
 namespace {

@@ -48,7 +48,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/search/search_race.h"
 #include "bench/search/shared_evaluation_cache.h"
-#include "cli/report/svg_plot.h"
+#include "report/svg_plot.h"
 #include "common/job_spec/loader.h"
 #include "coordinator/search/algorithm.h"
 #include "worker/daemon/synthetic_evaluator.h"

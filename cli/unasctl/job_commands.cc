@@ -14,7 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "cli/report/report.h"
+#include "report/report.h"
 #include "cli/unasctl/export_command.h"
 #include "cli/unasctl/progress_bar.h"
 #include "cli/unasctl/table.h"

@@ -31,7 +31,7 @@
 #include "coordinator/core/result_validation.h"
 #include "coordinator/core/worker_input_limits.h"
 #include "coordinator/search/algorithm.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 #include "coordinator/store/group_commit.h"
 #include "google/protobuf/util/time_util.h"
 

@@ -5,7 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 
 namespace unas::coordinator {
 namespace {

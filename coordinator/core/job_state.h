@@ -21,7 +21,7 @@
 #include "absl/container/node_hash_map.h"
 #include "common/search_space/space.h"
 #include "coordinator/core/proposal_pipeline.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 #include "coordinator/store/store.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_service.pb.h"

@@ -12,7 +12,7 @@
 #include "coordinator/core/candidate_identity.h"
 #include "coordinator/core/result_commit.h"
 #include "coordinator/search/algorithm.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 
 namespace unas::coordinator {
 

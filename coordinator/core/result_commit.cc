@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/job_spec/defaults.h"
 #include "coordinator/core/job_queries.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 
 namespace unas::coordinator {
 namespace {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/search_space/network_plan.h"
 #include "coordinator/core/worker_input_limits.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 namespace unas::coordinator {
 namespace {

@@ -5,7 +5,7 @@
 // (dashboard_server.h) only routes to them. Protobuf messages are written
 // with their .proto field names (int64 values as strings, as proto3 JSON
 // does); the numbers the dashboard derives (rates, ETA) are plain JSON
-// numbers. Plots are the report's (cli/report/report.h, RenderJobPlot).
+// numbers. Plots are the report's (report/report.h, RenderJobPlot).
 #ifndef UNAS_COORDINATOR_HTTP_DASHBOARD_DATA_H_
 #define UNAS_COORDINATOR_HTTP_DASHBOARD_DATA_H_
 
@@ -52,7 +52,7 @@ class DashboardData {
   // still while it waits.
   absl::StatusOr<std::string> JobJson(int64_t job_id, const std::string& changed_since = "",
                                       absl::Duration max_wait = absl::Seconds(25));
-  // The report's candidates.json for the job (cli/report/report.h).
+  // The report's candidates.json for the job (report/report.h).
   absl::StatusOr<std::string> HistoryJson(int64_t job_id);
   absl::StatusOr<std::string> PopulationJson(int64_t job_id);
   // `name`: pmu, size, macs or progress.

@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "cli/report/format.h"
+#include "report/format.h"
 #include "coordinator/http/dashboard_assets.h"
 #include "coordinator/http/dashboard_auth.h"
 #include "coordinator/http/dashboard_data.h"

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "cli/report/format.h"
+#include "report/format.h"
 #include "resource_models/operators.h"
 
 namespace unas::dashboard {

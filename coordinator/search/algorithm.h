@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/search_space/space.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 #include "unas/v1/architecture.pb.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_spec.pb.h"

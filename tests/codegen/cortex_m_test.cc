@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/codegen/codegen_test_util.h"
 #include "tests/codegen/random_models.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 namespace unas::codegen {
 namespace {

@@ -13,7 +13,7 @@
 #include "common/search_space/network_plan.h"
 #include "common/search_space/random_architecture.h"
 #include "unas/v1/evaluation.pb.h"
-#include "worker/int8/converter.h"
+#include "int8/converter.h"
 
 namespace unas::codegen::testing {
 

@@ -19,7 +19,7 @@
 #include "tests/codegen/codegen_test_util.h"
 #include "tests/worker/worker_test_util.h"
 #include "worker/batch.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 #include "worker/model.h"
 #include "worker/quantize.h"
 #include "worker/train_candidate.h"

@@ -4,7 +4,7 @@
 #include "common/search_space/rng.h"
 #include "coordinator/search/aging_evolution.h"
 #include "coordinator/search/algorithm.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 #include "gtest/gtest.h"
 
 namespace unas::search {

@@ -13,7 +13,7 @@
 
 #include "coordinator/search/aging_evolution.h"
 #include "coordinator/search/algorithm.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 #include "coordinator/store/store.h"
 #include "gtest/gtest.h"
 #include "tests/coordinator/coordinator_test_util.h"

@@ -20,7 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cli/report/format.h"
+#include "report/format.h"
 #include "common/rpc/channel.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"

@@ -18,7 +18,7 @@ ev = _stubs.evaluation_pb2
 
 
 def one_dense_layer_model():
-    """input [1, 4] -> fully connected -> logits [1, 2] (as worker/int8 lays it out)."""
+    """input [1, 4] -> fully connected -> logits [1, 2] (as int8/ lays it out)."""
     m = ev.QuantizedModel(input="input", output="logits")
     m.tensors.add(name="input", shape=[1, 4], scale=[1 / 255], zero_point=[-128])
     m.tensors.add(name="w", shape=[2, 4], scale=[0.01, 0.02], zero_point=[0, 0],

@@ -21,7 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/worker/worker_test_util.h"
 #include "worker/batch.h"
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 #include "worker/model.h"
 #include "worker/train_candidate.h"
 

@@ -6,8 +6,8 @@
 // same inline in a page, saved on its own or pasted into slides; every
 // element also has a class (pt-pareto, pt-feasible, pt-infeasible,
 // bound-line, ...) for styling and for tests. No JavaScript.
-#ifndef UNAS_CLI_REPORT_SVG_PLOT_H_
-#define UNAS_CLI_REPORT_SVG_PLOT_H_
+#ifndef UNAS_REPORT_SVG_PLOT_H_
+#define UNAS_REPORT_SVG_PLOT_H_
 
 #include <functional>
 #include <optional>
@@ -125,4 +125,4 @@ std::string Render(const Plot& plot);
 
 }  // namespace unas::report::svg
 
-#endif  // UNAS_CLI_REPORT_SVG_PLOT_H_
+#endif  // UNAS_REPORT_SVG_PLOT_H_

@@ -6,8 +6,8 @@
 // It is the definition of what the model computes: the int8 test error of an
 // evaluation is this interpreter's, and generated C code must reproduce it
 // bit for bit. No LibTorch, no floating point at run time.
-#ifndef UNAS_WORKER_INT8_INTERPRETER_H_
-#define UNAS_WORKER_INT8_INTERPRETER_H_
+#ifndef UNAS_INT8_INTERPRETER_H_
+#define UNAS_INT8_INTERPRETER_H_
 
 #include <cstdint>
 #include <span>
@@ -96,4 +96,4 @@ class Interpreter {
 
 }  // namespace unas::int8
 
-#endif  // UNAS_WORKER_INT8_INTERPRETER_H_
+#endif  // UNAS_INT8_INTERPRETER_H_

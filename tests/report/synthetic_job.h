@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "cli/report/report.h"
+#include "report/report.h"
 #include "unas/v1/job.pb.h"
 
 namespace unas::report::testing {

@@ -1,4 +1,4 @@
-#include "cli/report/report.h"
+#include "report/report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,13 +17,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "cli/report/format.h"
-#include "cli/report/page_template.h"
-#include "cli/report/svg_plot.h"
+#include "report/format.h"
+#include "report/page_template.h"
+#include "report/svg_plot.h"
 #include "common/proto_io/proto_file.h"
 #include "common/search_space/describe.h"
 #include "common/status/status_macros.h"
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace unas::report {
@@ -46,7 +46,7 @@ struct Objective {
 std::vector<Objective> Objectives(const v1::JobSpec& spec) {
   const v1::Bounds& b = spec.bounds();
   // The bounds exactly as the search applies them (one implementation,
-  // coordinator/search/objectives.h); a bound the spec sets but the search
+  // common/objectives/objectives.h); a bound the spec sets but the search
   // drops gets a note.
   const search::BoundVector applied = search::MakeBounds(spec);
   std::vector<Objective> out(4);
@@ -767,7 +767,7 @@ std::string RenderHtml(const ReportData& data) {
       " among the feasible candidates so far, with a marker at each "
       "improvement.</figcaption>\n</figure>\n");
 
-  // The page itself is cli/report/page.html, with these placeholders.
+  // The page itself is report/page.html, with these placeholders.
   std::string out =
       absl::StrReplaceAll(kPageTemplate, {{"{{title}}", EscapeHtml(name)},
                                           {"{{header}}", HeaderHtml(data, objectives, best)},

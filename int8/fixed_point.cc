@@ -1,4 +1,4 @@
-#include "worker/int8/fixed_point.h"
+#include "int8/fixed_point.h"
 
 #include <algorithm>
 #include <cmath>

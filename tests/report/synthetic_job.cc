@@ -1,4 +1,4 @@
-#include "tests/cli/report/synthetic_job.h"
+#include "tests/report/synthetic_job.h"
 
 #include <algorithm>
 #include <array>

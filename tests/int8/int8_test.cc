@@ -12,9 +12,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "worker/int8/converter.h"
-#include "worker/int8/fixed_point.h"
-#include "worker/int8/interpreter.h"
+#include "int8/converter.h"
+#include "int8/fixed_point.h"
+#include "int8/interpreter.h"
 
 namespace unas::int8 {
 namespace {

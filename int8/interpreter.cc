@@ -1,4 +1,4 @@
-#include "worker/int8/interpreter.h"
+#include "int8/interpreter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
-#include "worker/int8/fixed_point.h"
+#include "int8/fixed_point.h"
 
 namespace unas::int8 {
 namespace {

@@ -9,8 +9,8 @@
 //   candidates.json  the same rows (numbers as JSON numbers, architectures
 //                    as objects), the job and the Pareto ids
 //   pareto.csv       the rows of the Pareto set, sorted by error
-#ifndef UNAS_CLI_REPORT_REPORT_H_
-#define UNAS_CLI_REPORT_REPORT_H_
+#ifndef UNAS_REPORT_REPORT_H_
+#define UNAS_REPORT_REPORT_H_
 
 #include <string>
 #include <vector>
@@ -61,4 +61,4 @@ std::string RenderJobPlot(const ReportData& data, JobPlot plot);
 
 }  // namespace unas::report
 
-#endif  // UNAS_CLI_REPORT_REPORT_H_
+#endif  // UNAS_REPORT_REPORT_H_

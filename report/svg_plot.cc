@@ -1,4 +1,4 @@
-#include "cli/report/svg_plot.h"
+#include "report/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "cli/report/format.h"
+#include "report/format.h"
 
 namespace unas::report::svg {
 namespace {

@@ -1,6 +1,6 @@
 // Unit tests of the report library: file set, HTML structure (plots, marks,
 // bounds, Pareto table, escaping), CSV and JSON contents, edge cases.
-#include "cli/report/report.h"
+#include "report/report.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -13,13 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cli/report/format.h"
-#include "cli/report/svg_plot.h"
+#include "report/format.h"
+#include "report/svg_plot.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/cli/report/synthetic_job.h"
+#include "tests/report/synthetic_job.h"
 
 namespace unas::report {
 namespace {

@@ -1,8 +1,8 @@
 // Text helpers of the report: escaping for HTML, CSV and JSON, and the
 // number formats people read (bytes, counts, percentages) next to the
 // unformatted ones scripts read (shortest round-trip doubles).
-#ifndef UNAS_CLI_REPORT_FORMAT_H_
-#define UNAS_CLI_REPORT_FORMAT_H_
+#ifndef UNAS_REPORT_FORMAT_H_
+#define UNAS_REPORT_FORMAT_H_
 
 #include <cstdint>
 #include <string>
@@ -45,4 +45,4 @@ std::string FormatMinimalDecimals(double value, int max_decimals = 4);
 
 }  // namespace unas::report
 
-#endif  // UNAS_CLI_REPORT_FORMAT_H_
+#endif  // UNAS_REPORT_FORMAT_H_

@@ -19,10 +19,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cli/report/report.h"
+#include "report/report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/cli/report/synthetic_job.h"
+#include "tests/report/synthetic_job.h"
 #include "tests/util/find_chromium.h"
 
 namespace unas::report {

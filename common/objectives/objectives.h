@@ -2,8 +2,8 @@
 // MACs), the user's bounds on them, and what follows from both: feasibility,
 // the randomised scalarisation of aging evolution (docs/unas_original.md §5.2)
 // and Pareto fronts.
-#ifndef UNAS_COORDINATOR_SEARCH_OBJECTIVES_H_
-#define UNAS_COORDINATOR_SEARCH_OBJECTIVES_H_
+#ifndef UNAS_COMMON_OBJECTIVES_OBJECTIVES_H_
+#define UNAS_COMMON_OBJECTIVES_OBJECTIVES_H_
 
 #include <array>
 #include <optional>
@@ -45,4 +45,4 @@ std::vector<size_t> ParetoFront(const std::vector<ObjectiveVector>& points,
 
 }  // namespace unas::search
 
-#endif  // UNAS_COORDINATOR_SEARCH_OBJECTIVES_H_
+#endif  // UNAS_COMMON_OBJECTIVES_OBJECTIVES_H_

@@ -1,4 +1,4 @@
-#include "coordinator/search/objectives.h"
+#include "common/objectives/objectives.h"
 
 #include <algorithm>
 #include <limits>

@@ -8,8 +8,8 @@
 // asymmetric int8 activations from the calibrated ranges, ReLU fused into the
 // output clamp, pools keeping their input's parameters, fixed-point
 // requantisation multipliers computed here once.
-#ifndef UNAS_WORKER_INT8_CONVERTER_H_
-#define UNAS_WORKER_INT8_CONVERTER_H_
+#ifndef UNAS_INT8_CONVERTER_H_
+#define UNAS_INT8_CONVERTER_H_
 
 #include <optional>
 #include <span>
@@ -81,4 +81,4 @@ inline constexpr char kInputTensorName[] = "input";
 
 }  // namespace unas::int8
 
-#endif  // UNAS_WORKER_INT8_CONVERTER_H_
+#endif  // UNAS_INT8_CONVERTER_H_

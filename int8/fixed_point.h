@@ -8,8 +8,8 @@
 // M = m / 2^31 * 2^shift. x * M is computed as
 // RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x * 2^left, m), right)
 // with left = max(shift, 0), right = max(-shift, 0).
-#ifndef UNAS_WORKER_INT8_FIXED_POINT_H_
-#define UNAS_WORKER_INT8_FIXED_POINT_H_
+#ifndef UNAS_INT8_FIXED_POINT_H_
+#define UNAS_INT8_FIXED_POINT_H_
 
 #include <cstdint>
 
@@ -75,4 +75,4 @@ inline constexpr int kAddLeftShift = 20;
 
 }  // namespace unas::int8
 
-#endif  // UNAS_WORKER_INT8_FIXED_POINT_H_
+#endif  // UNAS_INT8_FIXED_POINT_H_

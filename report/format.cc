@@ -1,4 +1,4 @@
-#include "cli/report/format.h"
+#include "report/format.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "worker/int8/converter.h"
+#include "int8/converter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "common/search_space/resource_graph.h"
 #include "common/status/status_macros.h"
 #include "resource_models/pmu.h"
-#include "worker/int8/fixed_point.h"
+#include "int8/fixed_point.h"
 
 namespace unas::int8 {
 namespace {

@@ -1,0 +1,2 @@
+// Deliberately climbs a layer: codegen may not include worker/ (configure must fail).
+#include "worker/trainer.h"
