@@ -11,8 +11,8 @@
 #include "codegen/model_graph.h"
 #include "codegen/runtime_files.h"
 #include "common/status/status_macros.h"
-#include "resource_models/pmu.h"
 #include "int8/interpreter.h"
+#include "resource_models/pmu.h"
 
 namespace unas::codegen {
 namespace {

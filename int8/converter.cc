@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/search_space/resource_graph.h"
 #include "common/status/status_macros.h"
-#include "resource_models/pmu.h"
 #include "int8/fixed_point.h"
+#include "resource_models/pmu.h"
 
 namespace unas::int8 {
 namespace {

@@ -17,14 +17,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "report/format.h"
-#include "report/page_template.h"
-#include "report/svg_plot.h"
+#include "common/objectives/objectives.h"
 #include "common/proto_io/proto_file.h"
 #include "common/search_space/describe.h"
 #include "common/status/status_macros.h"
-#include "common/objectives/objectives.h"
 #include "google/protobuf/util/time_util.h"
+#include "report/format.h"
+#include "report/page_template.h"
+#include "report/svg_plot.h"
 
 namespace unas::report {
 namespace {

@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
-#include "worker/batch.h"
 #include "int8/interpreter.h"
+#include "worker/batch.h"
 
 namespace unas::worker {
 namespace {

@@ -11,9 +11,9 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "int8/converter.h"
 #include "unas/v1/evaluation.pb.h"
 #include "worker/data/dataset.h"
-#include "int8/converter.h"
 #include "worker/model.h"
 
 namespace unas::worker {

@@ -48,9 +48,9 @@
 #include "absl/strings/str_split.h"
 #include "bench/search/search_race.h"
 #include "bench/search/shared_evaluation_cache.h"
-#include "report/svg_plot.h"
 #include "common/job_spec/loader.h"
 #include "coordinator/search/algorithm.h"
+#include "report/svg_plot.h"
 #include "worker/daemon/synthetic_evaluator.h"
 #ifdef UNAS_COMPARE_WITH_TRAINING
 #include "worker/daemon/training_evaluator.h"

@@ -14,7 +14,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "report/report.h"
 #include "cli/unasctl/export_command.h"
 #include "cli/unasctl/progress_bar.h"
 #include "cli/unasctl/table.h"
@@ -22,6 +21,7 @@
 #include "common/proto_io/proto_file.h"
 #include "common/search_space/describe.h"
 #include "google/protobuf/util/time_util.h"
+#include "report/report.h"
 
 namespace unas::cli {
 namespace {

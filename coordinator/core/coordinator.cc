@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "common/job_spec/defaults.h"
 #include "common/job_spec/loader.h"
+#include "common/objectives/objectives.h"
 #include "common/search_space/fingerprint.h"
 #include "common/search_space/space.h"
 #include "coordinator/core/candidate_identity.h"
@@ -31,7 +32,6 @@
 #include "coordinator/core/result_validation.h"
 #include "coordinator/core/worker_input_limits.h"
 #include "coordinator/search/algorithm.h"
-#include "common/objectives/objectives.h"
 #include "coordinator/store/group_commit.h"
 #include "google/protobuf/util/time_util.h"
 

@@ -19,9 +19,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "common/objectives/objectives.h"
 #include "common/search_space/space.h"
 #include "coordinator/core/proposal_pipeline.h"
-#include "common/objectives/objectives.h"
 #include "coordinator/store/store.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_service.pb.h"

@@ -9,10 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/objectives/objectives.h"
 #include "coordinator/core/candidate_identity.h"
 #include "coordinator/core/result_commit.h"
 #include "coordinator/search/algorithm.h"
-#include "common/objectives/objectives.h"
 
 namespace unas::coordinator {
 

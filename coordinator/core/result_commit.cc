@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/job_spec/defaults.h"
-#include "coordinator/core/job_queries.h"
 #include "common/objectives/objectives.h"
+#include "coordinator/core/job_queries.h"
 
 namespace unas::coordinator {
 namespace {

@@ -11,10 +11,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "report/format.h"
 #include "coordinator/http/dashboard_assets.h"
 #include "coordinator/http/dashboard_auth.h"
 #include "coordinator/http/dashboard_data.h"
+#include "report/format.h"
 #include "spdlog/spdlog.h"
 
 namespace unas::dashboard {

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "common/search_space/space.h"
 #include "common/objectives/objectives.h"
+#include "common/search_space/space.h"
 #include "unas/v1/architecture.pb.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_spec.pb.h"

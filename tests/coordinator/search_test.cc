@@ -1,10 +1,10 @@
 // Objectives, the randomised scalarisation, Pareto fronts and aging evolution.
 #include <set>
 
+#include "common/objectives/objectives.h"
 #include "common/search_space/rng.h"
 #include "coordinator/search/aging_evolution.h"
 #include "coordinator/search/algorithm.h"
-#include "common/objectives/objectives.h"
 #include "gtest/gtest.h"
 
 namespace unas::search {

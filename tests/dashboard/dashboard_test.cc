@@ -20,12 +20,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "report/format.h"
 #include "common/rpc/channel.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "report/format.h"
 #include "tests/coordinator/coordinator_test_util.h"
 #include "tests/coordinator/process_test_util.h"
 #include "tests/dashboard/headless_chromium.h"

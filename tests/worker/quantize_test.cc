@@ -19,9 +19,9 @@
 
 #include "common/job_spec/loader.h"
 #include "gtest/gtest.h"
+#include "int8/interpreter.h"
 #include "tests/worker/worker_test_util.h"
 #include "worker/batch.h"
-#include "int8/interpreter.h"
 #include "worker/model.h"
 #include "worker/train_candidate.h"
 
