@@ -11,9 +11,9 @@
 #include <set>
 #include <thread>
 
+#include "common/objectives/objectives.h"
 #include "coordinator/search/aging_evolution.h"
 #include "coordinator/search/algorithm.h"
-#include "common/objectives/objectives.h"
 #include "coordinator/store/store.h"
 #include "gtest/gtest.h"
 #include "tests/coordinator/coordinator_test_util.h"
