@@ -32,6 +32,17 @@ bool IsFeasible(const ObjectiveVector& x, const BoundVector& bounds) {
   return true;
 }
 
+bool ExceedsEveryBound(const ObjectiveVector& x, const BoundVector& bounds, double factor) {
+  if (factor <= 0) return false;
+  bool any = false;
+  for (int i = 1; i < kNumObjectives; ++i) {
+    if (!bounds[i]) continue;
+    any = true;
+    if (x[i] <= *bounds[i] * factor) return false;
+  }
+  return any;
+}
+
 double ScalarisedFitness(const ObjectiveVector& x, const BoundVector& bounds,
                          const std::array<double, kNumObjectives>& lambdas) {
   double worst = -std::numeric_limits<double>::infinity();

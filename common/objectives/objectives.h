@@ -33,6 +33,13 @@ BoundVector MakeBounds(const v1::JobSpec& spec);
 // Every bounded objective within its bound.
 bool IsFeasible(const ObjectiveVector& x, const BoundVector& bounds);
 
+// Every bounded resource objective (peak memory, size, MACs; x's error is
+// ignored, as it is unknown before training) is over its bound times
+// `factor`: a network so far out is not worth training (the job spec's
+// algorithm.skip_infeasible_factor). False when `factor` <= 0 or no resource
+// is bounded.
+bool ExceedsEveryBound(const ObjectiveVector& x, const BoundVector& bounds, double factor);
+
 // −max_i (min(x_i / c_i, cap) / λ_i) over the bounded objectives: higher is
 // better; values within bounds map to ≤ 1/λ_i.
 double ScalarisedFitness(const ObjectiveVector& x, const BoundVector& bounds,

@@ -1,15 +1,19 @@
 // The coordinator's core: every job's search, candidates, leases and
 // workers, behind one mutex, written through to the Store. The gRPC services
 // (coordinator/service/) are thin adapters over this class, and tests drive
-// it directly. Its parts: the shared state and its primitives
-// (coordinator_state.h), the job model (job_state.h), the proposal pipeline
-// that runs each job's search outside the mutex (proposal_pipeline.h),
-// candidate identity for duplicates (candidate_identity.h), the lease life
-// cycle (lease_lifecycle.h), what a result changes (result_commit.h), the
-// rebuild after a restart (restart_replay.h), queries (job_queries.h),
-// limits and checks on what workers send (worker_input_limits.h,
-// result_validation.h), resource metrics (candidate_metrics.h) and group
-// commit (store/group_commit.h).
+// it directly. Its parts: the calls themselves (job_calls.cc for
+// JobService, worker_calls.cc for WorkerService; coordinator.cc creates and
+// shuts down, coordinator_impl.h holds the durability wrapper), the shared
+// state and its primitives (coordinator_state.h) with the leases by id and
+// by worker (lease_table.h), the job model (job_state.h), scheduling
+// (scheduling.h), the proposal pipeline that runs each job's search outside
+// the mutex (proposal_pipeline.h), what becomes of a proposal
+// (proposal_outcome.h), candidate identity for duplicates
+// (candidate_identity.h), the lease life cycle (lease_lifecycle.h), what a
+// result changes (result_commit.h), the rebuild after a restart
+// (restart_replay.h), queries (job_queries.h), limits and checks on what
+// workers send (worker_input_limits.h, result_validation.h), resource
+// metrics (candidate_metrics.h) and group commit (store/group_commit.h).
 //
 // Memory: only what scheduling needs stays in memory (job_state.h);
 // finished candidates are read back from the store on demand.

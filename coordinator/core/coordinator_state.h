@@ -1,9 +1,12 @@
 // The coordinator's shared state and the primitives every part of it uses:
-// jobs, leases and workers behind one mutex, writes queued for group commit
-// (each returns its ticket), finished rows forgotten once durable, job
-// events and job state changes. The parts that change it (lease_lifecycle.h,
-// result_commit.h, restart_replay.h, and the scheduling in coordinator.cc)
-// are free functions over this struct, called with `mu` held.
+// jobs, leases (lease_table.h) and workers behind one mutex, writes queued
+// for group commit (each returns its ticket), finished rows forgotten once
+// durable, job events and job state changes. The parts that change it are
+// free functions over this struct, called with `mu` held: scheduling
+// (scheduling.h), what becomes of a proposal (proposal_outcome.h), the lease
+// life cycle (lease_lifecycle.h), what a result changes (result_commit.h)
+// and the rebuild after a restart (restart_replay.h). The public calls that
+// take `mu` are in job_calls.cc and worker_calls.cc.
 #ifndef UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_
 #define UNAS_COORDINATOR_CORE_COORDINATOR_STATE_H_
 
@@ -22,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "coordinator/core/coordinator.h"
 #include "coordinator/core/job_state.h"
+#include "coordinator/core/lease_table.h"
 #include "coordinator/core/worker_input_limits.h"
 #include "coordinator/store/group_commit.h"
 #include "coordinator/store/store.h"
@@ -45,12 +49,6 @@ struct WorkerEntry {
   int64_t last_seen_ms = 0;
 };
 
-struct LeaseRef {
-  int64_t job_id;
-  int64_t candidate_id;
-  int64_t leased_at_ms;  // 0: leased before a restart (unknown)
-};
-
 struct CoordinatorState {
   using TimeUtil = google::protobuf::util::TimeUtil;
 
@@ -67,7 +65,7 @@ struct CoordinatorState {
   bool shutdown = false;
   std::map<int64_t, JobEntry> jobs;
   int64_t last_served_job = 0;
-  absl::flat_hash_map<std::string, LeaseRef> leases;
+  LeaseTable leases;                                      // in force, by lease id and by holder
   absl::flat_hash_map<std::string, WorkerEntry> workers;  // by worker_id
   absl::flat_hash_map<std::string, std::string> worker_ids_by_name;
   int64_t next_worker_number = 1;
@@ -100,20 +98,6 @@ struct CoordinatorState {
     if (committer == nullptr) return;
     const uint64_t durable = committer->durable_ticket();
     for (auto& [job_id, job] : jobs) job.ForgetDurableRows(durable);
-  }
-
-  // A finished candidate: from memory while its write may not be durable,
-  // else from the store (a short read; finished rows never change).
-  absl::StatusOr<v1::Candidate> FinishedCandidate(const JobEntry& job, int64_t candidate_id) {
-    if (const CandidateRow* row = job.FindRow(candidate_id)) return row->candidate;
-    absl::StatusOr<std::vector<CandidateRow>> rows =
-        store->ReadCandidates(job.job.job_id(), {candidate_id});
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) {
-      return absl::InternalError(absl::StrCat("job ", job.job.job_id(), " candidate ", candidate_id,
-                                              " is missing from the store"));
-    }
-    return std::move(rows->front().candidate);
   }
 
   absl::StatusOr<JobEntry*> FindJob(int64_t job_id) {

@@ -97,6 +97,19 @@ absl::StatusOr<std::vector<v1::Candidate>> AssembleCandidates(
   return candidates;
 }
 
+void CandidateAssembly::CopyInMemory(const JobEntry& job, const std::vector<int64_t>& ids) {
+  for (int64_t id : ids) {
+    if (const CandidateRow* row = job.FindRow(id)) {
+      in_memory_.try_emplace(id, LightCandidate(row->candidate));
+    }
+  }
+}
+
+absl::StatusOr<std::vector<v1::Candidate>> CandidateAssembly::Read(
+    store::Store& store, int64_t job_id, const std::vector<int64_t>& ids) && {
+  return AssembleCandidates(store, job_id, ids, std::move(in_memory_));
+}
+
 store::EvaluationPoint EvaluationPointOf(const v1::Candidate& candidate) {
   store::EvaluationPoint point;
   point.candidate_id = candidate.candidate_id();

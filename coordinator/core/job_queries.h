@@ -39,6 +39,23 @@ absl::StatusOr<std::vector<v1::Candidate>> AssembleCandidates(
     store::Store& store, int64_t job_id, const std::vector<int64_t>& ids,
     absl::flat_hash_map<int64_t, v1::Candidate> in_memory);
 
+// Every read of candidates by id, in its two halves: from memory where a
+// row still is (a finished row whose write is not yet durable is invisible
+// to the store's reader), else from the store, which may be read without
+// the coordinator's lock since finished rows never change.
+class CandidateAssembly {
+ public:
+  // Under the lock: copies (light) those of `ids` whose rows are in memory.
+  void CopyInMemory(const JobEntry& job, const std::vector<int64_t>& ids);
+  // Lock held or not: the candidates of `ids`, in that order, light; those
+  // not copied are read from the store (AssembleCandidates).
+  absl::StatusOr<std::vector<v1::Candidate>> Read(store::Store& store, int64_t job_id,
+                                                  const std::vector<int64_t>& ids) &&;
+
+ private:
+  absl::flat_hash_map<int64_t, v1::Candidate> in_memory_;
+};
+
 // A DONE candidate's numbers, as the store reads them for Pareto fronts.
 store::EvaluationPoint EvaluationPointOf(const v1::Candidate& candidate);
 

@@ -5,8 +5,8 @@
 // Finished candidates' rows (DONE, FAILED, SKIPPED) stay only until the
 // store has them durably; queries then read them from the store, so memory
 // grows by a few tens of bytes per finished candidate, not by its row.
-// Plain data with small helpers; the coordinator (coordinator.cc) changes it
-// under its lock and writes every change through to the store.
+// Plain data with small helpers; the coordinator's parts (coordinator_state.h)
+// change it under its lock and write every change through to the store.
 #ifndef UNAS_COORDINATOR_CORE_JOB_STATE_H_
 #define UNAS_COORDINATOR_CORE_JOB_STATE_H_
 

@@ -23,7 +23,8 @@ std::string RandomLeaseId(CoordinatorState& state) {
 // Tracks a lease the store has accepted.
 void TrackLease(CoordinatorState& state, JobEntry& job, const CandidateRow& row) {
   ++job.leased;
-  state.leases[row.lease_id] = {job.job.job_id(), row.candidate.candidate_id(), state.Now()};
+  state.leases.Add(row.lease_id, {job.job.job_id(), row.candidate.candidate_id(), state.Now(),
+                                  row.candidate.worker_id()});
   // Watchers (unasctl's progress line, the dashboard) see the count of
   // evaluations running change when one starts, not only when one ends.
   v1::JobEvent event;
@@ -57,12 +58,12 @@ void ReleaseForgottenLeases(CoordinatorState& state, const std::string& worker_i
   auto worker = state.workers.find(worker_id);
   if (worker == state.workers.end()) return;
   const size_t slots = static_cast<size_t>(std::max(1, worker->second.info.slots()));
+  if (static_cast<size_t>(state.leases.CountHeldBy(worker_id)) < slots) return;
   std::vector<std::pair<int64_t, LeaseRef>> held;  // (expiry, lease)
-  for (const auto& [lease_id, ref] : state.leases) {
-    const CandidateRow& row = state.jobs.at(ref.job_id).active_row(ref.candidate_id);
-    if (row.candidate.worker_id() == worker_id) held.push_back({row.lease_expiry_ms, ref});
+  for (LeaseRef& ref : state.leases.HeldBy(worker_id)) {
+    const int64_t expiry = state.jobs.at(ref.job_id).active_row(ref.candidate_id).lease_expiry_ms;
+    held.push_back({expiry, std::move(ref)});
   }
-  if (held.size() < slots) return;
   std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first, a.second.job_id, a.second.candidate_id) <
            std::tie(b.first, b.second.job_id, b.second.candidate_id);
@@ -108,7 +109,7 @@ void EndAttempt(CoordinatorState& state, JobEntry& job, int64_t candidate_id,
       state.Write("attempt_failure", [next, attempt, reason, now = state.Now()](store::Store& db) {
         return db.RecordAttemptFailure(next, attempt, reason, now);
       });
-  state.leases.erase(lease_id);
+  state.leases.Remove(lease_id);
   --job.leased;
   if (give_up) {
     job.ForgetEndedLeases(candidate_id);
@@ -155,14 +156,14 @@ void ExpireDueLeases(CoordinatorState& state) {
 
 v1::HeartbeatResponse RenewLease(CoordinatorState& state, const v1::HeartbeatRequest& request) {
   v1::HeartbeatResponse response;
-  auto it = state.leases.find(request.lease_id());
-  if (it == state.leases.end()) {
+  const LeaseRef* lease = state.leases.Find(request.lease_id());
+  if (lease == nullptr) {
     response.set_keep_going(false);
     response.set_reason("the lease is unknown or has expired; the candidate was re-queued");
     return response;
   }
-  JobEntry& job = state.jobs.at(it->second.job_id);
-  CandidateRow& row = job.active_row(it->second.candidate_id);
+  JobEntry& job = state.jobs.at(lease->job_id);
+  CandidateRow& row = job.active_row(lease->candidate_id);
   if (row.candidate.worker_id() != request.worker_id()) {
     response.set_keep_going(false);
     response.set_reason("the lease belongs to another worker");

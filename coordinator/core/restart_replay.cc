@@ -88,7 +88,7 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
               // No worker could heartbeat while we were down: a fresh TTL.
               row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
               ++job.leased;
-              state.leases[row.lease_id] = {job_id, id, 0};
+              state.leases.Add(row.lease_id, {job_id, id, 0, candidate.worker_id()});
               job.in_flight_by_fingerprint[candidate.fingerprint()] = id;
               break;
             case v1::CANDIDATE_STATE_FAILED:

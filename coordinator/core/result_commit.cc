@@ -15,9 +15,14 @@ namespace {
 // network); returns what the store records for it.
 absl::StatusOr<store::EvaluationRow> CopyResult(CoordinatorState& state, JobEntry& job,
                                                 CandidateRow& row, int64_t source_id) {
-  absl::StatusOr<v1::Candidate> source_candidate = state.FinishedCandidate(job, source_id);
-  if (!source_candidate.ok()) return source_candidate.status();
-  const v1::Candidate& source = *source_candidate;
+  // The source is DONE: in memory while its write may not be durable, else
+  // a short read of the store (finished rows never change).
+  CandidateAssembly assembly;
+  assembly.CopyInMemory(job, {source_id});
+  absl::StatusOr<std::vector<v1::Candidate>> read =
+      std::move(assembly).Read(*state.store, job.job.job_id(), {source_id});
+  if (!read.ok()) return read.status();
+  const v1::Candidate& source = read->front();
   v1::Candidate& candidate = row.candidate;
   candidate.set_state(v1::CANDIDATE_STATE_DONE);
   *candidate.mutable_metrics() = source.metrics();
@@ -34,6 +39,16 @@ absl::StatusOr<store::EvaluationRow> CopyResult(CoordinatorState& state, JobEntr
   evaluation.worker_id = candidate.worker_id();
   evaluation.reused_from = source_id;
   return evaluation;
+}
+
+// A candidate could not take the result of `source_id` (its read failed):
+// the job cannot go on without training a network it has evaluated, so it
+// fails, naming both candidates and the cause.
+void FailReuse(CoordinatorState& state, JobEntry& job, int64_t candidate_id, int64_t source_id,
+               const absl::Status& cause) {
+  state.FailJob(job,
+                absl::StrCat("candidate ", candidate_id, " could not take the result of candidate ",
+                             source_id, ": ", cause.message()));
 }
 
 }  // namespace
@@ -71,8 +86,12 @@ absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job) {
 // sees a result without training anything twice.
 absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
                          int64_t source_id) {
+  const int64_t candidate_id = row.candidate.candidate_id();
   absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(state, job, row, source_id);
-  if (!evaluation.ok()) return evaluation.status();
+  if (!evaluation.ok()) {
+    FailReuse(state, job, candidate_id, source_id, evaluation.status());
+    return evaluation.status();
+  }
   const uint64_t ticket =
       state.Write("reuse", [row, evaluation = *std::move(evaluation)](store::Store& db) {
         return db.InsertReusedCandidate(row, evaluation);
@@ -116,8 +135,7 @@ void ResolveWaitingDuplicates(CoordinatorState& state, JobEntry& job, int64_t so
     CandidateRow row = job.active_row(id);
     absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(state, job, row, source_id);
     if (!evaluation.ok()) {
-      state.FailJob(job, absl::StrCat("candidate ", id, " could not take the result of candidate ",
-                                      source_id, ": ", evaluation.status().message()));
+      FailReuse(state, job, id, source_id, evaluation.status());
       continue;
     }
     const uint64_t ticket =
@@ -181,11 +199,11 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
 
   double lease_seconds = -1;
   if (previous_state == v1::CANDIDATE_STATE_LEASED) {
-    if (auto lease = state.leases.find(row.lease_id);
-        lease != state.leases.end() && lease->second.leased_at_ms > 0) {
-      lease_seconds = static_cast<double>(state.Now() - lease->second.leased_at_ms) / 1000.0;
+    if (const LeaseRef* lease = state.leases.Find(row.lease_id);
+        lease != nullptr && lease->leased_at_ms > 0) {
+      lease_seconds = static_cast<double>(state.Now() - lease->leased_at_ms) / 1000.0;
     }
-    state.leases.erase(row.lease_id);
+    state.leases.Remove(row.lease_id);
     --job.leased;
   } else {
     job.queue.erase(std::remove(job.queue.begin(), job.queue.end(), row.candidate.candidate_id()),

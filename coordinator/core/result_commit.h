@@ -32,11 +32,15 @@ absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job);
 
 // A new candidate, `row`, DONE at once with the evaluation of candidate
 // `source_id` (the same network): the search sees a result without
-// training anything twice.
+// training anything twice. When the source cannot be read, the job FAILS
+// naming both candidates and the cause (as ResolveWaitingDuplicates does),
+// `row` is not recorded, and that error is returned.
 absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
                          int64_t source_id);
 
-// The candidate `source_id` is DONE: its waiting duplicates take its result.
+// The candidate `source_id` is DONE: its waiting duplicates take its result
+// (the job FAILS, naming the candidates and the cause, when it cannot be
+// read).
 void ResolveWaitingDuplicates(CoordinatorState& state, JobEntry& job, int64_t source_id);
 
 // A candidate with duplicates waiting failed: the first of them is trained

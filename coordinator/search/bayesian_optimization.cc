@@ -36,6 +36,12 @@ bo::SurrogateOptions SurrogateOptionsOf(const BayesianOptimizationOptions& o) {
   return s;
 }
 
+// The dense network's resource objectives (the error, unknown, left 0).
+ObjectiveVector DenseObjectives(const bo::ArchResources& r) {
+  return {0.0, static_cast<double>(r.peak_memory_bytes), static_cast<double>(r.model_size_bytes),
+          static_cast<double>(r.macs)};
+}
+
 }  // namespace
 
 // One acquisition candidate. Its Thompson draw z is taken when it is created,
@@ -67,21 +73,6 @@ absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> BayesianOptimization::Entry
   return entry;
 }
 
-bool BayesianOptimization::OverEveryBound(const bo::ArchResources& r) const {
-  const double factor = options_.skip_infeasible_factor;
-  if (factor <= 0) return false;
-  const double x[kNumObjectives] = {0, static_cast<double>(r.peak_memory_bytes),
-                                    static_cast<double>(r.model_size_bytes),
-                                    static_cast<double>(r.macs)};
-  bool any = false;
-  for (int i = 1; i < kNumObjectives; ++i) {
-    if (!options_.bounds[i]) continue;
-    any = true;
-    if (x[i] <= *options_.bounds[i] * factor) return false;
-  }
-  return any;
-}
-
 void BayesianOptimization::Observe(const Evaluated& evaluated) {
   proposed_.erase(evaluated.candidate_id);
   absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(evaluated.architecture);
@@ -110,7 +101,10 @@ absl::StatusOr<Proposal> BayesianOptimization::RandomProposal(
     if (taken.contains(Fingerprint(proposal.architecture, options_.data))) continue;
     absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(proposal.architecture);
     if (!entry.ok()) return entry.status();
-    if (!OverEveryBound((*entry)->analysis.resources)) return proposal;
+    if (!ExceedsEveryBound(DenseObjectives((*entry)->analysis.resources), options_.bounds,
+                           options_.skip_infeasible_factor)) {
+      return proposal;
+    }
   }
   return proposal;  // a space this small or this infeasible: let the coordinator decide
 }
@@ -216,7 +210,7 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     if (sparsity) size = std::nearbyint((1.0 - *sparsity) * size);
     c.objectives = {0.0, static_cast<double>(r.peak_memory_bytes), size,
                     static_cast<double>(r.macs)};
-    c.rejected = OverEveryBound(r);
+    c.rejected = ExceedsEveryBound(DenseObjectives(r), bounds, options_.skip_infeasible_factor);
     c.eligible = !c.rejected && !taken.contains(c.entry->fingerprint);
     if (c.rejected) {
       c.upper = -kInf;

@@ -89,7 +89,6 @@ class BayesianOptimization : public SearchAlgorithm {
   absl::StatusOr<std::optional<Proposal>> ProposeImpl(
       const ProposalContext& context, const std::span<const PendingCandidate>* pending);
   absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> Entry(const v1::Architecture& arch);
-  bool OverEveryBound(const bo::ArchResources& r) const;
   absl::StatusOr<Proposal> RandomProposal(Rng& rng, const absl::flat_hash_set<uint64_t>& taken);
   absl::StatusOr<std::optional<Proposal>> Step(Rng& rng, std::vector<bo::GpPoint> pending,
                                                const absl::flat_hash_set<uint64_t>& taken);

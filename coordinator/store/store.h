@@ -82,9 +82,9 @@ class Store {
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
 
-  absl::StatusOr<int64_t> InsertJob(const v1::JobSpec& spec, int64_t now_ms);
-  // With an id the caller chose (the coordinator numbers jobs itself, so a
-  // submission need not wait for the database to learn its id).
+  // A new RUNNING job, with the id the caller chose (the coordinator numbers
+  // jobs itself, so a submission need not wait for the database to learn
+  // its id).
   absl::Status InsertJob(int64_t job_id, const v1::JobSpec& spec, int64_t now_ms);
   absl::Status UpdateJobState(int64_t job_id, v1::JobState state, const std::string& reason,
                               int64_t now_ms);

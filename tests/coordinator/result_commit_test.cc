@@ -1,10 +1,17 @@
 // What a result changes, on a hand-built state (no store): the candidate is
 // DONE, its waiting duplicate takes the same result, the job succeeds at
 // `rounds` (keeping only its last events), and repeated failures for one
-// cause fail the job.
+// cause fail the job. With a real store that lacks the source's row: a
+// reuse that cannot read the result it copies fails the job, both for a
+// new proposal and for a waiting duplicate.
 #include "coordinator/core/result_commit.h"
 
+#include <filesystem>
+
+#include "coordinator/core/candidate_identity.h"
 #include "coordinator/core/lease_lifecycle.h"
+#include "coordinator/core/proposal_outcome.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace unas::coordinator {
@@ -99,6 +106,74 @@ TEST_F(ResultCommitTest, AFailedCandidatesWaitingDuplicateIsTrainedInstead) {
   EXPECT_EQ(job().in_flight_by_fingerprint.at(kFingerprint), 2);
   EXPECT_EQ(job().duplicates_waiting_for.at(2), (std::vector<int64_t>{3}));
   EXPECT_EQ(job().duplicates_waiting, 1);
+}
+
+// Job 1 with candidate 1 DONE and already forgotten by memory (durable),
+// but missing from a real store: every read of its result fails.
+class UnreadableSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string path =
+        (std::filesystem::path(::testing::TempDir()) /
+         (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db"))
+            .string();
+    for (const char* suffix : {"", "-wal", "-shm", ".lock"}) std::filesystem::remove(path + suffix);
+    absl::StatusOr<std::unique_ptr<store::Store>> opened = store::Store::Open(path);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    state_.store = *std::move(opened);
+    state_.options.now_ms = [] { return int64_t{2'000'000}; };
+    JobEntry& job = state_.jobs[1];
+    job.job.set_job_id(1);
+    job.job.set_state(v1::JOB_STATE_RUNNING);
+    job.job.mutable_spec()->mutable_algorithm()->set_rounds(5);
+    ASSERT_TRUE(state_.store->InsertJob(1, job.job.spec(), 0).ok());
+    job.data = DataShape{28, 28, 1, 10};
+    architecture_.mutable_cnn()->add_dense_blocks()->set_units(10);
+    fingerprint_ = CandidateFingerprint(architecture_, job.data, std::nullopt);
+    CandidateRow done;
+    done.candidate.set_job_id(1);
+    done.candidate.set_candidate_id(1);
+    done.candidate.set_fingerprint(fingerprint_);
+    done.candidate.set_state(v1::CANDIDATE_STATE_DONE);
+    job.Put(done, /*ticket=*/0);  // durable: only its state stays in memory
+    job.done = 1;
+    job.done_by_fingerprint[fingerprint_] = 1;
+  }
+
+  JobEntry& job() { return state_.jobs.at(1); }
+
+  CoordinatorState state_;
+  v1::Architecture architecture_;
+  uint64_t fingerprint_ = 0;
+};
+
+TEST_F(UnreadableSourceTest, AProposalThatWouldReuseItFailsTheJob) {
+  ProposalOutcome outcome;
+  search::Proposal proposal;
+  proposal.architecture = architecture_;  // the network candidate 1 evaluated
+  outcome.proposal = std::optional<search::Proposal>(std::move(proposal));
+  EXPECT_EQ(RecordProposal(state_, job(), 2, std::move(outcome), "w1"), ProposalFate::kStop);
+  EXPECT_EQ(job().job.state(), v1::JOB_STATE_FAILED) << "the job must not stall RUNNING";
+  EXPECT_THAT(job().job.failure_reason(),
+              ::testing::AllOf(::testing::HasSubstr("candidate 2 could not take the result of "
+                                                    "candidate 1"),
+                               ::testing::HasSubstr("missing from the store")));
+  EXPECT_EQ(job().candidate_count(), 1) << "the proposal is not recorded";
+}
+
+TEST_F(UnreadableSourceTest, AWaitingDuplicateFailsTheJobTheSameWay) {
+  CandidateRow waiting = Queued(2);
+  waiting.candidate.set_fingerprint(fingerprint_);
+  job().Put(waiting, kNeverDurable);
+  job().duplicates_waiting_for[1].push_back(2);
+  job().duplicates_waiting = 1;
+  ResolveWaitingDuplicates(state_, job(), 1);
+  EXPECT_EQ(job().job.state(), v1::JOB_STATE_FAILED);
+  EXPECT_THAT(job().job.failure_reason(),
+              ::testing::AllOf(::testing::HasSubstr("candidate 2 could not take the result of "
+                                                    "candidate 1"),
+                               ::testing::HasSubstr("missing from the store")));
+  EXPECT_EQ(job().duplicates_waiting, 0);
 }
 
 }  // namespace

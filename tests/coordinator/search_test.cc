@@ -51,6 +51,22 @@ TEST(BoundsTest, UnstructuredPruningDropsMemoryAndMacBounds) {
   EXPECT_TRUE(MakeBounds(spec)[1].has_value());
 }
 
+// The skip rule the coordinator and Bayesian optimisation share: a network is
+// skipped only when every bounded resource is over its bound times the factor.
+TEST(BoundsTest, ExceedsEveryBoundNeedsEveryResourceOverItsScaledBound) {
+  BoundVector bounds = {0.1, 1000.0, 2000.0, std::nullopt};
+  EXPECT_TRUE(ExceedsEveryBound({0.0, 2001, 4001, 1e12}, bounds, 2.0));
+  EXPECT_FALSE(ExceedsEveryBound({0.0, 2000, 4001, 0}, bounds, 2.0))
+      << "peak memory at exactly twice its bound is not over it";
+  EXPECT_FALSE(ExceedsEveryBound({0.0, 2001, 10, 0}, bounds, 2.0)) << "the size is within";
+  EXPECT_TRUE(ExceedsEveryBound({0.99, 2001, 4001, 0}, bounds, 2.0))
+      << "the error (unknown before training) is ignored";
+  EXPECT_FALSE(ExceedsEveryBound({0.0, 1e9, 1e9, 1e9}, bounds, 0.0)) << "factor 0: never skip";
+  EXPECT_FALSE(ExceedsEveryBound({0.0, 1e9, 1e9, 1e9}, bounds, -1.0));
+  BoundVector error_only = {0.1, std::nullopt, std::nullopt, std::nullopt};
+  EXPECT_FALSE(ExceedsEveryBound({1.0, 1e9, 1e9, 1e9}, error_only, 2.0))
+      << "no resource bound: nothing to exceed";
+}
 TEST(ParetoTest, KeepsNonDominatedPointsAndTheFirstOfDuplicates) {
   std::vector<ObjectiveVector> points = {
       {0.10, 100, 100, 100},  // 0: front

@@ -94,12 +94,10 @@ TEST_F(StoreTest, RefusesADatabaseFromTheFuture) {
 }
 
 TEST_F(StoreTest, EveryTransitionSurvivesReopening) {
-  int64_t job_id = 0;
+  const int64_t job_id = 1;
   {
     auto store = OpenStore();
-    absl::StatusOr<int64_t> id = store->InsertJob(Spec(), 1000);
-    ASSERT_TRUE(id.ok());
-    job_id = *id;
+    ASSERT_TRUE(store->InsertJob(job_id, Spec(), 1000).ok());
     v1::WorkerInfo worker;
     worker.set_worker_id("w1");
     worker.set_name("box/0");
@@ -217,7 +215,8 @@ TEST_F(StoreTest, EveryTransitionSurvivesReopening) {
 
 TEST_F(StoreTest, AFailedTransactionChangesNothing) {
   auto store = OpenStore();
-  int64_t job_id = *store->InsertJob(Spec(), 1);
+  const int64_t job_id = 1;
+  ASSERT_TRUE(store->InsertJob(job_id, Spec(), 1).ok());
   CandidateRow row = Row(job_id, 1, v1::CANDIDATE_STATE_LEASED);
   ASSERT_TRUE(store->InsertCandidate(row).ok());
   EXPECT_FALSE(store->InsertCandidate(row).ok()) << "the same id twice";
@@ -242,7 +241,8 @@ TEST_F(StoreTest, AFailedTransactionChangesNothing) {
 TEST_F(StoreTest, StreamsRowsAndReadsThemBackForQueries) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  int64_t job_id = *store->InsertJob(Spec(), 1);
+  const int64_t job_id = 1;
+  ASSERT_TRUE(store->InsertJob(job_id, Spec(), 1).ok());
   // Candidates 1..3 DONE, finished in the order 3, 1, 2; candidate 4 QUEUED.
   for (int64_t id = 1; id <= 4; ++id) {
     ASSERT_TRUE(store->InsertCandidate(Row(job_id, id, v1::CANDIDATE_STATE_LEASED)).ok());
