@@ -19,9 +19,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "report/report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "report/report.h"
 #include "tests/report/synthetic_job.h"
 #include "tests/util/find_chromium.h"
 

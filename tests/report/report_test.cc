@@ -13,12 +13,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "report/format.h"
-#include "report/svg_plot.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "report/format.h"
+#include "report/svg_plot.h"
 #include "tests/report/synthetic_job.h"
 
 namespace unas::report {
