@@ -125,6 +125,13 @@ absl::StatusOr<std::vector<v1::Candidate>> CoordinatorClient::ParetoFront(
   return std::vector<v1::Candidate>(response.candidates().begin(), response.candidates().end());
 }
 
+absl::StatusOr<std::vector<v1::Candidate>> CoordinatorClient::FeasibleParetoFront(int64_t job_id) {
+  v1::GetParetoFrontRequest request;
+  request.set_job_id(job_id);
+  request.set_use_test_error(true);
+  return ParetoFront(request);
+}
+
 absl::StatusOr<v1::ExportCandidateResponse> CoordinatorClient::Export(int64_t job_id,
                                                                       int64_t candidate_id) {
   v1::ExportCandidateRequest request;

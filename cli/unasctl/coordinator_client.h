@@ -31,6 +31,9 @@ class CoordinatorClient {
   absl::StatusOr<std::vector<v1::Candidate>> ListCandidates(v1::ListCandidatesRequest request);
   absl::StatusOr<v1::Candidate> GetCandidate(int64_t job_id, int64_t candidate_id);
   absl::StatusOr<std::vector<v1::Candidate>> ParetoFront(const v1::GetParetoFrontRequest& request);
+  // The feasible Pareto front over all four objectives ranked by test error,
+  // as the report shows it (sorted by that error).
+  absl::StatusOr<std::vector<v1::Candidate>> FeasibleParetoFront(int64_t job_id);
   absl::StatusOr<v1::ExportCandidateResponse> Export(int64_t job_id, int64_t candidate_id);
   absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers(bool include_inactive);
   // A job named by its id ("3") or its name (the newest job of that name).

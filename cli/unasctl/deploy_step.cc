@@ -67,10 +67,7 @@ absl::StatusOr<double> CompiledTestError(const std::string& c_dir, const v1::Job
 
 absl::Status ExportDeployable(CoordinatorClient& client, int64_t job_id, const v1::JobSpec& spec,
                               const std::string& exports_dir, std::ostream& out) {
-  v1::GetParetoFrontRequest request;
-  request.set_job_id(job_id);
-  request.set_use_test_error(true);
-  UNAS_ASSIGN_OR_RETURN(const std::vector<v1::Candidate> front, client.ParetoFront(request));
+  UNAS_ASSIGN_OR_RETURN(const std::vector<v1::Candidate> front, client.FeasibleParetoFront(job_id));
   if (front.empty()) {
     out << "\nno feasible candidate: nothing to deploy\n";
     return absl::OkStatus();

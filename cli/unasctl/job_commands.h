@@ -7,15 +7,26 @@
 #ifndef UNAS_CLI_UNASCTL_JOB_COMMANDS_H_
 #define UNAS_CLI_UNASCTL_JOB_COMMANDS_H_
 
+#include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "cli/unasctl/coordinator_client.h"
 
 namespace unas::cli {
 
+// Every online command, in the order of the groups below. The command that
+// runs stores its exit status in *exit_code.
 void AddJobCommands(CLI::App& app, int* exit_code);
+
+// The groups, one file each.
+void AddJobLifecycleCommands(CLI::App& app, int* exit_code);  // submit, jobs, status, watch
+void AddCandidateCommands(CLI::App& app, int* exit_code);     // population, history, pareto, show
+void AddControlCommands(CLI::App& app, int* exit_code);       // cancel, workers
+void AddOutputCommands(CLI::App& app, int* exit_code);        // export, report
 
 // Follows a job's progress with a progress bar until it ends (shared with
 // `unasctl local`); the final state.

@@ -11,14 +11,13 @@
 #include <mutex>
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "cli/unasctl/coordinator_client.h"
 #include "cli/unasctl/deploy_step.h"
 #include "cli/unasctl/job_commands.h"
+#include "cli/unasctl/online_command.h"
 #include "common/job_spec/loader.h"
 #include "common/process/stop_signals.h"
 #include "common/process/subprocess.h"
@@ -37,11 +36,6 @@ struct LocalFlags {
   // HOST:PORT of the live dashboard (port 0: any free one), or "off".
   std::string dashboard = "127.0.0.1:0";
 };
-
-int Fail(const absl::Status& status) {
-  std::cerr << "unasctl: " << status.message() << "\n";
-  return 1;
-}
 
 // GPUs visible to this machine (the NVIDIA driver's device files).
 int CountGpus() {
@@ -212,9 +206,8 @@ int RunLocal(const LocalFlags& flags) {
   }
   if (interrupted.load()) return 130;
   if (!job.ok()) return Fail(job.status());
-  std::cout << "\njob " << *job_id << " '" << prepared->name() << "': "
-            << absl::AsciiStrToLower(
-                   absl::StripPrefix(v1::JobState_Name(job->state()), "JOB_STATE_"))
+  std::cout << "\njob " << *job_id << " '" << prepared->name()
+            << "': " << JobStateName(job->state())
             << (job->failure_reason().empty() ? "" : " (" + job->failure_reason() + ")") << ", "
             << job->progress().evaluations_done() << " evaluations\n\n";
   if (absl::Status s = PrintParetoTable(client, *job_id, std::cout); !s.ok()) return Fail(s);

@@ -79,6 +79,10 @@ void PrintJsonArray(std::ostream& out, const std::vector<const google::protobuf:
   out << (items.empty() ? "]\n" : "\n]\n");
 }
 
+std::string CandidateStateName(v1::CandidateState state) {
+  return std::string(absl::StripPrefix(v1::CandidateState_Name(state), "CANDIDATE_STATE_"));
+}
+
 std::string HumanBytes(int64_t bytes) {
   if (bytes < 1000) return absl::StrCat(bytes, " B");
   if (bytes < 1000 * 1000) return absl::StrFormat("%.1f KB", bytes / 1e3);
@@ -94,9 +98,7 @@ std::string HumanCount(int64_t count) {
 void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candidates,
                      OutputFormat format) {
   if (format == OutputFormat::kJson) {
-    std::vector<const google::protobuf::Message*> items;
-    for (const v1::Candidate& c : candidates) items.push_back(&c);
-    PrintJsonArray(out, items);
+    PrintJsonArray(out, candidates);
     return;
   }
   bool csv = format == OutputFormat::kCsv;
@@ -108,7 +110,7 @@ void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candid
           : std::vector<std::string>{"ID", "PARENT", "STATE", "VAL ERR", "TEST ERR", "INT8 ERR",
                                      "PMU", "SIZE", "MACS", "OK", "ARCHITECTURE"});
   for (const v1::Candidate& c : candidates) {
-    std::string state(absl::StripPrefix(v1::CandidateState_Name(c.state()), "CANDIDATE_STATE_"));
+    const std::string state = CandidateStateName(c.state());
     bool done = c.state() == v1::CANDIDATE_STATE_DONE;
     const v1::ResourceMetrics& m = done ? c.metrics() : c.dense_metrics();
     std::string parent = c.has_parent_id() ? absl::StrCat(c.parent_id()) : "";

@@ -29,10 +29,19 @@ class Table {
 
 // A JSON array of messages (proto field names).
 void PrintJsonArray(std::ostream& out, const std::vector<const google::protobuf::Message*>& items);
+template <typename Message>
+void PrintJsonArray(std::ostream& out, const std::vector<Message>& messages) {
+  std::vector<const google::protobuf::Message*> items;
+  for (const Message& m : messages) items.push_back(&m);
+  PrintJsonArray(out, items);
+}
 
 // Candidates as a table, CSV or JSON (the columns of `unasctl history`).
 void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candidates,
                      OutputFormat format);
+
+// "DONE", "LEASED": a candidate state as tables show it.
+std::string CandidateStateName(v1::CandidateState state);
 
 // "12.3 KB", "4.5 M": short forms for tables.
 std::string HumanBytes(int64_t bytes);
