@@ -11,8 +11,8 @@
 #include "codegen/model_graph.h"
 #include "codegen/runtime_files.h"
 #include "common/status/status_macros.h"
-#include "resource_models/pmu.h"
 #include "int8/interpreter.h"
+#include "resource_models/pmu.h"
 
 namespace unas::codegen {
 namespace {
@@ -192,7 +192,9 @@ std::string ModelHeader(const CProjectInfo& info, const CProjectOptions& options
       "#define UNAS_MODEL_OUTPUT_ZERO_POINT ", output_zero_point, "\n",
       "/* The one static buffer (.bss) that holds every activation, the input included. */\n",
       "#define UNAS_MODEL_ARENA_BYTES ", info.arena_bytes, "\n",
-      "#define UNAS_MODEL_RAW_IMAGE_INPUT ", info.raw_image_input ? 1 : 0, "\n\n",
+      "#define UNAS_MODEL_RAW_IMAGE_INPUT ", info.raw_image_input ? 1 : 0, "\n",
+      "/* Operators run by unas_model_run, in order (README.md lists them). */\n",
+      "#define UNAS_MODEL_OPS ", info.op_order.size(), "\n\n",
       "/* Runs the network on one input; returns 0. Not reentrant (one arena). */\n",
       "int unas_model_run(const int8_t* input, int8_t* logits);\n\n",
       "/* The class of one input's logits. */\n",
@@ -239,12 +241,14 @@ std::string Readme(const CProjectInfo& info, const CProjectOptions& options) {
 }
 
 std::string TestData(const std::vector<std::vector<int8_t>>& inputs,
-                     const std::vector<std::vector<int8_t>>& logits) {
+                     const std::vector<std::vector<int8_t>>& logits,
+                     const std::vector<int32_t>& labels) {
   std::string out =
       "/* Test inputs and the reference interpreter's logits (generated). */\n"
       "#ifndef UNAS_CM4_TEST_DATA_H_\n#define UNAS_CM4_TEST_DATA_H_\n\n#include <stdint.h>\n\n"
       "#include \"unas_model.h\"\n\n";
-  absl::StrAppend(&out, "#define UNAS_TEST_INPUTS ", inputs.size(), "\n\n");
+  absl::StrAppend(&out, "#define UNAS_TEST_INPUTS ", inputs.size(), "\n");
+  absl::StrAppend(&out, "#define UNAS_TEST_LABELS ", labels.empty() ? 0 : 1, "\n\n");
   absl::StrAppend(&out,
                   "__attribute__((section(\".testdata\"))) static const int8_t "
                   "unas_test_inputs[UNAS_TEST_INPUTS][UNAS_MODEL_INPUT_SIZE] = {\n");
@@ -255,7 +259,14 @@ std::string TestData(const std::vector<std::vector<int8_t>>& inputs,
                   "unas_test_logits[UNAS_TEST_INPUTS][UNAS_MODEL_OUTPUT_SIZE] = {\n");
   for (const auto& l : logits)
     absl::StrAppend(&out, "  {", ArrayBody(l.data(), l.size()), "  },\n");
-  return out + "};\n\n#endif /* UNAS_CM4_TEST_DATA_H_ */\n";
+  absl::StrAppend(&out, "};\n");
+  if (!labels.empty()) {
+    absl::StrAppend(&out,
+                    "\n__attribute__((section(\".testdata\"))) static const uint8_t "
+                    "unas_test_labels[UNAS_TEST_INPUTS] = {",
+                    ArrayBody(labels.data(), labels.size()), "};\n");
+  }
+  return out + "\n#endif /* UNAS_CM4_TEST_DATA_H_ */\n";
 }
 
 }  // namespace
@@ -314,6 +325,7 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
     } else {
       emit.Layer(index, op, emit.Tensor(op.inputs(0)), y);
     }
+    absl::StrAppend(&emit.calls, "  UNAS_PROFILE_OP(", info.op_order.size() - 1, ");\n");
   }
   info.weight_bytes = emit.weight_bytes;
   info.flash_bytes = emit.flash_bytes;
@@ -326,8 +338,12 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
       "#include \"unas_model.h\"\n\n",
       "/* Every activation at a planned offset (", PlacementName(plan.placement),
       "); peak of the order ", plan.peak_bytes, " bytes. */\nstatic int8_t unas_arena[",
-      plan.arena_bytes, "];\n\n", emit.constants, "static void unas_model_invoke(void) {\n",
-      emit.calls, "}\n\n",
+      plan.arena_bytes, "];\n\n",
+      "/* -DUNAS_PROFILE: unas_profile_op(k) (the caller's) runs after the k-th op. */\n",
+      "#ifdef UNAS_PROFILE\nvoid unas_profile_op(int op);\n",
+      "#define UNAS_PROFILE_OP(op) unas_profile_op(op)\n#else\n",
+      "#define UNAS_PROFILE_OP(op) ((void)0)\n#endif\n\n", emit.constants,
+      "static void unas_model_invoke(void) {\n", emit.calls, "}\n\n",
       "int unas_model_run(const int8_t* input, int8_t* logits) {\n  int32_t i;\n",
       "  for (i = 0; i < UNAS_MODEL_INPUT_SIZE; ++i) unas_arena[", in_offset, " + i] = input[i];\n",
       "  unas_model_invoke();\n",
@@ -366,7 +382,11 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
   project.files["unas_model.h"] = ModelHeader(info, options, output_zero_point);
   project.files["unas_model.c"] = std::move(source);
   project.files["README.md"] = Readme(info, options);
-  project.files["cortex-m4/test_data.h"] = TestData(inputs, logits);
+  if (!options.test_labels.empty() && options.test_labels.size() != inputs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(options.test_labels.size(), " test labels for ",
+                                                   inputs.size(), " test inputs"));
+  }
+  project.files["cortex-m4/test_data.h"] = TestData(inputs, logits, options.test_labels);
   for (const RuntimeFile& file : RuntimeFiles())
     project.files[std::string(file.path)] = std::string(file.contents);
   return project;

@@ -25,6 +25,9 @@ struct CProjectOptions {
   // Inputs (int8, the model's input size each) embedded in the Cortex-M
   // program with the interpreter's logits; empty: three seeded random inputs.
   std::vector<std::vector<int8_t>> test_inputs;
+  // Their labels (empty, or one per test input): the program then also
+  // counts the inputs it classifies correctly.
+  std::vector<int32_t> test_labels;
   // One line naming where the model came from, for the file headers.
   std::string source = "a unas int8 model";
 };

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "codegen/onnx_builder.h"
 #include "common/status/status_macros.h"
-#include "onnx/onnx.pb.h"
 #include "int8/interpreter.h"
+#include "onnx/onnx.pb.h"
 
 namespace unas::codegen {
 

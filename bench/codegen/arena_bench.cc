@@ -23,9 +23,9 @@
 #include "codegen/write_files.h"
 #include "common/search_space/random_architecture.h"
 #include "common/search_space/resource_graph.h"
+#include "int8/interpreter.h"
 #include "resource_models/pmu.h"
 #include "tests/codegen/random_models.h"
-#include "int8/interpreter.h"
 
 namespace unas::codegen {
 namespace {

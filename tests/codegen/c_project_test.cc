@@ -11,9 +11,9 @@
 #include "codegen/write_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8/interpreter.h"
 #include "tests/codegen/codegen_test_util.h"
 #include "tests/codegen/random_models.h"
-#include "int8/interpreter.h"
 
 namespace unas::codegen {
 namespace {

@@ -10,9 +10,9 @@
 #include "codegen/onnx_int8.h"
 #include "codegen/write_files.h"
 #include "gtest/gtest.h"
+#include "int8/interpreter.h"
 #include "tests/codegen/codegen_test_util.h"
 #include "tests/codegen/random_models.h"
-#include "int8/interpreter.h"
 
 namespace unas::codegen {
 namespace {

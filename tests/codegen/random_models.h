@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include "common/search_space/network_plan.h"
 #include "common/search_space/random_architecture.h"
-#include "unas/v1/evaluation.pb.h"
 #include "int8/converter.h"
+#include "unas/v1/evaluation.pb.h"
 
 namespace unas::codegen::testing {
 
