@@ -113,6 +113,18 @@ absl::StatusOr<CortexM4Run> MeasureCortexM4(const CProject& project, int timeout
   return RunCortexM4(dir, "", timeout_s);
 }
 
+absl::Status AddCortexM4Latency(CProject* project, int timeout_s) {
+  UNAS_ASSIGN_OR_RETURN(const CortexM4Run run, MeasureCortexM4(*project, timeout_s));
+  if (run.differing != 0) {
+    return absl::InternalError(absl::StrCat("the Cortex-M4 build's logits differ from the ",
+                                            "interpreter's on ", run.differing, " of ", run.inputs,
+                                            " inputs:\n", run.printed));
+  }
+  project->info.cortex_m4_instructions = run.instructions();
+  project->files["README.md"] = CProjectReadme(project->info, project->source);
+  return absl::OkStatus();
+}
+
 std::string DescribeCortexM4Run(const CortexM4Run& run) {
   return absl::StrCat(run.instructions(),
                       " Cortex-M4 instructions per inference (QEMU mps2-an386, ",

@@ -41,6 +41,11 @@ absl::StatusOr<CortexM4Run> RunCortexM4(const std::filesystem::path& dir,
 // The same for `project`, written to a temporary folder that is removed.
 absl::StatusOr<CortexM4Run> MeasureCortexM4(const CProject& project, int timeout_s = 300);
 
+// Measures `project` (MeasureCortexM4): a run whose logits differ from the
+// interpreter's is an error; else info.cortex_m4_instructions is set and the
+// README's latency section filled in.
+absl::Status AddCortexM4Latency(CProject* project, int timeout_s = 300);
+
 // "N Cortex-M4 instructions per inference (QEMU mps2-an386, -icount)".
 std::string DescribeCortexM4Run(const CortexM4Run& run);
 

@@ -437,6 +437,23 @@ std::string Writer::Serialize() const {
 
 }  // namespace
 
+std::vector<std::string> TfliteWarnings(const TfliteInfo& info) {
+  std::vector<std::string> warnings;
+  if (info.wide_adds_split > 0) {
+    warnings.push_back(absl::StrCat(
+        "the stored model has ", info.wide_adds_split,
+        " Add(s) of more than two inputs; model.tflite computes each as a chain of two-input "
+        "Adds (TFLite's ADD takes two), so its outputs can differ slightly from the stored "
+        "model's and the C project's"));
+  }
+  if (info.multiplier_mismatches > 0) {
+    warnings.push_back(absl::StrCat(info.multiplier_mismatches,
+                                    " requantisation multiplier(s) of the stored model differ "
+                                    "from those TFLite derives from the scales"));
+  }
+  return warnings;
+}
+
 absl::StatusOr<v1::QuantizedModel> TfliteEquivalentModel(const v1::QuantizedModel& model) {
   return int8::SplitWideAdds(model);
 }

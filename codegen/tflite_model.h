@@ -23,6 +23,7 @@
 #define UNAS_CODEGEN_TFLITE_MODEL_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "unas/v1/evaluation.pb.h"
@@ -53,6 +54,10 @@ struct TfliteInfo {
 // interpreter refuses, or a clamp that is no TFLite fused activation).
 absl::StatusOr<std::string> TfliteModel(const v1::QuantizedModel& model, TfliteInfo* info = nullptr,
                                         const TfliteOptions& options = {});
+
+// What a user should know about an export with `info` (wide Adds computed as
+// chains, multipliers TFLite computes differently); empty when nothing.
+std::vector<std::string> TfliteWarnings(const TfliteInfo& info);
 
 // The model `TfliteModel` writes, as a QuantizedModel: `model` with its wide
 // Adds split (so the interpreter can compute what the .tflite computes).

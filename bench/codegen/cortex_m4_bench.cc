@@ -9,6 +9,7 @@
 // fit, and instructions per MAC by operator type; writes the rows as CSV.
 //
 //   cortex_m4_bench [--networks 200] [--seed 11] [--csv FILE] [--ops-csv FILE]
+//                   [--keep DIR]   (keeps the named networks' projects in DIR)
 //
 // Also measures named networks (a demo-sized CNN and the architectures of the
 // codegen tests' trained networks) the same way.
@@ -254,12 +255,13 @@ const char* kNamed[][2] = {
 int Main(int argc, char** argv) {
   int networks = 200;
   uint32_t seed = 11;
-  std::string csv, ops_csv;
+  std::string csv, ops_csv, keep;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--networks")) networks = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--seed")) seed = static_cast<uint32_t>(std::atoi(argv[i + 1]));
     if (!std::strcmp(argv[i], "--csv")) csv = argv[i + 1];
     if (!std::strcmp(argv[i], "--ops-csv")) ops_csv = argv[i + 1];
+    if (!std::strcmp(argv[i], "--keep")) keep = argv[i + 1];
   }
   if (!CortexM4ToolsAvailable()) {
     std::fprintf(stderr, "needs arm-none-eabi-gcc and qemu-system-arm (scripts/install-deps)\n");
@@ -275,11 +277,18 @@ int Main(int argc, char** argv) {
     if (!plan.ok()) return 1;
     absl::StatusOr<v1::QuantizedModel> model = testing::QuantizeRandomWeights(*plan, 3);
     Measured m;
-    if (!model.ok() || !Measure(*model, dir, &m)) return 1;
+    const std::string where = keep.empty() ? dir : absl::StrCat(keep, "/", named[0]);
+    if (!model.ok() || !Measure(*model, where, &m)) return 1;
     std::printf("%-12s %3d ops %9lld MACs %11lld instructions per inference (%.2f per MAC)\n",
                 named[0], model->ops_size(), static_cast<long long>(m.macs),
                 static_cast<long long>(m.instructions),
                 static_cast<double>(m.instructions) / static_cast<double>(m.macs));
+    for (size_t k = 0; k < m.op_index.size(); ++k) {
+      const v1::QuantizedOp& op = model->ops(m.op_index[k]);
+      std::printf("    %-10s %9lld work %10lld instructions\n", TypeName(op.type()),
+                  static_cast<long long>(OpWork(*model, op)),
+                  static_cast<long long>(m.op_instructions[k]));
+    }
   }
 
   std::ofstream rows(csv.empty() ? "/dev/null" : csv);

@@ -48,12 +48,14 @@ inline std::vector<int8_t> ReadBytes(const std::filesystem::path& path) {
   return std::vector<int8_t>(bytes.begin(), bytes.end());
 }
 
-// `make host` with compiler `cc` (warnings are errors), then `./unas_run
-// mode` on `inputs`; the bytes it wrote, empty on failure (with a test failure).
+// `make host` with compiler `cc` (warnings are errors; `make_args` adds
+// variables, e.g. EXTRA_CFLAGS=-DUNAS_POISON), then `./unas_run mode` on
+// `inputs`; the bytes it wrote, empty on failure (with a test failure).
 inline std::vector<int8_t> BuildAndRun(const std::filesystem::path& dir, const std::string& cc,
-                                       const std::string& mode, const std::vector<int8_t>& inputs) {
-  const std::string make = absl::StrCat("make -s -C '", dir.string(), "' host CC=", cc, " > '",
-                                        dir.string(), "/build.log' 2>&1");
+                                       const std::string& mode, const std::vector<int8_t>& inputs,
+                                       const std::string& make_args = "") {
+  const std::string make = absl::StrCat("make -s -C '", dir.string(), "' host CC=", cc, " ",
+                                        make_args, " > '", dir.string(), "/build.log' 2>&1");
   if (Shell(make) != 0) {
     std::ifstream log(dir / "build.log");
     ADD_FAILURE() << "make host failed:\n" << std::string(std::istreambuf_iterator<char>(log), {});
