@@ -9,7 +9,8 @@
 // fit, and instructions per MAC by operator type; writes the rows as CSV.
 //
 //   cortex_m4_bench [--networks 200] [--seed 11] [--csv FILE] [--ops-csv FILE]
-//                   [--keep DIR]   (keeps the named networks' projects in DIR)
+//                   [--keep DIR]   (keeps the named networks' projects and int8 models
+//                                   in DIR)
 //
 // Also measures named networks (a demo-sized CNN and the architectures of the
 // codegen tests' trained networks) the same way.
@@ -279,6 +280,10 @@ int Main(int argc, char** argv) {
     Measured m;
     const std::string where = keep.empty() ? dir : absl::StrCat(keep, "/", named[0]);
     if (!model.ok() || !Measure(*model, where, &m)) return 1;
+    if (!keep.empty()) {
+      std::ofstream(absl::StrCat(where, "/model.int8.pb"), std::ios::binary)
+          << model->SerializeAsString();
+    }
     std::printf("%-12s %3d ops %9lld MACs %11lld instructions per inference (%.2f per MAC)\n",
                 named[0], model->ops_size(), static_cast<long long>(m.macs),
                 static_cast<long long>(m.instructions),

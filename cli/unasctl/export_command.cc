@@ -266,11 +266,16 @@ void AddExportCCommand(CLI::App& app, int* exit_code) {
                    "QuantizedModel file: .pb (binary), .textproto or .json")
       ->required();
   tflite->add_option("-o,--out", *tflite_out, "output file (model.tflite)")->required();
+  auto dense_as_conv = std::make_shared<bool>(false);
+  tflite->add_flag("--dense-as-conv2d", *dense_as_conv,
+                   "write dense layers as 1x1 CONV_2D (for runtimes without per-channel "
+                   "FULLY_CONNECTED)");
   tflite->callback([=] {
     absl::Status status = [&]() -> absl::Status {
       UNAS_ASSIGN_OR_RETURN(const v1::QuantizedModel model, ReadInt8Model(*tflite_model_path));
       codegen::TfliteInfo info;
-      absl::StatusOr<std::string> bytes = codegen::TfliteModel(model, &info);
+      absl::StatusOr<std::string> bytes =
+          codegen::TfliteModel(model, &info, {.dense_as_conv2d = *dense_as_conv});
       if (!bytes.ok()) {
         return absl::Status(bytes.status().code(),
                             absl::StrCat(*tflite_model_path, ": ", bytes.status().message()));

@@ -214,6 +214,16 @@ TEST(ExportC, OfflineFromBinaryAndTextModelFiles) {
                                         "export-tflite"});
   EXPECT_EQ(exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(dir / "model.tflite"));
+  CLI::App portable;
+  AddExportCCommand(portable, &exit_code);
+  portable.parse(std::vector<std::string>{"--dense-as-conv2d", (dir / "conv.tflite").string(), "-o",
+                                          (dir / "model.pb").string(), "--int8-model",
+                                          "export-tflite"});
+  EXPECT_EQ(exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(dir / "conv.tflite"));
+  // The same network with two more RESHAPEs and no FULLY_CONNECTED: a different file.
+  EXPECT_NE(std::filesystem::file_size(dir / "conv.tflite"),
+            std::filesystem::file_size(dir / "model.tflite"));
   std::filesystem::remove_all(dir);
 }
 
