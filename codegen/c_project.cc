@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "codegen/model_graph.h"
 #include "codegen/runtime_files.h"
@@ -41,6 +42,38 @@ std::string ArrayBody(const T* values, int64_t count) {
                     i + 1 < count ? "," : "");
   }
   return out + "\n";
+}
+
+// unas_kernels.h: a conv2d gathers its windows when they fit UNAS_GATHER_BYTES.
+constexpr int64_t kGatherBytes = 256;
+
+// OHWI ([out][in]) weights of `channels` output channels, each `rows` rows
+// of `n` values, in the kernels' order: for every group of four channels
+// and every row, four-value blocks of each channel in turn, then the row's
+// n mod 4 last values of each channel in turn; the channels after the last
+// group in plain order.
+std::vector<int8_t> InterleaveGroupsOfFour(const int8_t* w, int64_t channels, int64_t rows,
+                                           int64_t n) {
+  std::vector<int8_t> out;
+  out.reserve(channels * rows * n);
+  const int64_t patch = rows * n, blocks = n / 4, tail = n % 4;
+  int64_t c = 0;
+  for (; c + 4 <= channels; c += 4) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t b = 0; b < blocks; ++b) {
+        for (int64_t j = 0; j < 4; ++j) {
+          const int8_t* from = w + (c + j) * patch + r * n + 4 * b;
+          out.insert(out.end(), from, from + 4);
+        }
+      }
+      for (int64_t j = 0; j < 4; ++j) {
+        const int8_t* from = w + (c + j) * patch + r * n + 4 * blocks;
+        out.insert(out.end(), from, from + tail);
+      }
+    }
+  }
+  out.insert(out.end(), w + c * patch, w + channels * patch);
+  return out;
 }
 
 struct Emitter {
@@ -85,14 +118,36 @@ struct Emitter {
                              op.type() == v1::QUANTIZED_OP_TYPE_DEPTHWISE_CONV2D ||
                              op.type() == v1::QUANTIZED_OP_TYPE_FULLY_CONNECTED;
     std::string pointers = "NULL, NULL, NULL, NULL";
+    const bool dense = op.type() == v1::QUANTIZED_OP_TYPE_FULLY_CONNECTED;
+    // A conv2d whose kernel rows are short reads each window as one gathered
+    // row (unas_kernels.h, `gather`).
+    const int64_t row = dense ? in[0] * in[1] * in[2] : op.kernel_width() * in[2];
+    const bool gather =
+        op.type() == v1::QUANTIZED_OP_TYPE_CONV2D && op.kernel_height() * row <= kGatherBytes;
     if (has_weights) {
       const v1::QuantizedTensor& w = model.tensors(Tensor(op.inputs(op.inputs_size() - 2)));
       const v1::QuantizedTensor& b = model.tensors(Tensor(op.inputs(op.inputs_size() - 1)));
       const auto* wdata = reinterpret_cast<const int8_t*>(w.int8_data().data());
       const int64_t wcount = static_cast<int64_t>(w.int8_data().size());
-      Array("int8_t", id + "_weights", ArrayBody(wdata, wcount), wcount, 1);
-      Array("int32_t", id + "_bias", ArrayBody(b.int32_data().data(), b.int32_data_size()),
-            b.int32_data_size(), 4);
+      if (op.type() == v1::QUANTIZED_OP_TYPE_DEPTHWISE_CONV2D) {
+        Array("int8_t", id + "_weights", ArrayBody(wdata, wcount), wcount, 1);
+      } else {
+        const int64_t rows = dense || gather ? 1 : op.kernel_height();
+        const std::vector<int8_t> grouped =
+            InterleaveGroupsOfFour(wdata, out[2], rows, wcount / out[2] / rows);
+        Array("int8_t", id + "_weights", ArrayBody(grouped.data(), wcount), wcount, 1);
+      }
+      // The input zero point folded into the bias, as CMSIS-NN does:
+      // sum (x - zp) w + b = sum x w + (b - zp sum w). It fits int32, since
+      // the interpreter admits only models whose |b| + 255 sum |w| does.
+      const int64_t channels = b.int32_data_size();
+      const bool depthwise = op.type() == v1::QUANTIZED_OP_TYPE_DEPTHWISE_CONV2D;
+      std::vector<int64_t> folded(b.int32_data().begin(), b.int32_data().end());
+      for (int64_t k = 0; k < wcount; ++k) {
+        const int64_t c = depthwise ? k % channels : k / (wcount / channels);
+        folded[c] -= int64_t{in_zero} * wdata[k];
+      }
+      Array("int32_t", id + "_bias", ArrayBody(folded.data(), channels), channels, 4);
       Array("int32_t", id + "_multiplier",
             ArrayBody(op.output_multiplier().data(), op.output_multiplier_size()),
             op.output_multiplier_size(), 4);
@@ -101,13 +156,12 @@ struct Emitter {
       weight_bytes += wcount + 4 * b.int32_data_size();
       pointers = absl::StrCat(id, "_weights, ", id, "_bias, ", id, "_multiplier, ", id, "_shift");
     }
-    const bool dense = op.type() == v1::QUANTIZED_OP_TYPE_FULLY_CONNECTED;
     absl::StrAppend(&constants, "static const unas_layer_params ", id, " = {", in[0], ", ", in[1],
                     ", ", in[2], ", ", out[0], ", ", out[1], ", ", out[2], ", ",
                     dense ? 1 : op.kernel_height(), ", ", dense ? 1 : op.kernel_width(), ", ",
                     dense ? 1 : op.stride_height(), ", ", dense ? 1 : op.stride_width(), ", ",
-                    -in_zero, ", ", out_zero, ", ", op.activation_min(), ", ", op.activation_max(),
-                    ", ", pointers, "};\n\n");
+                    out_zero, ", ", op.activation_min(), ", ", op.activation_max(), ", ",
+                    gather ? 1 : 0, ", ", pointers, "};\n\n");
     flash_bytes += kLayerParamsBytes;
     const char* kernel = "";
     switch (op.type()) {
@@ -177,8 +231,14 @@ std::string Describe(const v1::QuantizedOp& op) {
   }
 }
 
-std::string ModelHeader(const CProjectInfo& info, const CProjectOptions& options,
-                        int output_zero_point) {
+// A float as a C literal that reads back as the same float.
+std::string FloatLiteral(float v) {
+  std::string text = absl::StrFormat("%.9g", v);
+  if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+  return text + "f";
+}
+
+std::string ModelHeader(const CProjectInfo& info, const CProjectOptions& options) {
   return absl::StrCat(
       "/* The network exported by unasctl from ", CommentText(options.source),
       ".\n * Generated: do not edit (README.md explains the numbers). */\n"
@@ -189,10 +249,23 @@ std::string ModelHeader(const CProjectInfo& info, const CProjectOptions& options
       info.input_size, "\n",
       "/* int8 logits; the class is their arg-max (one logit: q > its zero point). */\n",
       "#define UNAS_MODEL_OUTPUT_SIZE ", info.output_size, "\n",
-      "#define UNAS_MODEL_OUTPUT_ZERO_POINT ", output_zero_point, "\n",
+      "/* Quantisation of the input and the logits (real = scale * (q - zero point)), as\n",
+      " * float literals that read back exactly. */\n", "#define UNAS_MODEL_INPUT_SCALE ",
+      FloatLiteral(info.input_scale), "\n", "#define UNAS_MODEL_INPUT_ZERO_POINT ",
+      info.input_zero_point, "\n", "#define UNAS_MODEL_OUTPUT_SCALE ",
+      FloatLiteral(info.output_scale), "\n", "#define UNAS_MODEL_OUTPUT_ZERO_POINT ",
+      info.output_zero_point, "\n",
       "/* The one static buffer (.bss) that holds every activation, the input included. */\n",
       "#define UNAS_MODEL_ARENA_BYTES ", info.arena_bytes, "\n",
-      "#define UNAS_MODEL_RAW_IMAGE_INPUT ", info.raw_image_input ? 1 : 0, "\n\n",
+      "/* The arena's alignment (16: what Arm Ethos-U NPUs need) and, when defined, the\n",
+      " * linker section it goes to (e.g. -DUNAS_ARENA_SECTION='\".sram2\"'). */\n",
+      "#ifndef UNAS_ARENA_ALIGNMENT\n#define UNAS_ARENA_ALIGNMENT 16\n#endif\n",
+      "#ifdef UNAS_ARENA_SECTION\n", "#define UNAS_ARENA_ATTRIBUTES \\\n",
+      "  __attribute__((section(UNAS_ARENA_SECTION), aligned(UNAS_ARENA_ALIGNMENT)))\n",
+      "#else\n#define UNAS_ARENA_ATTRIBUTES __attribute__((aligned(UNAS_ARENA_ALIGNMENT)))\n",
+      "#endif\n", "#define UNAS_MODEL_RAW_IMAGE_INPUT ", info.raw_image_input ? 1 : 0, "\n",
+      "/* Operators run by unas_model_run, in order (README.md lists them). */\n",
+      "#define UNAS_MODEL_OPS ", info.op_order.size(), "\n\n",
       "/* Runs the network on one input; returns 0. Not reentrant (one arena). */\n",
       "int unas_model_run(const int8_t* input, int8_t* logits);\n\n",
       "/* The class of one input's logits. */\n",
@@ -204,13 +277,15 @@ std::string ModelHeader(const CProjectInfo& info, const CProjectOptions& options
       "#endif /* UNAS_MODEL_H_ */\n");
 }
 
-std::string Readme(const CProjectInfo& info, const CProjectOptions& options) {
+}  // namespace
+
+std::string CProjectReadme(const CProjectInfo& info, const std::string& source) {
   std::string order;
   for (size_t i = 0; i < info.op_order.size(); ++i) {
     absl::StrAppend(&order, i + 1, ". `", info.op_order[i], "`\n");
   }
   return absl::StrCat(
-      "# Generated int8 network\n\nExported by `unasctl` from ", options.source,
+      "# Generated int8 network\n\nExported by `unasctl` from ", source,
       ". Plain C99, no heap, no floating point at run time.\n\n", "| | bytes |\n|---|---:|\n",
       "| arena (`.bss`, the input included) | ", info.arena_bytes, " |\n",
       "| predicted peak memory (PMU), input included | ", info.pmu_with_input_bytes, " |\n",
@@ -233,18 +308,39 @@ std::string Readme(const CProjectInfo& info, const CProjectOptions& options) {
       "`./unas_run classify < images > classes`).\n",
       "- `make cortex-m4`: `unas_cm4.elf` for QEMU's mps2-an386 (arm-none-eabi-gcc, newlib); ",
       "`make run-qemu` runs it on the embedded test inputs and exits with the number of ",
-      "inputs whose logits differ from the reference interpreter's.\n\n",
-      "Compile `unas_model.c` and `unas_kernels.c` into any other firmware as they are.\n\n",
+      "inputs whose logits differ from the reference interpreter's; it also prints the ",
+      "SysTick ticks of one inference.\n",
+      "- `EXTRA_CFLAGS=-DUNAS_POISON` (a debug build): every buffer is overwritten after its ",
+      "last use, so a wrong arena plan changes the logits.\n\n",
+      "Compile `unas_model.c` and `unas_kernels.c` into any other firmware as they are. ",
+      "On a Cortex-M with the DSP extension (M4, M7, M33) the kernels use its dual ",
+      "multiply-accumulate; elsewhere portable C computes the same bits.\n\n", "## Latency\n\n",
+      info.cortex_m4_instructions > 0
+          ? absl::StrCat(info.cortex_m4_instructions,
+                         " Cortex-M4 instructions per inference: `make run-qemu` on QEMU's ",
+                         "mps2-an386 with `-icount shift=0`, where SysTick counts 40 ",
+                         "instructions per tick (mean over the embedded test inputs). ",
+                         "QEMU is not cycle-accurate: on a Cortex-M4 most data instructions ",
+                         "take one cycle, loads two and taken branches two to four, so ",
+                         "cycles are somewhat more. On a board the same program's SysTick ",
+                         "ticks are core clock cycles.\n\n")
+          : "Not measured (arm-none-eabi-gcc and qemu-system-arm were not installed). "
+            "`make run-qemu` prints SysTick ticks per inference (40 instructions each under "
+            "QEMU's -icount shift=0).\n\n",
       "## Operator order\n\n", order);
 }
 
+namespace {
+
 std::string TestData(const std::vector<std::vector<int8_t>>& inputs,
-                     const std::vector<std::vector<int8_t>>& logits) {
+                     const std::vector<std::vector<int8_t>>& logits,
+                     const std::vector<int32_t>& labels) {
   std::string out =
       "/* Test inputs and the reference interpreter's logits (generated). */\n"
       "#ifndef UNAS_CM4_TEST_DATA_H_\n#define UNAS_CM4_TEST_DATA_H_\n\n#include <stdint.h>\n\n"
       "#include \"unas_model.h\"\n\n";
-  absl::StrAppend(&out, "#define UNAS_TEST_INPUTS ", inputs.size(), "\n\n");
+  absl::StrAppend(&out, "#define UNAS_TEST_INPUTS ", inputs.size(), "\n");
+  absl::StrAppend(&out, "#define UNAS_TEST_LABELS ", labels.empty() ? 0 : 1, "\n\n");
   absl::StrAppend(&out,
                   "__attribute__((section(\".testdata\"))) static const int8_t "
                   "unas_test_inputs[UNAS_TEST_INPUTS][UNAS_MODEL_INPUT_SIZE] = {\n");
@@ -255,7 +351,14 @@ std::string TestData(const std::vector<std::vector<int8_t>>& inputs,
                   "unas_test_logits[UNAS_TEST_INPUTS][UNAS_MODEL_OUTPUT_SIZE] = {\n");
   for (const auto& l : logits)
     absl::StrAppend(&out, "  {", ArrayBody(l.data(), l.size()), "  },\n");
-  return out + "};\n\n#endif /* UNAS_CM4_TEST_DATA_H_ */\n";
+  absl::StrAppend(&out, "};\n");
+  if (!labels.empty()) {
+    absl::StrAppend(&out,
+                    "\n__attribute__((section(\".testdata\"))) static const uint8_t "
+                    "unas_test_labels[UNAS_TEST_INPUTS] = {",
+                    ArrayBody(labels.data(), labels.size()), "};\n");
+  }
+  return out + "\n#endif /* UNAS_CM4_TEST_DATA_H_ */\n";
 }
 
 }  // namespace
@@ -265,6 +368,7 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
   UNAS_ASSIGN_OR_RETURN(const int8::Interpreter interpreter, int8::Interpreter::Create(model));
   UNAS_ASSIGN_OR_RETURN(const ModelGraph mg, BuildModelGraph(model));
   CProject project;
+  project.source = options.source;
   CProjectInfo& info = project.info;
 
   const rm::PmuOptions pmu_options{.include_input = true,
@@ -299,7 +403,8 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
   info.input_zero_point = model.tensors(input).zero_point(0);
   info.input_scale = model.tensors(input).scale(0);
   info.raw_image_input = info.input_zero_point == -128;
-  const int output_zero_point = model.tensors(output).zero_point(0);
+  info.output_zero_point = model.tensors(output).zero_point(0);
+  info.output_scale = model.tensors(output).scale(0);
 
   Emitter emit{model, mg, plan, "", "", 0, 0};
   for (rm::OpId id : order) {
@@ -314,10 +419,24 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
     } else {
       emit.Layer(index, op, emit.Tensor(op.inputs(0)), y);
     }
+    absl::StrAppend(&emit.calls, "  UNAS_PROFILE_OP(", info.op_order.size() - 1, ");\n");
+    // -DUNAS_POISON: every buffer whose last reader this op was is
+    // overwritten, so an overlap with a live buffer changes the logits.
+    const int step = static_cast<int>(info.op_order.size()) - 1;
+    for (const ArenaBuffer& b : plan.buffers) {
+      if (b.last_step == step && step + 1 < static_cast<int>(order.size())) {
+        absl::StrAppend(&emit.calls, "  UNAS_POISON_BUFFER(", b.offset, ", ", b.size, ");\n");
+      }
+    }
   }
   info.weight_bytes = emit.weight_bytes;
   info.flash_bytes = emit.flash_bytes;
 
+  const std::string poison_definition =
+      "/* -DUNAS_POISON (a debug build): buffers are filled with a pattern after\n"
+      " * their last use. */\n#ifdef UNAS_POISON\n#include <string.h>\n"
+      "#define UNAS_POISON_BUFFER(offset, size) memset(unas_arena + (offset), 0xA5, (size))\n"
+      "#else\n#define UNAS_POISON_BUFFER(offset, size) ((void)0)\n#endif\n\n";
   const int64_t in_offset = plan.offset_of(mg.tensor_of[input]);
   const int64_t out_offset = plan.offset_of(mg.tensor_of[output]);
   std::string source = absl::StrCat(
@@ -326,8 +445,12 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
       "#include \"unas_model.h\"\n\n",
       "/* Every activation at a planned offset (", PlacementName(plan.placement),
       "); peak of the order ", plan.peak_bytes, " bytes. */\nstatic int8_t unas_arena[",
-      plan.arena_bytes, "];\n\n", emit.constants, "static void unas_model_invoke(void) {\n",
-      emit.calls, "}\n\n",
+      plan.arena_bytes, "] UNAS_ARENA_ATTRIBUTES;\n\n", poison_definition,
+      "/* -DUNAS_PROFILE: unas_profile_op(k) (the caller's) runs after the k-th op. */\n",
+      "#ifdef UNAS_PROFILE\nvoid unas_profile_op(int op);\n",
+      "#define UNAS_PROFILE_OP(op) unas_profile_op(op)\n#else\n",
+      "#define UNAS_PROFILE_OP(op) ((void)0)\n#endif\n\n", emit.constants,
+      "static void unas_model_invoke(void) {\n", emit.calls, "}\n\n",
       "int unas_model_run(const int8_t* input, int8_t* logits) {\n  int32_t i;\n",
       "  for (i = 0; i < UNAS_MODEL_INPUT_SIZE; ++i) unas_arena[", in_offset, " + i] = input[i];\n",
       "  unas_model_invoke();\n",
@@ -363,10 +486,15 @@ absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
     interpreter.Run(inputs[i].data(), l.data());
   }
 
-  project.files["unas_model.h"] = ModelHeader(info, options, output_zero_point);
+  project.plan = plan;
+  project.files["unas_model.h"] = ModelHeader(info, options);
   project.files["unas_model.c"] = std::move(source);
-  project.files["README.md"] = Readme(info, options);
-  project.files["cortex-m4/test_data.h"] = TestData(inputs, logits);
+  project.files["README.md"] = CProjectReadme(info, options.source);
+  if (!options.test_labels.empty() && options.test_labels.size() != inputs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(options.test_labels.size(), " test labels for ",
+                                                   inputs.size(), " test inputs"));
+  }
+  project.files["cortex-m4/test_data.h"] = TestData(inputs, logits, options.test_labels);
   for (const RuntimeFile& file : RuntimeFiles())
     project.files[std::string(file.path)] = std::string(file.contents);
   return project;

@@ -25,6 +25,9 @@ struct CProjectOptions {
   // Inputs (int8, the model's input size each) embedded in the Cortex-M
   // program with the interpreter's logits; empty: three seeded random inputs.
   std::vector<std::vector<int8_t>> test_inputs;
+  // Their labels (empty, or one per test input): the program then also
+  // counts the inputs it classifies correctly.
+  std::vector<int32_t> test_labels;
   // One line naming where the model came from, for the file headers.
   std::string source = "a unas int8 model";
 };
@@ -50,15 +53,25 @@ struct CProjectInfo {
   bool raw_image_input = false;  // input zero point -128: unas_model_classify exists
   int input_zero_point = 0;
   float input_scale = 1.0f;
+  int output_zero_point = 0;
+  float output_scale = 1.0f;
+  // Cortex-M4 instructions per inference on QEMU (codegen/cortex_m4.h's
+  // AddCortexM4Latency), 0 when not measured.
+  int64_t cortex_m4_instructions = 0;
 };
 
 struct CProject {
   std::map<std::string, std::string> files;  // path relative to the project folder
   CProjectInfo info;
+  std::string source;  // CProjectOptions::source
+  MemoryPlan plan;     // the arena plan the code uses (steps index info.op_order)
 };
 
 absl::StatusOr<CProject> GenerateCProject(const v1::QuantizedModel& model,
                                           const CProjectOptions& options = {});
+
+// The project's README.md for `info` (regenerated once the latency is known).
+std::string CProjectReadme(const CProjectInfo& info, const std::string& source);
 
 }  // namespace unas::codegen
 

@@ -9,6 +9,7 @@
 #include "common/search_space/resource_graph.h"
 #include "common/status/status_macros.h"
 #include "int8/fixed_point.h"
+#include "int8/two_input_adds.h"
 #include "resource_models/pmu.h"
 
 namespace unas::int8 {
@@ -312,7 +313,9 @@ absl::StatusOr<v1::QuantizedModel> Convert(const FloatNetwork& network,
     q->set_activation_max(clamp.max);
   }
   if (info != nullptr) info->memory_optimal_order = memory_optimal;
-  return model;
+  // TensorFlow Lite's ADD takes two inputs: a join of more is stored as a
+  // chain, so that every export computes exactly these numbers.
+  return SplitWideAdds(model);
 }
 
 }  // namespace unas::int8

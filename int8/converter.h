@@ -7,7 +7,9 @@
 // weights, int32 biases with scale input_scale * weight_scale[c], per-tensor
 // asymmetric int8 activations from the calibrated ranges, ReLU fused into the
 // output clamp, pools keeping their input's parameters, fixed-point
-// requantisation multipliers computed here once.
+// requantisation multipliers computed here once. An Add of more than two
+// inputs becomes a chain of two-input Adds (two_input_adds.h), as TFLite's
+// ADD takes two.
 #ifndef UNAS_INT8_CONVERTER_H_
 #define UNAS_INT8_CONVERTER_H_
 

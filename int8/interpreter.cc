@@ -303,8 +303,12 @@ void Interpreter::RunStep(const Step& step, Buffers& buffers) const {
   const int32_t input_offset = -in.zero_point;
   const int32_t output_offset = o.zero_point;
   auto requantize = [&](int32_t acc, int64_t c) {
-    acc = MultiplyByQuantizedMultiplier(acc, step.multiplier[c], step.shift[c]) + output_offset;
-    return static_cast<int8_t>(Clamp(acc, step.activation_min, step.activation_max));
+    // In 64 bits: with a tiny output range the rescaled value can be near
+    // the int32 limits, where adding the zero point would overflow.
+    const int64_t v =
+        int64_t{MultiplyByQuantizedMultiplier(acc, step.multiplier[c], step.shift[c])} +
+        output_offset;
+    return static_cast<int8_t>(std::clamp<int64_t>(v, step.activation_min, step.activation_max));
   };
   switch (step.type) {
     case v1::QUANTIZED_OP_TYPE_CONV2D: {

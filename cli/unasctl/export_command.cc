@@ -11,7 +11,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "codegen/cortex_m4.h"
 #include "codegen/onnx_int8.h"
+#include "codegen/tflite_model.h"
 #include "codegen/write_files.h"
 #include "common/process/subprocess.h"
 #include "common/proto_io/proto_file.h"
@@ -21,8 +23,27 @@ namespace unas::cli {
 namespace {
 
 std::string CSummary(const codegen::CProjectInfo& info) {
+  std::string latency =
+      info.cortex_m4_instructions > 0
+          ? absl::StrCat(", ", info.cortex_m4_instructions,
+                         " Cortex-M4 instructions per inference (QEMU, -icount)")
+          : ", Cortex-M4 latency not measured (needs arm-none-eabi-gcc and qemu-system-arm)";
   return absl::StrCat("arena ", info.arena_bytes, " B (predicted peak memory with the input ",
-                      info.pmu_with_input_bytes, " B), flash ", info.flash_bytes, " B");
+                      info.pmu_with_input_bytes, " B), flash ", info.flash_bytes, " B", latency);
+}
+
+// The C project of `model`, with its Cortex-M4 latency measured on QEMU when
+// the tools are installed (a failed measurement is an error: the program
+// must run).
+absl::StatusOr<codegen::CProject> CProjectWithLatency(const v1::QuantizedModel& model,
+                                                      const std::string& source) {
+  codegen::CProjectOptions options;
+  options.source = source;
+  UNAS_ASSIGN_OR_RETURN(codegen::CProject project, codegen::GenerateCProject(model, options));
+  if (codegen::CortexM4ToolsAvailable()) {
+    UNAS_RETURN_IF_ERROR(codegen::AddCortexM4Latency(&project));
+  }
+  return project;
 }
 
 void AddCProject(const codegen::CProject& project, const std::string& prefix,
@@ -84,7 +105,9 @@ absl::StatusOr<ExportFormats> ParseExportFormats(const std::string& text) {
   ExportFormats formats;
   for (absl::string_view name : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     if (name == "all") {
-      formats.all = formats.c = formats.int8 = formats.onnx = formats.torch = true;
+      formats.all = formats.c = formats.int8 = formats.onnx = formats.torch = formats.tflite = true;
+    } else if (name == "tflite") {
+      formats.tflite = true;
     } else if (name == "c") {
       formats.c = true;
     } else if (name == "int8") {
@@ -94,11 +117,11 @@ absl::StatusOr<ExportFormats> ParseExportFormats(const std::string& text) {
     } else if (name == "torch") {
       formats.torch = true;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--format: unknown format \"", name, "\" (all, c, int8, onnx, torch)"));
+      return absl::InvalidArgumentError(absl::StrCat("--format: unknown format \"", name,
+                                                     "\" (all, c, int8, onnx, tflite, torch)"));
     }
   }
-  if (!formats.c && !formats.int8 && !formats.onnx && !formats.torch) {
+  if (!formats.c && !formats.int8 && !formats.onnx && !formats.torch && !formats.tflite) {
     return absl::InvalidArgumentError("--format: name at least one format");
   }
   return formats;
@@ -120,7 +143,7 @@ absl::StatusOr<std::map<std::string, std::string>> CandidateExportFiles(
     return absl::OkStatus();
   };
   const bool has_model = response.quantized_model().ops_size() > 0;
-  if ((formats.c || formats.int8 || formats.onnx) && !has_model) {
+  if ((formats.c || formats.int8 || formats.onnx || formats.tflite) && !has_model) {
     UNAS_RETURN_IF_ERROR(missing("int8 model (the job did not quantise)"));
   }
   if (formats.int8 && has_model) {
@@ -149,11 +172,21 @@ absl::StatusOr<std::map<std::string, std::string>> CandidateExportFiles(
       }
     }
   }
+  if (formats.tflite && has_model) {
+    codegen::TfliteInfo info;
+    absl::StatusOr<std::string> tflite = codegen::TfliteModel(response.quantized_model(), &info);
+    if (!tflite.ok()) {
+      return absl::Status(tflite.status().code(),
+                          absl::StrCat(who, ": ", tflite.status().message()));
+    }
+    files["model.tflite"] = *std::move(tflite);
+    for (const std::string& warning : codegen::TfliteWarnings(info)) {
+      log << "warning: " << who << ": " << warning << "\n";
+    }
+  }
   if (formats.c && has_model) {
-    codegen::CProjectOptions options;
-    options.source = who;
     absl::StatusOr<codegen::CProject> project =
-        codegen::GenerateCProject(response.quantized_model(), options);
+        CProjectWithLatency(response.quantized_model(), who);
     if (!project.ok()) {
       return absl::Status(project.status().code(),
                           absl::StrCat(who, ": ", project.status().message()));
@@ -184,6 +217,9 @@ absl::Status WriteCandidateExport(const v1::ExportCandidateResponse& response,
     absl::StrAppend(&written, ", weights.pt (", files.at("weights.pt").size(), " bytes)");
   }
   if (files.contains("model.int8.pb")) absl::StrAppend(&written, ", model.int8.textproto/.pb");
+  if (files.contains("model.tflite")) {
+    absl::StrAppend(&written, ", model.tflite (", files.at("model.tflite").size(), " bytes)");
+  }
   if (files.contains("model.int8.onnx")) absl::StrAppend(&written, ", model.int8.onnx");
   if (files.contains("model.onnx")) absl::StrAppend(&written, ", model.onnx");
   if (files.contains("c/unas_model.c")) absl::StrAppend(&written, ", c/ (", CSummary(c_info), ")");
@@ -205,9 +241,7 @@ void AddExportCCommand(CLI::App& app, int* exit_code) {
   cmd->callback([=] {
     absl::Status status = [&]() -> absl::Status {
       UNAS_ASSIGN_OR_RETURN(const v1::QuantizedModel model, ReadInt8Model(*model_path));
-      codegen::CProjectOptions options;
-      options.source = *model_path;
-      absl::StatusOr<codegen::CProject> project = codegen::GenerateCProject(model, options);
+      absl::StatusOr<codegen::CProject> project = CProjectWithLatency(model, *model_path);
       if (!project.ok()) {
         return absl::Status(project.status().code(),
                             absl::StrCat(*model_path, ": ", project.status().message()));
@@ -219,6 +253,46 @@ void AddExportCCommand(CLI::App& app, int* exit_code) {
     }();
     if (!status.ok()) {
       std::cerr << "unasctl export-c: " << status.message() << "\n";
+      *exit_code = 1;
+    }
+  });
+
+  auto tflite_model_path = std::make_shared<std::string>();
+  auto tflite_out = std::make_shared<std::string>();
+  CLI::App* tflite = app.add_subcommand(
+      "export-tflite", "Write the .tflite of an int8 model file (offline, no coordinator)");
+  tflite
+      ->add_option("--int8-model", *tflite_model_path,
+                   "QuantizedModel file: .pb (binary), .textproto or .json")
+      ->required();
+  tflite->add_option("-o,--out", *tflite_out, "output file (model.tflite)")->required();
+  auto dense_as_conv = std::make_shared<bool>(false);
+  tflite->add_flag("--dense-as-conv2d", *dense_as_conv,
+                   "write dense layers as 1x1 CONV_2D (for runtimes without per-channel "
+                   "FULLY_CONNECTED)");
+  tflite->callback([=] {
+    absl::Status status = [&]() -> absl::Status {
+      UNAS_ASSIGN_OR_RETURN(const v1::QuantizedModel model, ReadInt8Model(*tflite_model_path));
+      codegen::TfliteInfo info;
+      absl::StatusOr<std::string> bytes =
+          codegen::TfliteModel(model, &info, {.dense_as_conv2d = *dense_as_conv});
+      if (!bytes.ok()) {
+        return absl::Status(bytes.status().code(),
+                            absl::StrCat(*tflite_model_path, ": ", bytes.status().message()));
+      }
+      for (const std::string& warning : codegen::TfliteWarnings(info)) {
+        std::cerr << "warning: " << *tflite_model_path << ": " << warning << "\n";
+      }
+      const std::filesystem::path out = *tflite_out;
+      UNAS_RETURN_IF_ERROR(codegen::WriteFolder(
+          out.has_parent_path() ? out.parent_path() : std::filesystem::path("."),
+          {{out.filename().string(), *bytes}}));
+      std::cout << "wrote the .tflite of " << *tflite_model_path << " to " << *tflite_out << ": "
+                << bytes->size() << " bytes, " << info.operators << " operators\n";
+      return absl::OkStatus();
+    }();
+    if (!status.ok()) {
+      std::cerr << "unasctl export-tflite: " << status.message() << "\n";
       *exit_code = 1;
     }
   });

@@ -4,8 +4,16 @@
  * accumulation, per-channel requantisation by a rounding doubling high
  * multiply and a rounding division by a power of two, valid padding.
  * Tensors are NHWC; weights OHWI (conv2d), 1HWC (depthwise), [out][in]
- * (fully connected). Each function has one CMSIS-NN counterpart (see
- * docs/deploy.md of unas), so porting to it changes only this file's .c. */
+ * (fully connected), with the conv2d and fully connected weights of each
+ * group of four output channels interleaved (unas_layer_params.weights).
+ *
+ * Speed: the generator folds the input zero point into the bias (bias -
+ * zero point * sum of the channel's weights, as CMSIS-NN does), so the inner
+ * loops multiply raw int8 values. On a Cortex-M with the DSP extension
+ * (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) the dot products take four
+ * products per two SMLAD instructions; elsewhere a portable loop the
+ * compiler may vectorise. Both give the same bits. Each function has one
+ * CMSIS-NN counterpart (see docs/deploy.md of unas). */
 #ifndef UNAS_KERNELS_H_
 #define UNAS_KERNELS_H_
 
@@ -17,11 +25,21 @@ typedef struct {
   int32_t in_h, in_w, in_c;
   int32_t out_h, out_w, out_c;
   int32_t kernel_h, kernel_w, stride_h, stride_w;
-  int32_t input_offset;  /* minus the input zero point */
   int32_t output_offset; /* the output zero point */
   int32_t act_min, act_max;
+  /* Conv2d: 1 when a window (kernel_h * kernel_w * in_c values) fits
+   * UNAS_GATHER_BYTES: each window is first copied to a contiguous buffer on
+   * the stack and read as one row; 0: read row by row (kernel_w * in_c
+   * contiguous values each). */
+  int32_t gather;
+  /* Conv2d and fully connected: the OHWI (or [out][in]) weights of output
+   * channels 4g..4g+3 are interleaved: for each row (see gather; a fully
+   * connected layer has one row of in_c values), blocks of four values of
+   * channel 4g, 4g+1, 4g+2, 4g+3 in turn, then the row's last (length mod 4)
+   * values of each channel in turn. The out_c mod 4 last channels follow in
+   * plain order. Depthwise: 1HWC as it is. */
   const int8_t* weights;
-  const int32_t* bias;
+  const int32_t* bias;       /* per output channel, the input zero point folded in */
   const int32_t* multiplier; /* per output channel */
   const int32_t* shift;      /* per output channel */
 } unas_layer_params;
@@ -43,6 +61,9 @@ typedef struct {
   int32_t num_inputs;
   const unas_add_input* inputs;
 } unas_add_params;
+
+/* The window buffer of a gathering conv2d, on the stack. */
+#define UNAS_GATHER_BYTES 256
 
 /* x * (multiplier / 2^31) * 2^shift with TFLite's rounding. */
 int32_t unas_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);

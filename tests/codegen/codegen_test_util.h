@@ -5,15 +5,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -45,12 +48,14 @@ inline std::vector<int8_t> ReadBytes(const std::filesystem::path& path) {
   return std::vector<int8_t>(bytes.begin(), bytes.end());
 }
 
-// `make host` with compiler `cc` (warnings are errors), then `./unas_run
-// mode` on `inputs`; the bytes it wrote, empty on failure (with a test failure).
+// `make host` with compiler `cc` (warnings are errors; `make_args` adds
+// variables, e.g. EXTRA_CFLAGS=-DUNAS_POISON), then `./unas_run mode` on
+// `inputs`; the bytes it wrote, empty on failure (with a test failure).
 inline std::vector<int8_t> BuildAndRun(const std::filesystem::path& dir, const std::string& cc,
-                                       const std::string& mode, const std::vector<int8_t>& inputs) {
-  const std::string make = absl::StrCat("make -s -C '", dir.string(), "' host CC=", cc, " > '",
-                                        dir.string(), "/build.log' 2>&1");
+                                       const std::string& mode, const std::vector<int8_t>& inputs,
+                                       const std::string& make_args = "") {
+  const std::string make = absl::StrCat("make -s -C '", dir.string(), "' host CC=", cc, " ",
+                                        make_args, " > '", dir.string(), "/build.log' 2>&1");
   if (Shell(make) != 0) {
     std::ifstream log(dir / "build.log");
     ADD_FAILURE() << "make host failed:\n" << std::string(std::istreambuf_iterator<char>(log), {});
@@ -129,6 +134,85 @@ inline std::vector<int8_t> RunOnnxRuntime(const std::filesystem::path& model,
     return {};
   }
   return ReadBytes(dir / "ort_outputs.bin");
+}
+
+// The outputs LiteRT.js (@litertjs/core, installed by scripts/install-deps
+// under .cache/node) computes for the int8 `inputs` of a .tflite file, one
+// after another. Empty on failure (with a test failure).
+inline std::vector<int8_t> RunLiteRt(const std::filesystem::path& model,
+                                     const std::vector<int8_t>& inputs) {
+  const std::filesystem::path dir = model.parent_path();
+  WriteBytes(dir / "litert_inputs.bin", inputs);
+  int status = 0;
+  const std::string said = Capture(
+      absl::StrCat("UNAS_NODE_MODULES='", UNAS_SOURCE_DIR, "/.cache/node/node_modules' node '",
+                   UNAS_SOURCE_DIR, "/tests/codegen/litert_run.mjs' '", model.string(), "' '",
+                   (dir / "litert_inputs.bin").string(), "' '",
+                   (dir / "litert_outputs.bin").string(), "'"),
+      &status);
+  if (status != 0) {
+    ADD_FAILURE() << "LiteRT.js failed (scripts/install-deps installs @litertjs/core): " << said;
+    return {};
+  }
+  return ReadBytes(dir / "litert_outputs.bin");
+}
+
+// The same with Arm NN's TensorFlow Lite parser and CpuRef backend (Debian's
+// python3-pyarmnn). When Arm NN refuses the model (an error, or an assertion
+// that aborts it), *refused gets what it said and the result is empty (no
+// test failure: the caller decides).
+inline std::vector<int8_t> RunArmNn(const std::filesystem::path& model,
+                                    const std::vector<int8_t>& inputs, std::string* refused) {
+  const std::filesystem::path dir = model.parent_path();
+  WriteBytes(dir / "armnn_inputs.bin", inputs);
+  int status = 0;
+  const std::string said =
+      Capture(absl::StrCat("/usr/bin/python3 '", UNAS_SOURCE_DIR, "/tests/codegen/armnn_run.py' '",
+                           model.string(), "' '", (dir / "armnn_inputs.bin").string(), "' '",
+                           (dir / "armnn_outputs.bin").string(), "'"),
+              &status);
+  refused->clear();
+  const size_t refusal = said.find("Arm NN refused");
+  const size_t assertion = said.find("Assertion");
+  if (status != 0 && (refusal != std::string::npos || assertion != std::string::npos)) {
+    const size_t from = refusal != std::string::npos ? refusal : said.rfind('\n', assertion) + 1;
+    *refused = std::string(absl::StripAsciiWhitespace(said.substr(from)));
+    return {};
+  }
+  if (status != 0) {
+    ADD_FAILURE() << "Arm NN failed (scripts/install-deps installs python3-pyarmnn): " << said;
+    return {};
+  }
+  return ReadBytes(dir / "armnn_outputs.bin");
+}
+
+// Agreement of int8 outputs `got` with the reference `want` (`size` values
+// per input): inputs whose class (`classify` of an input's outputs, e.g.
+// int8::Interpreter::Predict) is the same, values within one quantisation
+// step, and the largest difference.
+struct Agreement {
+  int64_t inputs = 0, same_class = 0;
+  int64_t values = 0, within_one = 0, exact = 0;
+  int max_difference = 0;
+};
+inline Agreement Compare(const std::vector<int8_t>& want, const std::vector<int8_t>& got,
+                         int64_t size, const std::function<int32_t(const int8_t*)>& classify) {
+  Agreement a;
+  if (want.size() != got.size() || size <= 0) return a;
+  a.inputs = static_cast<int64_t>(want.size()) / size;
+  for (int64_t i = 0; i < a.inputs; ++i) {
+    const int8_t* w = want.data() + i * size;
+    const int8_t* g = got.data() + i * size;
+    a.same_class += classify(w) == classify(g) ? 1 : 0;
+    for (int64_t k = 0; k < size; ++k) {
+      const int d = std::abs(int{w[k]} - int{g[k]});
+      a.max_difference = std::max(a.max_difference, d);
+      a.within_one += d <= 1;
+      a.exact += d == 0;
+      ++a.values;
+    }
+  }
+  return a;
 }
 
 }  // namespace unas::codegen::testing

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "codegen/write_files.h"
 #include "common/proto_io/proto_file.h"
 #include "gmock/gmock.h"
@@ -50,14 +51,26 @@ TEST(Export, AllFormatsOfACompleteCandidate) {
             "installed (it is built with the worker)\n");
   for (const char* name :
        {"architecture.textproto", "candidate.json", "weights.pt", "model.int8.textproto",
-        "model.int8.pb", "model.int8.onnx", "c/unas_model.c", "c/unas_kernels.c", "c/Makefile",
-        "c/README.md", "c/cortex-m4/mps2_an386.ld"}) {
+        "model.int8.pb", "model.int8.onnx", "model.tflite", "c/unas_model.c", "c/unas_kernels.c",
+        "c/Makefile", "c/README.md", "c/cortex-m4/mps2_an386.ld"}) {
     EXPECT_TRUE(files->contains(name)) << name;
   }
   v1::QuantizedModel back;
   ASSERT_TRUE(back.ParseFromString(files->at("model.int8.pb")));
   EXPECT_EQ(back.SerializeAsString(), r.quantized_model().SerializeAsString());
   EXPECT_GT(info.arena_bytes, 0);
+  // The TFLite file identifier, and the measured latency in the README.
+  EXPECT_EQ(files->at("model.tflite").substr(4, 4), "TFL3");
+  EXPECT_GT(info.cortex_m4_instructions, 0);
+  EXPECT_THAT(files->at("c/README.md"),
+              HasSubstr(absl::StrCat(info.cortex_m4_instructions,
+                                     " Cortex-M4 instructions per inference")));
+
+  absl::StatusOr<std::map<std::string, std::string>> only_tflite =
+      CandidateExportFiles(r, *ParseExportFormats("tflite"), log);
+  ASSERT_TRUE(only_tflite.ok());
+  EXPECT_TRUE(only_tflite->contains("model.tflite"));
+  EXPECT_FALSE(only_tflite->contains("c/unas_model.c"));
 
   absl::StatusOr<std::map<std::string, std::string>> only_c =
       CandidateExportFiles(r, *ParseExportFormats("c"), log);
@@ -83,6 +96,8 @@ TEST(Export, WhatACandidateLacksIsAWarningUnderAllAndAnErrorByName) {
   EXPECT_EQ(torch.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Message(CandidateExportFiles(r, *ParseExportFormats("int8"), log).status()),
               HasSubstr("no stored int8 model"));
+  EXPECT_THAT(Message(CandidateExportFiles(r, *ParseExportFormats("tflite"), log).status()),
+              HasSubstr("no stored int8 model"));
 
   // Written: no empty weights.pt.
   const std::filesystem::path dir = codegen::testing::FreshDir("export_lacking");
@@ -101,6 +116,65 @@ TEST(Export, ABadInt8ModelIsRefusedAndNothingIsWritten) {
   const absl::Status status = WriteCandidateExport(r, dir.string(), "all", out, out);
   EXPECT_THAT(Message(status), HasSubstr("candidate 3 of job 1: quantized_model.ops[1]"));
   EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+// The summary line names model.tflite and the Cortex-M4 latency.
+TEST(Export, TheSummaryReportsTheTfliteFileAndTheLatency) {
+  const v1::ExportCandidateResponse r = Response(true, false);
+  const std::filesystem::path dir = codegen::testing::FreshDir("export_summary");
+  std::ostringstream out, log;
+  codegen::CProjectInfo info;
+  ASSERT_TRUE(WriteCandidateExport(r, dir.string(), "c,tflite", out, log, &info).ok());
+  EXPECT_THAT(out.str(), HasSubstr("model.tflite ("));
+  EXPECT_THAT(out.str(), HasSubstr(absl::StrCat(info.cortex_m4_instructions,
+                                                " Cortex-M4 instructions per inference")));
+  EXPECT_TRUE(std::filesystem::exists(dir / "model.tflite"));
+  std::filesystem::remove_all(dir);
+}
+
+// An older model with a three-input Add: model.tflite computes it as a chain,
+// and the export says so.
+TEST(Export, AWideAddIsWrittenAsAChainWithAWarning) {
+  v1::ExportCandidateResponse r = Response(false, false);
+  // Two branches joined with the block input: a three-input Add in the plan,
+  // which the converter now splits; merged back here as a model stored
+  // before that would have it.
+  Rng rng(4);
+  v1::QuantizedModel model;
+  for (uint32_t seed = 1; seed < 200 && model.ops_size() == 0; ++seed) {
+    absl::StatusOr<v1::QuantizedModel> m =
+        codegen::testing::RandomModel(SpaceKind::kCnn, {12, 12, 1, 4}, rng, seed);
+    if (!m.ok()) continue;
+    for (int i = 0; i + 1 < m->ops_size(); ++i) {
+      const v1::QuantizedOp& a = m->ops(i);
+      const v1::QuantizedOp& b = m->ops(i + 1);
+      if (a.type() == v1::QUANTIZED_OP_TYPE_ADD && b.type() == v1::QUANTIZED_OP_TYPE_ADD &&
+          b.inputs(0) == a.output()) {
+        model = *m;
+        v1::QuantizedOp merged = b;
+        merged.clear_inputs();
+        merged.add_inputs(a.inputs(0));
+        merged.add_inputs(a.inputs(1));
+        merged.add_inputs(b.inputs(1));
+        merged.clear_input_multiplier();
+        merged.clear_input_shift();
+        for (int k = 0; k < 3; ++k) {
+          merged.add_input_multiplier(1 << 30);
+          merged.add_input_shift(-1);
+        }
+        *model.mutable_ops(i + 1) = merged;
+        model.mutable_ops()->DeleteSubrange(i, 1);
+        break;
+      }
+    }
+  }
+  ASSERT_GT(model.ops_size(), 0) << "no random model had a split Add";
+  *r.mutable_quantized_model() = model;
+  std::ostringstream log;
+  absl::StatusOr<std::map<std::string, std::string>> files =
+      CandidateExportFiles(r, *ParseExportFormats("tflite"), log);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT(log.str(), HasSubstr("1 Add(s) of more than two inputs"));
 }
 
 TEST(ExportC, OfflineFromBinaryAndTextModelFiles) {
@@ -130,6 +204,26 @@ TEST(ExportC, OfflineFromBinaryAndTextModelFiles) {
                                      (dir / "broken.pb").string(), "--int8-model", "export-c"});
   EXPECT_EQ(exit_code, 1);
   EXPECT_FALSE(std::filesystem::exists(dir / "broken_c"));
+
+  // export-tflite from the same binary file.
+  CLI::App tflite;
+  exit_code = 0;
+  AddExportCCommand(tflite, &exit_code);
+  tflite.parse(std::vector<std::string>{(dir / "model.tflite").string(), "-o",
+                                        (dir / "model.pb").string(), "--int8-model",
+                                        "export-tflite"});
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir / "model.tflite"));
+  CLI::App portable;
+  AddExportCCommand(portable, &exit_code);
+  portable.parse(std::vector<std::string>{"--dense-as-conv2d", (dir / "conv.tflite").string(), "-o",
+                                          (dir / "model.pb").string(), "--int8-model",
+                                          "export-tflite"});
+  EXPECT_EQ(exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(dir / "conv.tflite"));
+  // The same network with two more RESHAPEs and no FULLY_CONNECTED: a different file.
+  EXPECT_NE(std::filesystem::file_size(dir / "conv.tflite"),
+            std::filesystem::file_size(dir / "model.tflite"));
   std::filesystem::remove_all(dir);
 }
 

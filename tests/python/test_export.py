@@ -1,6 +1,7 @@
 """unas_client's export writer without a server, on a hand-made one-layer int8
-model: the files of each format, the C project by `unasctl export-c`, and
-the formats a candidate lacks or the client does not write."""
+model: the files of each format, the C project by `unasctl export-c` and
+model.tflite by `unasctl export-tflite`, and the formats a candidate lacks or
+the client does not write."""
 
 import os
 import shutil
@@ -69,12 +70,24 @@ class ExportTest(unittest.TestCase):
         # Nothing else is left in the export's parent folder.
         self.assertEqual(os.listdir(self.dir), ["out"])
 
+    def test_tflite_by_unasctl_export_tflite(self):
+        out = os.path.join(self.dir, "out")
+        written = write_export(response(one_dense_layer_model()), out, "tflite")
+        self.assertIn("model.tflite", written)
+        with open(os.path.join(out, "model.tflite"), "rb") as f:
+            self.assertEqual(f.read()[4:8], b"TFL3")  # TensorFlow Lite's file identifier
+        self.assertNotIn("c/unas_model.c", written)
+        with self.assertRaises(FailedPreconditionError) as e:
+            write_export(response(), self.dir + "/none", "tflite")
+        self.assertIn("int8 model", str(e.exception))
+
     def test_all_writes_what_there_is_and_warns_about_the_rest(self):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             written = write_export(response(one_dense_layer_model()), self.dir + "/all")
         self.assertIn("c/unas_model.c", written)
         self.assertIn("model.int8.pb", written)
+        self.assertIn("model.tflite", written)
         self.assertNotIn("weights.pt", written)
         said = " ".join(str(w.message) for w in caught if w.category is ExportWarning)
         self.assertIn("trained weights", said)
