@@ -152,8 +152,14 @@ class ClientTest(unittest.TestCase):
                                format="torch")
         self.assertIn("trained weights", str(e.exception))
         self.assertFalse(os.path.exists(os.path.join(self.dir, "x")))
+        # .tflite is built from the int8 model, which synthetic workers do
+        # not store; a format the client does not know is a ValueError.
+        with self.assertRaises(FailedPreconditionError) as e:
+            self.client.export(self.job, best, os.path.join(self.dir, "t"), format="tflite")
+        self.assertIn("int8 model", str(e.exception))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "t")))
         with self.assertRaises(ValueError):
-            self.client.export(self.job, best, out, format="tflite")
+            self.client.export(self.job, best, out, format="tflm")
 
     @unittest.skipUnless(have_pandas() and have_matplotlib(),
                          "pandas and matplotlib (python3-pandas, python3-matplotlib) are needed")
