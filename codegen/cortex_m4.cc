@@ -125,6 +125,13 @@ absl::Status AddCortexM4Latency(CProject* project, int timeout_s) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> CortexM4InstructionsPerInference(const v1::QuantizedModel& model,
+                                                         int timeout_s) {
+  UNAS_ASSIGN_OR_RETURN(CProject project, GenerateCProject(model));
+  UNAS_RETURN_IF_ERROR(AddCortexM4Latency(&project, timeout_s));
+  return project.info.cortex_m4_instructions;
+}
+
 std::string DescribeCortexM4Run(const CortexM4Run& run) {
   return absl::StrCat(run.instructions(),
                       " Cortex-M4 instructions per inference (QEMU mps2-an386, ",

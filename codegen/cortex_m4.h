@@ -46,6 +46,13 @@ absl::StatusOr<CortexM4Run> MeasureCortexM4(const CProject& project, int timeout
 // README's latency section filled in.
 absl::Status AddCortexM4Latency(CProject* project, int timeout_s = 300);
 
+// Instructions per inference of `model`'s generated C on QEMU (GenerateCProject
+// with its default test inputs, then MeasureCortexM4): what a worker reports
+// with each quantised candidate. Logits that differ from the interpreter's
+// are an error, so a number is only ever reported for a bit-exact build.
+absl::StatusOr<int64_t> CortexM4InstructionsPerInference(const v1::QuantizedModel& model,
+                                                         int timeout_s = 120);
+
 // "N Cortex-M4 instructions per inference (QEMU mps2-an386, -icount)".
 std::string DescribeCortexM4Run(const CortexM4Run& run);
 

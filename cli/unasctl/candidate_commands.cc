@@ -81,6 +81,11 @@ absl::Status Show(const OnlineFlags& c, CoordinatorClient& client, int64_t job_i
       std::cout << absl::StrFormat(", int8 test %.4f", e.int8_test_error());
     std::cout << absl::StrFormat("\n  training      %.1f s on %s (%s), %d epochs\n",
                                  e.training_seconds(), x.worker_id(), e.device(), e.epochs_size());
+    if (e.has_cortex_m4_instructions()) {
+      std::cout << absl::StrFormat(
+          "  Cortex-M4     %d instructions per inference (generated C, QEMU -icount)\n",
+          e.cortex_m4_instructions());
+    }
   }
   std::cout << "  attempts      " << x.attempts() << "\n";
   for (const std::string& reason : x.failure_reasons()) std::cout << "    - " << reason << "\n";

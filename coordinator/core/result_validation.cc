@@ -32,6 +32,20 @@ absl::Status ValidateEvaluationResult(const v1::EvaluationResult& result,
     return Invalid("int8_test_error",
                    absl::StrCat("(", result.int8_test_error(), ") must be in [0, 1]"));
   }
+  if (result.has_cortex_m4_instructions()) {
+    // Measured from the int8 model, so it comes with one; 10^12 is far above
+    // any network of the MCU sizes searched here (about 100 per MAC).
+    constexpr int64_t kMaxInstructions = 1'000'000'000'000;
+    if (!result.has_quantized_model()) {
+      return Invalid("cortex_m4_instructions", "is set but the result has no quantized_model");
+    }
+    if (result.cortex_m4_instructions() <= 0 ||
+        result.cortex_m4_instructions() > kMaxInstructions) {
+      return Invalid("cortex_m4_instructions",
+                     absl::StrCat("(", result.cortex_m4_instructions(), ") must be in [1, ",
+                                  kMaxInstructions, "]"));
+    }
+  }
   if (result.has_achieved_sparsity() && !InUnitInterval(result.achieved_sparsity())) {
     return Invalid("achieved_sparsity",
                    absl::StrCat("(", result.achieved_sparsity(), ") must be in [0, 1]"));

@@ -3,6 +3,7 @@
 // on a tiny real Fashion-MNIST search, SIGKILLed half-way and resumed.
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -312,6 +313,21 @@ TEST(UnasctlLocalTest, TinyRealSearchSurvivesSigkillAndResumes) {
   int done = 0;
   for (const auto& row : *rows) done += row.candidate.state() == v1::CANDIDATE_STATE_DONE;
   EXPECT_EQ(done, 10) << "exactly `rounds` evaluations across the two runs";
+  // Each quantised candidate comes with its Cortex-M4 instructions per
+  // inference, measured by the worker on QEMU (scripts/install-deps installs
+  // the tools; without them the worker leaves the field unset).
+  if (std::system("command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm "
+                  ">/dev/null") == 0) {
+    int quantised = 0, measured = 0;
+    for (const auto& row : *rows) {
+      const v1::EvaluationResult& e = row.candidate.evaluation();
+      if (row.candidate.state() != v1::CANDIDATE_STATE_DONE || !e.has_int8_test_error()) continue;
+      ++quantised;
+      measured += e.has_cortex_m4_instructions() && e.cortex_m4_instructions() > 0;
+    }
+    EXPECT_GT(quantised, 0);
+    EXPECT_EQ(measured, quantised);
+  }
   // Keep the logs of a failed run; tidy up after a passing one.
   if (!HasFailure()) std::filesystem::remove_all(dir);
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "codegen/c_project.h"
+#include "codegen/cortex_m4.h"
 #include "codegen/write_files.h"
 #include "gtest/gtest.h"
 #include "int8/interpreter.h"
@@ -111,6 +112,27 @@ TEST(CortexM4, QemuRunGivesTheInterpretersLogitsInThePlannedMemory) {
               static_cast<long long>(project->info.flash_bytes),
               static_cast<long long>(sections.at(".rodata")));
   std::filesystem::remove_all(dir);
+}
+
+// What a worker reports with each quantised candidate: a positive count that
+// a second, separate run of the same model repeats exactly (QEMU's -icount
+// clock is deterministic), and an error, not a number, for a broken model.
+TEST(CortexM4, InstructionsPerInferenceAreMeasuredAndRepeatable) {
+  if (!CortexM4ToolsAvailable()) GTEST_SKIP() << "arm-none-eabi-gcc or qemu-system-arm missing";
+  Rng rng(5);
+  absl::StatusOr<v1::QuantizedModel> model =
+      testing::RandomModel(SpaceKind::kCnn, {12, 12, 1, 10}, rng, 17);
+  ASSERT_TRUE(model.ok()) << model.status();
+  absl::StatusOr<int64_t> first = CortexM4InstructionsPerInference(*model);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_GT(*first, 1000);
+  absl::StatusOr<int64_t> second = CortexM4InstructionsPerInference(*model);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*first, *second);
+
+  v1::QuantizedModel broken = *model;
+  broken.mutable_ops(0)->add_inputs("no_such_tensor");
+  EXPECT_FALSE(CortexM4InstructionsPerInference(broken).ok());
 }
 
 }  // namespace

@@ -247,6 +247,8 @@ TEST(CoordinatorTest, GarbageResultsAreRefusedAndTheCandidateRetried) {
       [](v1::EvaluationResult& r) { r.set_validation_error(1.5); },
       [](v1::EvaluationResult& r) { r.set_test_error(std::nan("")); },
       [](v1::EvaluationResult& r) { r.set_training_seconds(-3); },
+      // A Cortex-M4 latency with no int8 model it could have come from.
+      [](v1::EvaluationResult& r) { r.set_cortex_m4_instructions(600000); },
       [](v1::EvaluationResult& r) {
         v1::LayerPruning* p = r.add_pruning();
         p->set_layer("conv_blocks[9].layers[0]");

@@ -261,6 +261,14 @@ TEST_F(DashboardTest, EveryPageShowsTheJobsNumbersAndPlots) {
                                      Field(metrics, "peak_memory_bytes").string_value(), "\"")));
   EXPECT_THAT(cand, HasSubstr(absl::StrCat("id=\"macs\" data-value=\"",
                                            Field(metrics, "macs").string_value(), "\"")));
+  // Measured by workers that quantise (synthetic ones do not).
+  if (evaluation.fields().contains("cortex_m4_instructions")) {
+    EXPECT_THAT(cand, HasSubstr(absl::StrCat(
+                          "id=\"cortex-m4\" data-value=\"",
+                          Field(evaluation, "cortex_m4_instructions").string_value(), "\"")));
+  } else {
+    EXPECT_THAT(cand, HasSubstr("Cortex-M4 latency</dt><dd><span class=\"muted\">not measured"));
+  }
   EXPECT_THAT(cand, HasSubstr("<svg id=\"plot-epochs\""));
   // A point per recorded epoch and the line through them (the synthetic
   // evaluator may record none: then the plot says so).

@@ -1,6 +1,8 @@
 #include "worker/daemon/training_evaluator.h"
 
 #include "absl/strings/str_cat.h"
+#include "codegen/cortex_m4.h"
+#include "spdlog/spdlog.h"
 #include "worker/data/dataset.h"
 #include "worker/train_candidate.h"
 
@@ -30,7 +32,14 @@ v1::JobSpec SpecFromTask(const v1::Task& task) {
   return spec;
 }
 
-TrainingEvaluator::TrainingEvaluator(int threads) : threads_(threads) {
+TrainingEvaluator::TrainingEvaluator(int threads, bool measure_cortex_m4)
+    : threads_(threads),
+      measure_cortex_m4_(measure_cortex_m4 && codegen::CortexM4ToolsAvailable()) {
+  if (measure_cortex_m4 && !measure_cortex_m4_) {
+    spdlog::info(
+        "arm-none-eabi-gcc or qemu-system-arm not found: int8 candidates are reported "
+        "without Cortex-M4 instructions per inference");
+  }
   if (threads_ > 0) SetTrainingThreads(threads_);
 }
 
@@ -71,6 +80,18 @@ absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task&
                            : absl::OkStatus();
       });
   if (!result.ok()) return MissingFileIsPermanent(result.status(), "a file the job needs");
+  if (measure_cortex_m4_ && result->has_quantized_model() && !stop.load()) {
+    // A latency that cannot be measured leaves the field unset; it never
+    // fails a candidate whose training and int8 evaluation succeeded.
+    absl::StatusOr<int64_t> instructions =
+        codegen::CortexM4InstructionsPerInference(result->quantized_model());
+    if (instructions.ok()) {
+      result->set_cortex_m4_instructions(*instructions);
+    } else {
+      spdlog::warn("candidate {}: no Cortex-M4 instruction count: {}", task.candidate_id(),
+                   instructions.status().ToString());
+    }
+  }
   return result;
 }
 

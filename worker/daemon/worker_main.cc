@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
                  "exit after reporting this many results (0: run until stopped)");
   app.add_option("--ack-log", options.ack_log,
                  "append 'JOB CANDIDATE' here for every acknowledged result");
+  bool no_cortex_m4 = false;
+  app.add_flag("--no-cortex-m4", no_cortex_m4,
+               "do not measure int8 candidates' Cortex-M4 instructions per inference on QEMU");
   app.add_flag("--synthetic", synthetic,
                "do not train: report a synthetic error computed from the architecture");
   app.add_option("--synthetic-delay-ms", synthetic_delay_ms,
@@ -84,7 +87,7 @@ int main(int argc, char** argv) {
       unsigned cores = std::max(1u, std::thread::hardware_concurrency());
       threads = std::max(1, static_cast<int>(cores) / options.slots);
     }
-    evaluator = std::make_unique<unas::worker::TrainingEvaluator>(threads);
+    evaluator = std::make_unique<unas::worker::TrainingEvaluator>(threads, !no_cortex_m4);
   }
 
   unas::worker::WorkerLoop loop(options, evaluator.get());

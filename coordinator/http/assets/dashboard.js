@@ -373,6 +373,10 @@ function candidatePage(jobId, candidateId) {
       ["validation error", valueSpan("val-error", e.validation_error ?? null, pct(e.validation_error))],
       ["test error", valueSpan("test-error", e.test_error ?? null, pct(e.test_error))],
       ["int8 test error", pct(e.int8_test_error)],
+      ["Cortex-M4 latency", e.cortex_m4_instructions !== undefined
+        ? valueSpan("cortex-m4", num(e.cortex_m4_instructions), `${count(e.cortex_m4_instructions)} instructions per inference`) +
+          ` <small class="muted">(${num(e.cortex_m4_instructions)}; generated C on QEMU mps2-an386, -icount)</small>`
+        : `<span class="muted">not measured</span>`],
       ["peak memory", valueSpan("pmu", num(m.peak_memory_bytes), bytes(m.peak_memory_bytes)) + ` <small class="muted">(${num(m.peak_memory_bytes)} B; with input ${bytes(m.peak_memory_with_input_bytes)})</small>`],
       ["model size", valueSpan("model-size", num(m.model_size_bytes), bytes(m.model_size_bytes)) + ` <small class="muted">(int8 deployed ${bytes(m.model_size_deployed_bytes)})</small>`],
       ["MACs", valueSpan("macs", num(m.macs), count(m.macs))],
