@@ -1,8 +1,8 @@
 // A full disk under a running coordinator (issue 26): the database lives on
 // a tmpfs mounted with a size limit, which the test fills while a real job
 // runs. The coordinator must stay up, report the failing store (GetJob's
-// store_error, `unasctl status`, the metrics endpoint), refuse changes with
-// UNAVAILABLE, and, once space is freed, store everything it held and
+// store_error, `unasctl status`, the dashboard's JSON, the metrics endpoint),
+// refuse changes with UNAVAILABLE, and, once space is freed, store everything it held and
 // finish the job with nothing lost (checked again after a restart). Needs
 // root (mount(2)); skips with a message elsewhere.
 #include <fcntl.h>
@@ -86,12 +86,21 @@ TEST(StoreFaultTest, AFullDiskIsRetriedNotACrashAndLosesNothing) {
   } unmount{mount_point};
 
   const int rounds = 40;
-  CoordinatorProcess coordinator(dir, mount_point + "/search.db", 0,
-                                 {"--heartbeat-interval", "1", "--metrics-listen", "127.0.0.1:0",
-                                  "--metrics-port-file", dir + "/metrics-port"});
+  CoordinatorProcess coordinator(
+      dir, mount_point + "/search.db", 0,
+      {"--heartbeat-interval", "1", "--metrics-listen", "127.0.0.1:0", "--metrics-port-file",
+       dir + "/metrics-port", "--http", "127.0.0.1:0", "--http-port-file", dir + "/http-port"});
   std::optional<int> metrics_port =
       unas::testing::WaitForPortFile(dir + "/metrics-port", absl::Seconds(20));
   ASSERT_TRUE(metrics_port.has_value());
+  std::optional<int> http_port =
+      unas::testing::WaitForPortFile(dir + "/http-port", absl::Seconds(20));
+  ASSERT_TRUE(http_port.has_value());
+  auto dashboard_jobs = [&] {
+    httplib::Client client("127.0.0.1", *http_port);
+    httplib::Result r = client.Get("/api/jobs");
+    return r ? r->body : "";
+  };
   const int64_t job_id = Submit(coordinator, SmallSpec(rounds, /*seed=*/11));
   {
     SyntheticWorker worker(coordinator.address(), "full-disk-worker", absl::Milliseconds(30));
@@ -125,6 +134,7 @@ TEST(StoreFaultTest, AFullDiskIsRetriedNotACrashAndLosesNothing) {
     }
     EXPECT_TRUE(coordinator.process().running());
     EXPECT_THAT(Metrics(*metrics_port), ::testing::HasSubstr("unas_store_healthy 0"));
+    EXPECT_THAT(dashboard_jobs(), ::testing::HasSubstr("\"store_error\": \"the coordinator's"));
     unas::testing::CommandResult status =
         unas::testing::RunCommand({unas::testing::BinaryPath("unasctl"), "status",
                                    std::to_string(job_id), "--coordinator", coordinator.address()});
@@ -141,6 +151,7 @@ TEST(StoreFaultTest, AFullDiskIsRetriedNotACrashAndLosesNothing) {
     EXPECT_EQ(done.progress().evaluations_done(), rounds);
     EXPECT_TRUE(coordinator.process().running());
     EXPECT_THAT(Metrics(*metrics_port), ::testing::HasSubstr("unas_store_healthy 1"));
+    EXPECT_THAT(dashboard_jobs(), ::testing::HasSubstr("\"store_error\": null"));
   }
   EXPECT_THAT(coordinator.process().ReadLog(), ::testing::HasSubstr("commits again"));
 
