@@ -6,6 +6,8 @@
 // heads and foreign Hosts are refused before a body byte is read; slow-loris
 // connections are dropped at the head deadline; connections beyond the cap
 // get 503 at once; and the history cache stays within its byte bound.
+#include <openssl/ssl.h>
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -22,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/coordinator/coordinator_test_util.h"
 #include "tests/dashboard/raw_http_client.h"
+#include "tests/util/test_dirs.h"
 
 namespace unas::dashboard {
 namespace {
@@ -273,6 +276,48 @@ TEST_F(HttpGuardTest, RandomBytesGetAnErrorAndNothingElse) {
     EXPECT_TRUE(answer.empty() || StatusOf(answer) >= 400) << answer.substr(0, 40);
   }
   EXPECT_EQ(StatusFor(port_, Get("/api/jobs")), 200);
+}
+
+// Over TLS the same checks run (the dashboard serves TLS itself, on the
+// SSL_CTX of cpp-httplib's SSLServer): a chunked body is refused after the
+// head, and an honest request is answered.
+TEST_F(HttpGuardTest, TlsConnectionsAreCheckedToo) {
+  const std::string certs = unas::testing::MakeTestDir("http-guard-tls");
+  unas::testing::CommandResult made = unas::testing::RunCommand(
+      {"/bin/bash", std::string(UNAS_SOURCE_DIR) + "/deploy/tls/make-certs", certs, "localhost"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  DashboardOptions options;
+  options.tls_cert_file = certs + "/server.pem";
+  options.tls_key_file = certs + "/server-key.pem";
+  Start(options);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(ctx, nullptr);
+  // One request over a fresh TLS connection: what the server answers.
+  auto exchange = [&](const std::string& head, const std::string& body_chunk, int chunks) {
+    RawConnection c(port_);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, c.fd());
+    std::string answer;
+    if (SSL_connect(ssl) == 1 && SSL_write(ssl, head.data(), static_cast<int>(head.size())) > 0) {
+      for (int i = 0; i < chunks; ++i) {
+        if (SSL_write(ssl, body_chunk.data(), static_cast<int>(body_chunk.size())) <= 0) break;
+      }
+      char buffer[4096];
+      for (int n; (n = SSL_read(ssl, buffer, sizeof buffer)) > 0;) answer.append(buffer, n);
+    }
+    SSL_free(ssl);
+    return answer;
+  };
+  ASSERT_TRUE(ResetPeakRss());
+  const int64_t before = RssKib();
+  const std::string chunk = absl::StrCat("100000\r\n", std::string(1 << 20, 't'), "\r\n");
+  const std::string refused = exchange(
+      "POST /login HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n", chunk, 2);
+  EXPECT_EQ(StatusOf(refused), 411) << refused.substr(0, 80);
+  EXPECT_LT(PeakRssKib() - before, 16 * 1024);
+  EXPECT_EQ(StatusOf(exchange(Get("/api/jobs", "localhost"), "", 0)), 200);
+  EXPECT_EQ(StatusOf(exchange(Get("/api/jobs", "attacker.example"), "", 0)), 421);
+  SSL_CTX_free(ctx);
 }
 
 TEST_F(HttpGuardTest, TheHistoryCacheStaysWithinItsBound) {

@@ -68,6 +68,7 @@ class RawConnection {
   RawConnection& operator=(const RawConnection&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
 
   // False once the server closed or reset the connection.
   bool Send(const std::string& bytes) {
