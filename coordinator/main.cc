@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   std::string metrics_port_file;
   std::string http_listen;
   std::string http_port_file;
+  std::vector<std::string> http_allowed_hosts;
+  int http_max_connections = 32;
+  int http_history_cache_mb = 256;
   app.add_option("--db", db_path, "SQLite database file (created if missing)");
   app.add_option("--listen", listen, "address:port to serve on (port 0 picks a free one)");
   app.add_option("--port-file", port_file, "write the port actually bound to this file");
@@ -92,6 +95,16 @@ int main(int argc, char** argv) {
                  "serve the live dashboard at HOST:PORT (port 0 picks one; off by default)");
   app.add_option("--http-port-file", http_port_file,
                  "write the dashboard port actually bound to this file");
+  app.add_option("--http-allowed-hosts", http_allowed_hosts,
+                 "Host names the dashboard answers besides IP literals, localhost, the --http "
+                 "host and this machine's name (comma-separated; * allows any)")
+      ->delimiter(',');
+  app.add_option("--http-max-connections", http_max_connections,
+                 "dashboard connections served at once (as many again may wait)")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--http-history-cache-mb", http_history_cache_mb,
+                 "bound on the dashboard's cache of job histories")
+      ->check(CLI::Range(1, 1 << 20));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   // Debian's abseil is built with mutex deadlock detection on, which gRPC's
@@ -185,6 +198,9 @@ int main(int argc, char** argv) {
       dashboard_options.tls_key_file = security_options.tls_key_file;
     }
     dashboard_options.client_token = client_token;
+    dashboard_options.allowed_hosts = http_allowed_hosts;
+    dashboard_options.max_connections = http_max_connections;
+    dashboard_options.history_cache_bytes = static_cast<size_t>(http_history_cache_mb) << 20;
     absl::StatusOr<std::unique_ptr<unas::dashboard::DashboardServer>> started =
         unas::dashboard::DashboardServer::Start(coordinator->get(), dashboard_options);
     if (!started.ok()) {
@@ -220,14 +236,27 @@ int main(int argc, char** argv) {
   std::thread lease_keeper([&] {
     while (!stopping.load()) {
       (*coordinator)->ExpireLeases();
-      if (absl::Status health = (*coordinator)->StoreHealth(); !health.ok()) {
-        // Memory holds changes the database lacks: resume from the database.
-        spdlog::error("{}; exiting", std::string(health.message()));
-        std::_Exit(3);
-      }
+      (*coordinator)->CompactEndedJobs();
       for (int i = 0; i < 10 && !stopping.load(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
+    }
+  });
+  // A failing store (a full disk) is retried by the committer, not ended by
+  // exiting (a restart would meet the same disk): say when it starts and
+  // ends. Its own thread, since ExpireLeases waits for commits.
+  std::thread store_watch([&] {
+    bool failing = false;
+    while (!stopping.load()) {
+      if (absl::Status health = (*coordinator)->StoreHealth(); health.ok() == failing) {
+        failing = !health.ok();
+        if (failing) {
+          spdlog::error("{}", std::string(health.message()));
+        } else {
+          spdlog::info("the database commits again; every held change is stored");
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
   {
@@ -241,6 +270,7 @@ int main(int argc, char** argv) {
   }
   stopping = true;
   lease_keeper.join();
+  store_watch.join();
   if (dashboard) dashboard->Stop();  // its pages read the coordinator too
   metrics.StopServing();             // scrapes read the coordinator, which goes next
   spdlog::info("stopped");

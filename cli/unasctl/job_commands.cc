@@ -146,6 +146,7 @@ absl::Status Status(const OnlineFlags& c, CoordinatorClient& client, int64_t job
   const v1::JobSpec& s = job->spec();
   std::cout << "job " << job->job_id() << " '" << s.name() << "': " << JobStateName(job->state())
             << (job->failure_reason().empty() ? "" : " (" + job->failure_reason() + ")") << "\n";
+  if (!job->store_error().empty()) std::cout << "  STORE ERROR  " << job->store_error() << "\n";
   std::cout << absl::StrFormat("  evaluations  %d of %d done, %d training, %d queued, %d failed",
                                p.evaluations_done(), p.rounds(), p.evaluations_in_flight(),
                                p.evaluations_queued(), p.evaluations_failed());

@@ -25,12 +25,14 @@ int64_t SystemNowMs() {
 
 void Coordinator::Impl::StartCommitter() {
   committer = std::make_unique<store::GroupCommitter>(
-      store.get(), [this](const std::vector<const char*>& operations, double seconds) {
+      store.get(),
+      [this](const std::vector<const char*>& operations, double seconds) {
         if (options.observer == nullptr) return;
         for (const char* operation : operations) {
           options.observer->StoreCommit(operation, seconds);
         }
-      });
+      },
+      options.commit_retry);
   for (store::BatchedWrite& write : writes_before_start) {
     committer->Enqueue("restore", std::move(write));
   }
@@ -62,5 +64,7 @@ void Coordinator::Shutdown() {
 }
 
 absl::Status Coordinator::StoreHealth() const { return impl_->committer->health(); }
+
+store::CommitHealth Coordinator::StoreCommitHealth() const { return impl_->committer->Health(); }
 
 }  // namespace unas::coordinator

@@ -48,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "coordinator/core/observer.h"
+#include "coordinator/store/group_commit.h"
 #include "coordinator/store/store.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_service.pb.h"
@@ -68,11 +69,16 @@ struct CoordinatorOptions {
   int max_consecutive_skips = 10000;
   // Events kept per job for WatchJob.
   int max_events_per_job = 2000;
+  // How long an ended job keeps its last events for watchers catching up
+  // (CompactEndedJobs).
+  int ended_job_grace_seconds = 60;
   // Lease TTL of jobs whose spec sets none (0: the spec default, 120 s).
   int default_lease_ttl_seconds = 0;
   // Told about evaluations, failures and store commits (metrics); not owned,
   // may be null.
   CoordinatorObserver* observer = nullptr;
+  // How failed store commits are retried (store/group_commit.h).
+  store::CommitRetry commit_retry;
 };
 
 class Coordinator {
@@ -119,10 +125,19 @@ class Coordinator {
   // AcquireTask and periodically by the server.
   void ExpireLeases();
 
-  // OK while the store accepts writes. After a failed write or commit the
-  // coordinator acknowledges nothing more (every mutating call returns
-  // UNAVAILABLE) and must be restarted, which resumes from the database.
+  // Lets go of what jobs that ended more than ended_job_grace_seconds ago
+  // no longer need: their WatchJob events but the last (a watcher that far
+  // behind gets the final state), their duplicate and lease indexes, their
+  // search algorithm. Called periodically by the server.
+  void CompactEndedJobs();
+
+  // OK while the store commits. After a failed commit it is UNAVAILABLE
+  // (and so is every mutating call, refused before it changes anything)
+  // until a retry of the commit succeeds (store/group_commit.h): a full
+  // disk that is freed again loses nothing.
   absl::Status StoreHealth() const;
+  // The same, with the count of failed commits and of writes waiting.
+  store::CommitHealth StoreCommitHealth() const;
 
   // Wakes every waiting AcquireTask and NextEvents (for shutdown).
   void Shutdown();

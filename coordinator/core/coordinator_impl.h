@@ -18,9 +18,12 @@ struct Coordinator::Impl : CoordinatorState {
 
   // Runs `call` (which takes mu itself), then waits, without mu, until
   // every write queued so far is durable: the answer acknowledges only what
-  // a power loss cannot undo.
+  // a power loss cannot undo. While the store cannot commit (a full disk,
+  // say) the call is refused with UNAVAILABLE before it changes anything:
+  // callers retry, and nothing piles up in memory meanwhile.
   template <typename Call>
   auto Durably(Call call) -> decltype(call()) {
+    if (absl::Status health = committer->health(); !health.ok()) return health;
     auto result = call();
     if (absl::Status durable = committer->Flush(); !durable.ok()) return durable;
     return result;

@@ -110,6 +110,11 @@ struct CoordinatorState {
   v1::Job JobView(const JobEntry& entry) const {
     v1::Job job = entry.job;
     *job.mutable_progress() = entry.Progress();
+    if (committer != nullptr) {
+      if (absl::Status health = committer->health(); !health.ok()) {
+        job.set_store_error(std::string(health.message()));
+      }
+    }
     return job;
   }
 

@@ -232,6 +232,16 @@ std::vector<v1::WorkerInfo> Coordinator::ListWorkers(bool include_inactive) {
   return out;
 }
 
+void Coordinator::CompactEndedJobs() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const int64_t cutoff = impl_->Now() - int64_t{impl_->options.ended_job_grace_seconds} * 1000;
+  for (auto& [job_id, job] : impl_->jobs) {
+    if (job.compacted || !IsFinished(job.job.state())) continue;
+    if (TimeUtil::TimestampToMilliseconds(job.job.update_time()) > cutoff) continue;
+    job.Compact();
+  }
+}
+
 absl::StatusOr<bool> Coordinator::NextEvents(int64_t job_id, int64_t* cursor,
                                              absl::Duration timeout,
                                              std::vector<v1::JobEvent>* events) {

@@ -61,4 +61,16 @@ void JobEntry::ForgetDurableRows(uint64_t durable_ticket) {
   }
 }
 
+void JobEntry::Compact() {
+  if (compacted) return;
+  compacted = true;
+  while (events.size() > 1) {
+    events.pop_front();
+    ++events_base;
+  }
+  events.shrink_to_fit();
+  absl::flat_hash_map<uint64_t, int64_t>().swap(done_by_fingerprint);
+  proposals.Release();
+}
+
 }  // namespace unas::coordinator

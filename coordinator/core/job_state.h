@@ -106,6 +106,11 @@ struct JobEntry {
   void Put(CandidateRow row, uint64_t ticket);
   // Drops the finished rows whose writes are durable up to `durable_ticket`.
   void ForgetDurableRows(uint64_t durable_ticket);
+  // For a job that has ended: drops every event but the last, the
+  // duplicate and lease indexes, and the search algorithm (none is needed
+  // once nothing more is proposed or leased). Idempotent.
+  void Compact();
+  bool compacted = false;
 };
 
 }  // namespace unas::coordinator

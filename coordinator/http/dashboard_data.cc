@@ -159,7 +159,9 @@ absl::StatusOr<std::string> DashboardData::JobsJson() {
                     ", \"update_time\": ", JsonString(TimeUtil::ToString(job.update_time())), "}");
     first = false;
   }
-  absl::StrAppend(&out, "\n]}\n");
+  const absl::Status store = coordinator_->StoreHealth();
+  absl::StrAppend(&out, "\n], \"store_error\": ", store.ok() ? "null" : JsonString(store.message()),
+                  "}\n");
   return out;
 }
 

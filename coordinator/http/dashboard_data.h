@@ -41,8 +41,9 @@ std::string JobVersion(const v1::Job& job);
 
 class DashboardData {
  public:
-  explicit DashboardData(coordinator::Coordinator* coordinator)
-      : coordinator_(coordinator), cache_(coordinator) {}
+  explicit DashboardData(coordinator::Coordinator* coordinator,
+                         size_t history_cache_bytes = kDefaultHistoryCacheBytes)
+      : coordinator_(coordinator), cache_(coordinator, history_cache_bytes) {}
 
   absl::StatusOr<std::string> JobsJson();
   // With `changed_since` (the "version" of an earlier answer) a long poll:
@@ -66,6 +67,8 @@ class DashboardData {
   // Ends the long polls in progress (within a second) and refuses new ones:
   // for shutdown.
   void Stop() { stopping_ = true; }
+
+  const HistoryCache& cache() const { return cache_; }
 
  private:
   absl::StatusOr<std::shared_ptr<const JobSnapshot>> Snapshot(int64_t job_id);

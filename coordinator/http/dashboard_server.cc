@@ -1,12 +1,15 @@
 #include "coordinator/http/dashboard_server.h"
 
 #include <httplib.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,7 @@
 #include "coordinator/http/dashboard_assets.h"
 #include "coordinator/http/dashboard_auth.h"
 #include "coordinator/http/dashboard_data.h"
+#include "coordinator/http/guarded_server.h"
 #include "report/format.h"
 #include "spdlog/spdlog.h"
 
@@ -23,8 +27,6 @@ namespace {
 constexpr char kJson[] = "application/json; charset=utf-8";
 constexpr char kSvg[] = "image/svg+xml; charset=utf-8";
 constexpr char kHtml[] = "text/html; charset=utf-8";
-// The largest request body (the login form); client tokens are far shorter.
-constexpr size_t kMaxRequestBodyBytes = 16 * 1024;
 
 int HttpStatus(const absl::Status& status) {
   switch (status.code()) {
@@ -73,11 +75,28 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& add
   return std::make_pair(host, port);
 }
 
+// The names a Host header may carry (besides IP literals and localhost):
+// the --http host, this machine's name, and the extra ones configured.
+std::vector<std::string> ServerNames(const std::string& listen_host,
+                                     const std::vector<std::string>& extra) {
+  std::vector<std::string> names = {absl::AsciiStrToLower(listen_host)};
+  char hostname[256] = {};
+  if (::gethostname(hostname, sizeof hostname - 1) == 0 && hostname[0] != '\0') {
+    names.push_back(absl::AsciiStrToLower(hostname));
+  }
+  for (const std::string& name : extra) {
+    std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(name));
+    if (!lower.empty() && lower.back() == '.') lower.pop_back();
+    if (!lower.empty()) names.push_back(lower);
+  }
+  return names;
+}
+
 }  // namespace
 
 struct DashboardServer::Impl {
   Impl(coordinator::Coordinator* coordinator, const DashboardOptions& options, bool tls)
-      : data(coordinator), auth(options.client_token, tls), tls(tls) {}
+      : data(coordinator, options.history_cache_bytes), auth(options.client_token, tls), tls(tls) {}
 
   DashboardData data;
   DashboardAuth auth;
@@ -199,9 +218,11 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(
   if (!address.ok()) return address.status();
   const bool tls = !options.tls_cert_file.empty() && !options.tls_key_file.empty();
   auto impl = std::make_unique<Impl>(coordinator, options, tls);
+  ConnectionLimits limits = options.limits;
+  limits.hosts = HostPolicy{ServerNames(address->first, options.allowed_hosts)};
   if (tls) {
-    auto server = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
-                                                       options.tls_key_file.c_str());
+    auto server = std::make_unique<GuardedServer<httplib::SSLServer>>(
+        limits, options.tls_cert_file.c_str(), options.tls_key_file.c_str());
     if (!server->is_valid()) {
       return absl::InvalidArgumentError(absl::StrCat("--http: cannot use the TLS certificate ",
                                                      options.tls_cert_file, " and key ",
@@ -209,13 +230,17 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(
     }
     impl->server = std::move(server);
   } else {
-    impl->server = std::make_unique<httplib::Server>();
+    impl->server = std::make_unique<GuardedServer<httplib::Server>>(limits);
   }
   // Long polls hold a thread each for up to 25 s: room for many open pages.
-  impl->server->new_task_queue = [] { return new httplib::ThreadPool(32); };
-  // The only body a client may send is the login form's token; anything
-  // longer is refused (413) before it is read into memory.
-  impl->server->set_payload_max_length(kMaxRequestBodyBytes);
+  // As many connections again may wait for a thread; beyond that they get
+  // 503 at once, so no client holds an unbounded number of descriptors.
+  const size_t threads = static_cast<size_t>(std::max(1, options.max_connections));
+  impl->server->new_task_queue = [threads] { return new BoundedTaskQueue(threads, threads); };
+  // GuardedServer reads and checks every head itself and hands cpp-httplib
+  // at most Content-Length bytes of body (no chunked or encoded bodies, no
+  // body without a length); this limit is a second fence.
+  impl->server->set_payload_max_length(limits.max_body_bytes);
   impl->Routes();
   impl->host = address->first;
   if (address->second == 0) {
@@ -244,6 +269,8 @@ std::string DashboardServer::url() const {
   return absl::StrCat(impl_->tls ? "https://" : "http://", v6 ? "[" : "", impl_->host,
                       v6 ? "]" : "", ":", impl_->port, "/");
 }
+
+size_t DashboardServer::history_cache_bytes() const { return impl_->data.cache().bytes(); }
 
 void DashboardServer::Stop() {
   if (impl_->stopped) return;

@@ -61,6 +61,22 @@ struct CoordinatorMetrics::Families {
                            .Name("unas_store_commit_seconds")
                            .Help("One SQLite transaction of the coordinator's store")
                            .Register(r)),
+        store_healthy(BuildGauge()
+                          .Name("unas_store_healthy")
+                          .Help("1 while the store commits; 0 while commits fail (a full disk) "
+                                "and changes are refused")
+                          .Register(r)
+                          .Add({})),
+        store_commit_failures(BuildGauge()
+                                  .Name("unas_store_commit_failures")
+                                  .Help("Store commits that failed (and were retried) since start")
+                                  .Register(r)
+                                  .Add({})),
+        store_pending_writes(BuildGauge()
+                                 .Name("unas_store_pending_writes")
+                                 .Help("Writes queued or waiting for a commit retry")
+                                 .Register(r)
+                                 .Add({})),
         evaluation_histogram(evaluation_seconds.Add(
             {}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600,
                                                         1200, 1800, 3600, 7200, 14400})),
@@ -82,6 +98,9 @@ struct CoordinatorMetrics::Families {
   prometheus::Family<prometheus::Gauge>& jobs;
   prometheus::Family<prometheus::Histogram>& evaluation_seconds;
   prometheus::Family<prometheus::Histogram>& commit_seconds;
+  prometheus::Gauge& store_healthy;
+  prometheus::Gauge& store_commit_failures;
+  prometheus::Gauge& store_pending_writes;
   prometheus::Histogram& evaluation_histogram;
   prometheus::Gauge& connected_workers;
 };
@@ -131,6 +150,10 @@ class CoordinatorMetrics::Scrape final : public prometheus::Collectable {
     for (const auto& [state, count] : by_state) {
       families_->jobs.Add({{"state", state}}).Set(count);
     }
+    const store::CommitHealth store = coordinator_->StoreCommitHealth();
+    families_->store_healthy.Set(store.status.ok() ? 1 : 0);
+    families_->store_commit_failures.Set(static_cast<double>(store.failed_commits));
+    families_->store_pending_writes.Set(static_cast<double>(store.pending_writes));
     families_->connected_workers.Set(
         static_cast<double>(coordinator_->ListWorkers(/*include_inactive=*/false).size()));
   }

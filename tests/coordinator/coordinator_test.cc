@@ -484,6 +484,39 @@ TEST(CoordinatorTest, WatchDeliversProgressUntilTheJobEnds) {
   EXPECT_EQ(events.back().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
+// Ended jobs let go of their events (issue 26): after the grace a watcher
+// from the start gets the final state only, while a running job keeps its.
+TEST(CoordinatorTest, EndedJobsDropTheirEventsAfterTheGrace) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  const int64_t ended = c->SubmitJob(SmallSpec(5))->job_id();
+  DrainSynthetic(*c, Register(*c, "w"));
+  const int64_t running = c->SubmitJob(SmallSpec(50, /*seed=*/3))->job_id();
+  auto events_from_start = [&](int64_t job_id) {
+    int64_t cursor = 1;
+    std::vector<v1::JobEvent> events;
+    EXPECT_TRUE(c->NextEvents(job_id, &cursor, absl::ZeroDuration(), &events).ok());
+    return events;
+  };
+  const size_t before = events_from_start(ended).size();
+  EXPECT_GT(before, 5u);
+  c->CompactEndedJobs();  // within the grace: nothing changes
+  EXPECT_EQ(events_from_start(ended).size(), before);
+  clock.Advance(61'000);
+  c->CompactEndedJobs();
+  std::vector<v1::JobEvent> after = events_from_start(ended);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(after[0].progress().evaluations_done(), 5);
+  EXPECT_EQ(c->GetJob(ended)->progress().evaluations_done(), 5);
+  const size_t running_events = events_from_start(running).size();
+  c->CompactEndedJobs();
+  EXPECT_EQ(events_from_start(running).size(), running_events);
+  // The running job is untouched and still runs to its end.
+  EXPECT_GT(DrainSynthetic(*c, Register(*c, "w2")), 0);
+  EXPECT_EQ(c->GetJob(running)->state(), v1::JOB_STATE_SUCCEEDED);
+}
+
 TEST(CoordinatorTest, WatchSeesEachLeaseSoTheRunningCountIsCurrent) {
   // unasctl's progress line reads the running count from the last event; it
   // showed "1 training" while two slots trained when only results made events.

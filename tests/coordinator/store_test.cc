@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "coordinator/store/group_commit.h"
 #include "coordinator/store/schema.h"
 #include "coordinator/store/sqlite.h"
 #include "gmock/gmock.h"
@@ -234,6 +235,43 @@ TEST_F(StoreTest, AFailedTransactionChangesNothing) {
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].finish_seq, 1);
+}
+
+// A commit that fails (here SQLITE_BUSY: another connection holds the
+// write lock past the 5 s busy timeout) is retried, not the end: health is
+// UNAVAILABLE meanwhile, a waiter gets UNAVAILABLE after the grace, and once
+// the lock is gone every held write is stored, in order (issue 26).
+TEST_F(StoreTest, AFailedCommitIsRetriedUntilItSucceeds) {
+  auto store = OpenStore();
+  auto blocker = Connection::Open(path_, Connection::Mode::kReadWrite);
+  ASSERT_TRUE(blocker.ok()) << blocker.status();
+  ASSERT_TRUE((*blocker)->Execute("BEGIN IMMEDIATE").ok());
+  CommitRetry retry;
+  retry.first_backoff = std::chrono::milliseconds(20);
+  retry.max_backoff = std::chrono::milliseconds(200);
+  retry.grace = std::chrono::milliseconds(500);
+  GroupCommitter committer(store.get(), {}, retry);
+  const uint64_t job =
+      committer.Enqueue("job", [](Store& db) { return db.InsertJob(1, Spec(), 1); });
+  absl::Status waited = committer.WaitDurable(job);
+  EXPECT_EQ(waited.code(), absl::StatusCode::kUnavailable) << waited;
+  EXPECT_EQ(committer.health().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(committer.health().message(), HasSubstr("cannot commit"));
+  const uint64_t candidate = committer.Enqueue(
+      "lease", [](Store& db) { return db.InsertCandidate(Row(1, 1, v1::CANDIDATE_STATE_LEASED)); });
+  CommitHealth health = committer.Health();
+  EXPECT_GE(health.failed_commits, 1);
+  EXPECT_EQ(health.pending_writes, 2u);
+  ASSERT_TRUE((*blocker)->Execute("ROLLBACK").ok());
+  // The retry stores both, the job before its candidate.
+  for (int i = 0; i < 100 && !committer.WaitDurable(candidate).ok(); ++i) {
+  }
+  EXPECT_TRUE(committer.WaitDurable(candidate).ok());
+  EXPECT_TRUE(committer.health().ok());
+  EXPECT_EQ(committer.Health().pending_writes, 0u);
+  absl::StatusOr<std::vector<CandidateRow>> rows = store->LoadCandidates(1);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->size(), 1u);
 }
 
 // Restart streams rows (by id, or the DONE ones in history order); queries

@@ -69,6 +69,15 @@ function markLive(ok) {
   document.body.dataset.updates = String(updates);
 }
 
+// The coordinator's database cannot commit (a full disk, say): changes are
+// refused until it can. Shown above every page while it lasts.
+function showStoreError(message) {
+  const el = document.getElementById("store-error");
+  if (!el) return;
+  el.hidden = !message;
+  el.textContent = message ? "Store error: " + message : "";
+}
+
 async function fetchText(url) {
   const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
   if (response.status === 401) { window.location.assign("/login"); throw new Error("signed out"); }
@@ -184,6 +193,7 @@ function jobsPage() {
   every(POLL_MS, async () => {
     const data = await fetchJson("/api/jobs");
     updates++;
+    showStoreError(data.store_error);
     table.setRows(data.jobs.map((j) => j.summary));
   });
 }
@@ -280,6 +290,7 @@ function jobPage(jobId) {
     const changed = data.version !== version;
     version = data.version;
     renderJobHeader(data.job, s);
+    showStoreError(data.job.store_error);
     if (changed) {
       updates++;
       const paretoIds = new Set(data.pareto_ids.map(Number));
