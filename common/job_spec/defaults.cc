@@ -74,6 +74,16 @@ void FillAlgorithm(v1::AlgorithmSpec* a) {
   if (!a->has_skip_infeasible_factor()) a->set_skip_infeasible_factor(0);
 }
 
+// On by default, except in pruning jobs: there the dense network's resources
+// only bound the pruned network's, and holding the dense network to the
+// bounds would leave pruning nothing to do.
+void FillFeasibleProposals(const v1::TrainingSpec& t, v1::FeasibleProposalsSpec* f) {
+  if (!f->has_enabled()) f->set_enabled(!t.has_pruning());
+  if (!f->has_draws()) f->set_draws(defaults::kFeasibleDraws);
+  if (!f->has_max_bound_excess()) f->set_max_bound_excess(defaults::kMaxBoundExcess);
+  if (!f->has_morphism_redraws()) f->set_morphism_redraws(defaults::kMorphismRedraws);
+}
+
 void FillMonitor(v1::MonitoredQuantity* monitor) {
   if (*monitor == v1::MONITORED_QUANTITY_UNSPECIFIED) {
     *monitor = v1::MONITORED_QUANTITY_VALIDATION_LOSS;
@@ -174,6 +184,7 @@ void FillDefaults(v1::JobSpec* spec) {
   FillDataset(spec->mutable_dataset());
   FillSearchSpaceDefaults(spec->mutable_search_space());
   FillAlgorithm(spec->mutable_algorithm());
+  FillFeasibleProposals(spec->training(), spec->mutable_algorithm()->mutable_feasible_proposals());
   FillTraining(spec->dataset(), spec->mutable_training());
   if (!spec->has_seed()) spec->set_seed(0);
   if (!spec->has_max_parallel_evaluations()) spec->set_max_parallel_evaluations(0);

@@ -16,6 +16,10 @@ inline constexpr int kSampleSize = 25;
 inline constexpr int kAgingEvolutionRounds = 2000;
 inline constexpr int kBayesOptRounds = 800;
 inline constexpr int kBayesOptStartingPoints = 15;
+// Proposals within the resource bounds (AlgorithmSpec.feasible_proposals).
+inline constexpr int kFeasibleDraws = 200;
+inline constexpr double kMaxBoundExcess = 1.0;
+inline constexpr int kMorphismRedraws = 20;
 inline constexpr int kBatchSize = 128;
 // Training images the batch-norm statistics are recomputed on before each
 // evaluation (TrainingSpec.batch_norm_recalibration_images).

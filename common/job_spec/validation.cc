@@ -9,6 +9,9 @@
 namespace unas {
 namespace {
 
+constexpr int kMaxFeasibleDraws = 10000;
+constexpr int kMaxMorphismRedraws = 1000;
+
 // Collects errors; the checks below read like the rules in docs/job_spec.md.
 class Checker {
  public:
@@ -205,6 +208,15 @@ void CheckAlgorithm(const v1::AlgorithmSpec& a, Checker& c) {
     c.Fail("algorithm.skip_infeasible_factor",
            absl::StrCat("(", f, ") must be 0 (never skip) or >= 1"));
   }
+  // Bounded so that one proposal stays cheap: each draw costs an exact
+  // peak-memory search (milliseconds, up to about a second in the widest space).
+  const v1::FeasibleProposalsSpec& fp = a.feasible_proposals();
+  const std::string q = "algorithm.feasible_proposals.";
+  c.Closed(q + "draws", fp.draws(), 1, kMaxFeasibleDraws);
+  if (!(fp.max_bound_excess() >= 1)) {
+    c.Fail(q + "max_bound_excess", absl::StrCat("(", fp.max_bound_excess(), ") must be >= 1"));
+  }
+  c.Closed(q + "morphism_redraws", fp.morphism_redraws(), 0, kMaxMorphismRedraws);
 }
 
 void CheckMonitor(const std::string& field, v1::MonitoredQuantity m, Checker& c) {

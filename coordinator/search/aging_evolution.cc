@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/search_space/morphisms.h"
 #include "common/search_space/random_architecture.h"
 
 namespace unas::search {
@@ -17,10 +16,10 @@ absl::StatusOr<std::optional<Proposal>> AgingEvolution::Propose(const ProposalCo
     // what is evaluated once that is a full tournament sample, so that no
     // worker idles behind a few slow initial candidates.
     if (context.evaluations_done + context.in_flight < options_.initial_population_size) {
-      absl::StatusOr<v1::Architecture> arch =
-          RandomArchitecture(options_.space, options_.data, rng);
-      if (!arch.ok()) return arch.status();
-      proposal.architecture = *std::move(arch);
+      absl::StatusOr<DrawnArchitecture> drawn =
+          DrawRandomArchitecture(options_.space, options_.data, checker_, options_.feasible, rng);
+      if (!drawn.ok()) return drawn.status();
+      proposal.architecture = std::move(drawn->architecture);
       if (options_.sparsity) proposal.sparsity = RandomSparsity(*options_.sparsity, rng);
       return proposal;
     }
@@ -30,14 +29,14 @@ absl::StatusOr<std::optional<Proposal>> AgingEvolution::Propose(const ProposalCo
     }
   }
   const Evaluated& parent = SelectParent(rng);
-  absl::StatusOr<Neighbour> child =
-      RandomNeighbour(parent.architecture, options_.space, options_.data, rng);
+  absl::StatusOr<DrawnNeighbour> child = DrawNeighbour(
+      parent.architecture, options_.space, options_.data, checker_, options_.feasible, rng);
   if (!child.ok()) {
     return absl::Status(
         child.status().code(),
         absl::StrCat("mutating candidate ", parent.candidate_id, ": ", child.status().message()));
   }
-  proposal.architecture = std::move(child->architecture);
+  proposal.architecture = std::move(child->neighbour.architecture);
   proposal.parent_id = parent.candidate_id;
   if (options_.sparsity) {
     double from = parent.sparsity.value_or(options_.sparsity->min);

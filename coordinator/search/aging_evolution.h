@@ -15,6 +15,7 @@
 #include "common/search_space/rng.h"
 #include "common/search_space/sparsity.h"
 #include "coordinator/search/algorithm.h"
+#include "coordinator/search/feasible_proposals.h"
 
 namespace unas::search {
 
@@ -30,11 +31,14 @@ struct AgingEvolutionOptions {
   DataShape data;
   BoundVector bounds;
   std::optional<SparsityRange> sparsity;  // set for pruning jobs
+  // Random members and children within the resource bounds (off: μNAS).
+  FeasibleProposalOptions feasible;
 };
 
 class AgingEvolution : public SearchAlgorithm {
  public:
-  explicit AgingEvolution(AgingEvolutionOptions options) : options_(std::move(options)) {}
+  explicit AgingEvolution(AgingEvolutionOptions options)
+      : options_(std::move(options)), checker_(options_.data, options_.bounds) {}
 
   absl::StatusOr<std::optional<Proposal>> Propose(const ProposalContext& context) override;
   void Observe(const Evaluated& evaluated) override;
@@ -48,6 +52,7 @@ class AgingEvolution : public SearchAlgorithm {
 
  private:
   AgingEvolutionOptions options_;
+  BoundChecker checker_;
   std::deque<Evaluated> population_;
 };
 

@@ -37,10 +37,19 @@ absl::StatusOr<std::unique_ptr<SearchAlgorithm>> MakeSearchAlgorithm(const v1::J
       options.data = data;
       options.bounds = MakeBounds(spec);
       options.sparsity = sparsity;
+      options.feasible = MakeFeasibleProposalOptions(spec);
       return std::make_unique<AgingEvolution>(std::move(options));
     }
-    case v1::AlgorithmSpec::kRandomSearch:
-      return std::make_unique<RandomSearch>(spec.seed(), *std::move(space), data, sparsity);
+    case v1::AlgorithmSpec::kRandomSearch: {
+      RandomSearchOptions options;
+      options.seed = spec.seed();
+      options.space = *std::move(space);
+      options.data = data;
+      options.bounds = MakeBounds(spec);
+      options.sparsity = sparsity;
+      options.feasible = MakeFeasibleProposalOptions(spec);
+      return std::make_unique<RandomSearch>(std::move(options));
+    }
     case v1::AlgorithmSpec::kBayesianOptimization: {
       const v1::BayesianOptimizationSpec& bo = a.bayesian_optimization();
       if (bo.multi_fidelity()) {
@@ -59,6 +68,7 @@ absl::StatusOr<std::unique_ptr<SearchAlgorithm>> MakeSearchAlgorithm(const v1::J
                                                        : bo::KernelKind::kOtmann;
       options.local_optimizer = bo.acquisition_optimizer() == v1::ACQUISITION_OPTIMIZER_LOCAL;
       options.skip_infeasible_factor = a.skip_infeasible_factor();
+      options.feasible = MakeFeasibleProposalOptions(spec);
       return std::make_unique<BayesianOptimization>(std::move(options));
     }
     default:

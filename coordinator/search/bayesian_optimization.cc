@@ -91,7 +91,17 @@ void BayesianOptimization::Observe(const Evaluated& evaluated) {
 
 absl::StatusOr<Proposal> BayesianOptimization::RandomProposal(
     Rng& rng, const absl::flat_hash_set<uint64_t>& taken) {
+  // With feasible proposals on, up to feasible.draws of the draws that are
+  // neither taken nor skipped are weighed: the first within every resource
+  // bound wins, else the least-violating (feasible_proposals.h). Off, the
+  // first such draw wins, as in μNAS; the Rng is consumed the same way.
+  const bool weigh =
+      options_.feasible.enabled && (options_.bounds[1] || options_.bounds[2] || options_.bounds[3]);
+  const int draws = std::max(1, options_.feasible.draws);
   Proposal proposal;
+  std::optional<Proposal> best;
+  double best_violation = kInf;
+  int weighed = 0;
   for (int attempt = 0; attempt < kRandomAttempts; ++attempt) {
     absl::StatusOr<v1::Architecture> arch = RandomArchitecture(options_.space, options_.data, rng);
     if (!arch.ok()) return arch.status();
@@ -101,12 +111,18 @@ absl::StatusOr<Proposal> BayesianOptimization::RandomProposal(
     if (taken.contains(Fingerprint(proposal.architecture, options_.data))) continue;
     absl::StatusOr<std::shared_ptr<const bo::ArchEntry>> entry = Entry(proposal.architecture);
     if (!entry.ok()) return entry.status();
-    if (!ExceedsEveryBound(DenseObjectives((*entry)->analysis.resources), options_.bounds,
-                           options_.skip_infeasible_factor)) {
-      return proposal;
+    const ObjectiveVector dense = DenseObjectives((*entry)->analysis.resources);
+    if (ExceedsEveryBound(dense, options_.bounds, options_.skip_infeasible_factor)) continue;
+    if (!weigh) return proposal;
+    const double violation = BoundViolation(dense, options_.bounds);
+    if (violation < best_violation) {
+      best = proposal;
+      best_violation = violation;
     }
+    if (best_violation <= 1.0 || ++weighed >= draws) return *std::move(best);
   }
-  return proposal;  // a space this small or this infeasible: let the coordinator decide
+  // A space this small or this infeasible: let the coordinator decide.
+  return best ? *std::move(best) : proposal;
 }
 
 absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Propose(

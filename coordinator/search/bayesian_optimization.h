@@ -22,6 +22,7 @@
 #include "common/search_space/sparsity.h"
 #include "coordinator/search/algorithm.h"
 #include "coordinator/search/bo/surrogate.h"
+#include "coordinator/search/feasible_proposals.h"
 
 namespace unas::search {
 
@@ -37,6 +38,9 @@ struct BayesianOptimizationOptions {
   // Candidates whose dense resources exceed every bound by this factor are
   // never proposed (0: off), as the coordinator would skip them.
   double skip_infeasible_factor = 0.0;
+  // Random starting points within the resource bounds (off: μNAS). Only
+  // enabled and draws apply: BO's own steps already weigh the resources.
+  FeasibleProposalOptions feasible;
   // The acquisition's aging evolution: evaluations per step, random
   // initial population (also the pool size) and tournament size.
   int acquisition_evaluations = 300;

@@ -75,6 +75,16 @@ TEST(ConfigFilesTest, EveryConfigLoadsAndValidates) {
   }
 }
 
+TEST(ConfigFilesTest, PaperConfigsKeepPlainDrawsAndTheDemoDrawsWithinTheBounds) {
+  for (const std::string& file : ConfigFiles()) {
+    absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(ConfigPath(file));
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(spec->algorithm().feasible_proposals().enabled(),
+              file == "fashion_mnist_quick.textproto")
+        << file;
+  }
+}
+
 TEST(ConfigFilesTest, CnnMnistStructPruMatchesReference) {
   absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(ConfigPath("cnn_mnist_struct_pru.textproto"));
   ASSERT_TRUE(spec.ok()) << spec.status();

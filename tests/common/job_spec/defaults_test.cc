@@ -74,6 +74,27 @@ TEST(DefaultsTest, PruningDistillationAndSchedulesGetTheirDefaults) {
   EXPECT_EQ(t.early_stopping().monitor(), v1::MONITORED_QUANTITY_VALIDATION_LOSS);
 }
 
+TEST(DefaultsTest, FeasibleProposalsAreOnExceptInPruningJobs) {
+  v1::JobSpec spec;
+  FillDefaults(&spec);
+  const v1::FeasibleProposalsSpec& f = spec.algorithm().feasible_proposals();
+  EXPECT_TRUE(f.enabled());
+  EXPECT_EQ(f.draws(), 200);
+  EXPECT_DOUBLE_EQ(f.max_bound_excess(), 1.0);
+  EXPECT_EQ(f.morphism_redraws(), 20);
+  v1::JobSpec pruning;
+  pruning.mutable_training()->mutable_pruning()->set_start_epoch(1);
+  FillDefaults(&pruning);
+  EXPECT_FALSE(pruning.algorithm().feasible_proposals().enabled())
+      << "dense resources only bound a pruned network's";
+  EXPECT_EQ(pruning.algorithm().feasible_proposals().draws(), 200);
+  v1::JobSpec chosen;
+  chosen.mutable_training()->mutable_pruning()->set_start_epoch(1);
+  chosen.mutable_algorithm()->mutable_feasible_proposals()->set_enabled(true);
+  FillDefaults(&chosen);
+  EXPECT_TRUE(chosen.algorithm().feasible_proposals().enabled());
+}
+
 TEST(DefaultsTest, DisabledAugmentationStaysEmpty) {
   v1::JobSpec spec;
   spec.mutable_dataset()->set_name(v1::DATASET_NAME_CIFAR10);
