@@ -69,6 +69,11 @@ inline v1::JobSpec SmallSpec(int rounds = 30, uint64_t seed = 1) {
   spec.mutable_algorithm()->mutable_aging_evolution()->set_population_size(population);
   spec.mutable_algorithm()->mutable_aging_evolution()->set_sample_size(std::min(4, population));
   spec.set_seed(seed);
+  // Plain μNAS draws: these tests count trained candidates and replay fixed
+  // sequences; drawing within the bounds in this small space makes more
+  // children repeat evaluated networks (reused, not trained).
+  // feasible_restart_test.cc covers the bounded draws.
+  spec.mutable_algorithm()->mutable_feasible_proposals()->set_enabled(false);
   return spec;
 }
 
