@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   int heartbeat_interval = 5;
   int max_message_mb = 128;
   int lease_ttl = 0;
+  int max_workers = 4096;
   unas::coordinator::ServerSecurityOptions security_options;
   std::string metrics_listen;
   std::string metrics_port_file;
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
   app.add_option("--lease-ttl", lease_ttl,
                  "lease TTL in seconds for jobs whose spec sets none (default: 120)")
       ->check(CLI::Range(1, 7 * 24 * 3600));
+  app.add_option("--max-workers", max_workers,
+                 "most live worker names (holding a lease, or seen in the last 10 minutes)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-message-mb", max_message_mb, "largest gRPC message accepted")
       ->check(CLI::Range(1, 2000));
   app.add_option("--tls-cert", security_options.tls_cert_file,
@@ -165,6 +169,7 @@ int main(int argc, char** argv) {
   unas::coordinator::CoordinatorOptions options;
   options.heartbeat_interval_seconds = heartbeat_interval;
   options.default_lease_ttl_seconds = lease_ttl;
+  options.max_workers = max_workers;
   unas::coordinator::CoordinatorMetrics metrics;
   if (!metrics_listen.empty()) options.observer = &metrics;
   absl::StatusOr<std::unique_ptr<unas::coordinator::Coordinator>> coordinator =

@@ -18,9 +18,13 @@ constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 // |q - zero_point| for int8 q and a zero point in [-128, 127].
 constexpr int64_t kMaxOffsetInput = 255;
 
+// A name as error messages show it: names come from untrusted workers, and
+// messages end up in stored failure reasons.
+absl::string_view Shown(absl::string_view name) { return name.substr(0, 64); }
+
 absl::Status OpError(int index, const v1::QuantizedOp& op, absl::string_view message) {
   return absl::InvalidArgumentError(
-      absl::StrCat("quantized_model.ops[", index, "] (", op.output(), "): ", message));
+      absl::StrCat("quantized_model.ops[", index, "] (", Shown(op.output()), "): ", message));
 }
 
 int32_t Clamp(int32_t v, int32_t lo, int32_t hi) { return std::min(std::max(v, lo), hi); }
@@ -37,23 +41,24 @@ absl::StatusOr<Interpreter> Interpreter::Create(v1::QuantizedModel model) {
 }
 
 int Interpreter::FindTensor(const std::string& name) const {
-  for (int i = 0; i < model_.tensors_size(); ++i) {
-    if (model_.tensors(i).name() == name) return i;
-  }
-  return -1;
+  auto it = tensor_index_.find(name);
+  return it == tensor_index_.end() ? -1 : it->second;
 }
 
 absl::Status Interpreter::Compile() {
   const int n = model_.tensors_size();
   tensors_.assign(n, TensorInfo{});
-  absl::flat_hash_map<std::string, int> by_name;
+  absl::flat_hash_map<std::string, int>& by_name = tensor_index_;
+  by_name.clear();
+  by_name.reserve(n);
   // Which tensors are activations: those an op writes, and the model input.
   absl::flat_hash_map<std::string, bool> is_activation;
   is_activation[model_.input()] = true;
   for (const v1::QuantizedOp& op : model_.ops()) is_activation[op.output()] = true;
   for (int i = 0; i < n; ++i) {
     const v1::QuantizedTensor& t = model_.tensors(i);
-    const std::string where = absl::StrCat("quantized_model.tensors[", i, "] (", t.name(), ")");
+    const std::string where =
+        absl::StrCat("quantized_model.tensors[", i, "] (", Shown(t.name()), ")");
     if (t.name().empty()) return absl::InvalidArgumentError(where + ": empty name");
     if (!by_name.emplace(t.name(), i).second) {
       return absl::InvalidArgumentError(where + ": duplicate name");
@@ -101,7 +106,7 @@ absl::Status Interpreter::Compile() {
   auto input = by_name.find(model_.input());
   if (input == by_name.end()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("quantized_model.input: no tensor \"", model_.input(), "\""));
+        absl::StrCat("quantized_model.input: no tensor \"", Shown(model_.input()), "\""));
   }
   input_ = input->second;
   std::vector<bool> produced(n, false);
@@ -111,7 +116,7 @@ absl::Status Interpreter::Compile() {
   auto output = by_name.find(model_.output());
   if (output == by_name.end() || !produced[output->second] || output->second == input_) {
     return absl::InvalidArgumentError(
-        absl::StrCat("quantized_model.output: no op writes \"", model_.output(), "\""));
+        absl::StrCat("quantized_model.output: no op writes \"", Shown(model_.output()), "\""));
   }
   output_ = output->second;
   return absl::OkStatus();
@@ -138,8 +143,8 @@ absl::Status Interpreter::CompileOp(int index, std::vector<bool>& produced) {
     const int t = FindTensor(op.inputs(j));
     if (t < 0 || !tensors_[t].activation || !produced[t]) {
       return OpError(index, op,
-                     absl::StrCat("input \"", op.inputs(j), "\" is not an activation computed ",
-                                  "before this op"));
+                     absl::StrCat("input \"", Shown(op.inputs(j)),
+                                  "\" is not an activation computed ", "before this op"));
     }
     step.inputs.push_back(t);
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "unas/v1/evaluation.pb.h"
 
@@ -57,7 +58,8 @@ class Interpreter {
   double Accuracy(const int8_t* inputs, std::span<const int32_t> labels, int threads = 1) const;
 
   const v1::QuantizedModel& model() const { return model_; }
-  // Index into model().tensors(), or -1.
+  // Index into model().tensors(), or -1. A hash lookup: validating a model
+  // from an untrusted worker stays linear in its size.
   int FindTensor(const std::string& name) const;
 
  private:
@@ -88,6 +90,7 @@ class Interpreter {
   void RunStep(const Step& step, Buffers& buffers) const;
 
   v1::QuantizedModel model_;
+  absl::flat_hash_map<std::string, int> tensor_index_;  // name -> index into model_.tensors()
   std::vector<TensorInfo> tensors_;
   std::vector<Step> steps_;
   int input_ = 0;

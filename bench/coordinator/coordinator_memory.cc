@@ -134,11 +134,13 @@ int main(int argc, char** argv) {
       while (!all_ended()) {
         unas::v1::AcquireTaskRequest acquire;
         acquire.set_worker_id(me->worker_id());
+        acquire.set_worker_secret(me->worker_secret());
         absl::StatusOr<unas::v1::AcquireTaskResponse> task =
             core.AcquireTask(acquire, absl::Milliseconds(100));
         if (!task.ok() || !task->has_task()) continue;
         unas::v1::CompleteTaskRequest complete;
         complete.set_worker_id(me->worker_id());
+        complete.set_worker_secret(me->worker_secret());
         complete.set_lease_id(task->task().lease_id());
         complete.set_job_id(task->task().job_id());
         complete.set_candidate_id(task->task().candidate_id());

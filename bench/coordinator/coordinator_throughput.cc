@@ -101,6 +101,7 @@ double CoreEvaluationsPerSecond(const std::string& db, const unas::v1::JobSpec& 
           if (!running()) return;
           unas::v1::AcquireTaskRequest acquire;
           acquire.set_worker_id(me->worker_id());
+          acquire.set_worker_secret(me->worker_secret());
           absl::StatusOr<unas::v1::AcquireTaskResponse> r =
               core.AcquireTask(acquire, absl::Milliseconds(100));
           if (!r.ok()) return;
@@ -109,6 +110,7 @@ double CoreEvaluationsPerSecond(const std::string& db, const unas::v1::JobSpec& 
         }
         unas::v1::CompleteTaskRequest complete;
         complete.set_worker_id(me->worker_id());
+        complete.set_worker_secret(me->worker_secret());
         complete.set_lease_id(task->lease_id());
         complete.set_job_id(task->job_id());
         complete.set_candidate_id(task->candidate_id());

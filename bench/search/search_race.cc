@@ -17,6 +17,7 @@ namespace {
 // A leased candidate and when (virtual seconds) its worker reports it.
 struct Running {
   std::string worker_id;
+  std::string worker_secret;
   v1::Task task;
   absl::StatusOr<v1::EvaluationResult> result;
 };
@@ -42,14 +43,14 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
   absl::StatusOr<v1::Job> job = c.SubmitJob(spec);
   if (!job.ok()) return job.status();
 
-  std::vector<std::string> idle;
+  std::vector<std::pair<std::string, std::string>> idle;  // (worker id, secret)
   for (int i = 0; i < options.workers; ++i) {
     v1::RegisterWorkerRequest request;
     request.set_name(absl::StrCat("race", i));
     request.set_slots(1);
     absl::StatusOr<v1::RegisterWorkerResponse> r = c.RegisterWorker(request);
     if (!r.ok()) return r.status();
-    idle.push_back(r->worker_id());
+    idle.push_back({r->worker_id(), r->worker_secret()});
   }
   // Finish time (virtual ms), then lease order: deterministic ties.
   std::map<std::pair<int64_t, int64_t>, Running> running;
@@ -59,11 +60,12 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
     // Every idle worker asks for work.
     for (auto it = idle.begin(); it != idle.end();) {
       v1::AcquireTaskRequest request;
-      request.set_worker_id(*it);
+      request.set_worker_id(it->first);
+      request.set_worker_secret(it->second);
       absl::StatusOr<v1::AcquireTaskResponse> r = c.AcquireTask(request, absl::ZeroDuration());
       if (!r.ok()) return r.status();
       if (!r->has_task()) break;
-      Running run{*it, r->task(), absl::UnknownError("")};
+      Running run{it->first, it->second, r->task(), absl::UnknownError("")};
       run.result = evaluator.Evaluate(run.task, nullptr, never_stop);
       double seconds = 0;
       if (run.result.ok()) {
@@ -82,6 +84,7 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
     if (run.result.ok()) {
       v1::CompleteTaskRequest request;
       request.set_worker_id(run.worker_id);
+      request.set_worker_secret(run.worker_secret);
       request.set_lease_id(run.task.lease_id());
       request.set_job_id(run.task.job_id());
       request.set_candidate_id(run.task.candidate_id());
@@ -94,6 +97,7 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
     } else {
       v1::FailTaskRequest request;
       request.set_worker_id(run.worker_id);
+      request.set_worker_secret(run.worker_secret);
       request.set_lease_id(run.task.lease_id());
       request.set_job_id(run.task.job_id());
       request.set_candidate_id(run.task.candidate_id());
@@ -101,7 +105,7 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
       request.set_permanent(true);
       if (absl::Status s = c.FailTask(request); !s.ok()) return s;
     }
-    idle.push_back(run.worker_id);
+    idle.push_back({run.worker_id, run.worker_secret});
   }
 
   absl::StatusOr<v1::Job> ended = c.GetJob(job->job_id());

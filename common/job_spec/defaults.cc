@@ -193,6 +193,9 @@ void FillDefaults(v1::JobSpec* spec) {
   if (!spec->has_max_consecutive_failures()) {
     spec->set_max_consecutive_failures(defaults::kMaxConsecutiveFailures);
   }
+  if (!spec->has_progress_timeout_seconds()) {
+    spec->set_progress_timeout_seconds(defaults::kProgressTimeoutSeconds);
+  }
   absl::StatusOr<DatasetInfo> info = DescribeDataset(spec->dataset());
   if (info.ok()) {
     if (!spec->has_input_shape()) *spec->mutable_input_shape() = info->input_shape;

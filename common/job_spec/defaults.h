@@ -31,6 +31,13 @@ inline constexpr double kDistillationTemperature = 1.0;
 inline constexpr int kLeaseTtlSeconds = 120;
 inline constexpr int kMaxAttempts = 3;
 inline constexpr int kMaxConsecutiveFailures = 5;
+inline constexpr int kProgressTimeoutSeconds = 1800;
+// Upper bounds that keep one job from exhausting the coordinator: its
+// memory grows with the rounds and the population, and a Bayesian
+// optimisation step is cubic in its observations.
+inline constexpr int kMaxRounds = 1'000'000;
+inline constexpr int kMaxBayesianOptimizationRounds = 5000;
+inline constexpr int kMaxPopulationSize = 100'000;
 // CNN space bounds (docs/unas_original.md §1.2).
 inline constexpr int kMaxConvBlocks = 10;
 inline constexpr int kMaxLayersPerBlock = 3;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/job_spec/dataset_info.h"
+#include "common/job_spec/defaults.h"
 #include "common/search_space/space.h"
 
 namespace unas {
@@ -30,6 +31,10 @@ class Checker {
   template <typename T>
   void AtLeast(const std::string& field, T value, T minimum) {
     if (value < minimum) Fail(field, absl::StrCat("(", value, ") must be >= ", minimum));
+  }
+  template <typename T>
+  void AtMost(const std::string& field, T value, T maximum) {
+    if (value > maximum) Fail(field, absl::StrCat("(", value, ") must be <= ", maximum));
   }
   // lo <= value < hi
   void HalfOpen(const std::string& field, double value, double lo, double hi) {
@@ -175,12 +180,19 @@ void CheckSearchSpace(const v1::SearchSpaceSpec& s, Checker& c) {
 
 void CheckAlgorithm(const v1::AlgorithmSpec& a, Checker& c) {
   c.Positive("algorithm.rounds", a.rounds());
+  c.AtMost("algorithm.rounds", a.rounds(),
+           a.has_bayesian_optimization() ? defaults::kMaxBayesianOptimizationRounds
+                                         : defaults::kMaxRounds);
   if (a.has_aging_evolution()) {
     const v1::AgingEvolutionSpec& ae = a.aging_evolution();
     const std::string p = "algorithm.aging_evolution.";
     c.Positive(p + "population_size", ae.population_size());
+    c.AtMost(p + "population_size", ae.population_size(), defaults::kMaxPopulationSize);
     c.Positive(p + "sample_size", ae.sample_size());
+    c.AtMost(p + "sample_size", ae.sample_size(), defaults::kMaxPopulationSize);
     c.Positive(p + "initial_population_size", ae.initial_population_size());
+    c.AtMost(p + "initial_population_size", ae.initial_population_size(),
+             defaults::kMaxPopulationSize);
     if (ae.population_size() > 0 && ae.sample_size() > ae.population_size()) {
       c.Fail(p + "sample_size", absl::StrCat("(", ae.sample_size(), ") must be <= ", p,
                                              "population_size (", ae.population_size(), ")"));
@@ -363,6 +375,7 @@ std::vector<FieldError> FindJobSpecErrors(const v1::JobSpec& spec) {
   c.Positive("lease_ttl_seconds", spec.lease_ttl_seconds());
   c.Positive("max_attempts", spec.max_attempts());
   c.Positive("max_consecutive_failures", spec.max_consecutive_failures());
+  c.Positive("progress_timeout_seconds", spec.progress_timeout_seconds());
   return c.Take();
 }
 

@@ -33,6 +33,14 @@ grpc::Status CallAuthorizer::Check(std::optional<absl::string_view> authorizatio
                       std::string("the token is not valid for ") + service);
 }
 
+bool CallAuthorizer::KnowsToken(std::optional<absl::string_view> authorization) const {
+  if (!worker_token_ || !client_token_) return true;
+  if (!authorization) return false;
+  const bool worker = rpc::BearerTokenMatches(*authorization, *worker_token_);
+  const bool client = rpc::BearerTokenMatches(*authorization, *client_token_);
+  return worker || client;
+}
+
 grpc::Status CallAuthorizer::Check(const grpc::ServerContext& context, CallerRole role) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(rpc::kAuthorizationKey);

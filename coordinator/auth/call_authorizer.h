@@ -28,6 +28,11 @@ class CallAuthorizer {
   grpc::Status Check(std::optional<absl::string_view> authorization, CallerRole role) const;
   grpc::Status Check(const grpc::ServerContext& context, CallerRole role) const;
 
+  // Whether a call with this "authorization" metadata may have its message
+  // read at all: it carries either role's token, or a role is open (then
+  // any call may be for it). Both comparisons always run.
+  bool KnowsToken(std::optional<absl::string_view> authorization) const;
+
  private:
   std::optional<std::string> worker_token_;
   std::optional<std::string> client_token_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/rpc/token_file.h"
+#include "coordinator/auth/token_metadata_processor.h"
 
 namespace unas::coordinator {
 namespace {
@@ -77,6 +78,11 @@ absl::StatusOr<ServerSecurity> MakeServerSecurity(const ServerSecurityOptions& o
   }
   security.authorizer =
       std::make_unique<CallAuthorizer>(std::move(worker_token), std::move(client_token));
+  if (tls) {
+    // Tokens are checked before a message is read (token_metadata_processor.h).
+    security.credentials->SetAuthMetadataProcessor(
+        std::make_shared<TokenMetadataProcessor>(*security.authorizer));
+  }
   return security;
 }
 

@@ -34,8 +34,14 @@
 // evaluations; failed candidates are replaced, and a job whose candidates
 // fail max_consecutive_failures times in a row for one reason fails.
 //
-// Workers: a lease id is 128 random bits, and only the registered worker
-// holding a lease may heartbeat, complete or fail it.
+// Workers: RegisterWorker hands out a secret (128 bits from OpenSSL's
+// CSPRNG) that every later call of the worker must carry; worker ids are
+// sequential and public, so the secret is the only proof of identity. A
+// name that holds leases registers again only with its secret (the worker
+// restarted: those leases end, each a failed attempt "worker died");
+// without it the name is refused until they expire. A lease id is 128
+// random bits, and only the registered worker holding a lease may
+// heartbeat, complete or fail it.
 #ifndef UNAS_COORDINATOR_CORE_COORDINATOR_H_
 #define UNAS_COORDINATOR_CORE_COORDINATOR_H_
 
@@ -74,6 +80,9 @@ struct CoordinatorOptions {
   int ended_job_grace_seconds = 60;
   // Lease TTL of jobs whose spec sets none (0: the spec default, 120 s).
   int default_lease_ttl_seconds = 0;
+  // At most this many live worker names (holding a lease, or seen within
+  // kWorkerLiveMs); RegisterWorker of another name is RESOURCE_EXHAUSTED.
+  int max_workers = 4096;
   // Told about evaluations, failures and store commits (metrics); not owned,
   // may be null.
   CoordinatorObserver* observer = nullptr;

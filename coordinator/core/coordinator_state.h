@@ -20,12 +20,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/core/coordinator.h"
+#include "coordinator/core/failure_text.h"
 #include "coordinator/core/job_state.h"
 #include "coordinator/core/lease_table.h"
+#include "coordinator/core/worker_identity.h"
 #include "coordinator/core/worker_input_limits.h"
 #include "coordinator/store/group_commit.h"
 #include "coordinator/store/store.h"
@@ -33,8 +34,16 @@
 
 namespace unas::coordinator {
 
-// Failure reasons of expired leases start with it (counted on restart).
+// Failure reasons of expired leases start with it (counted on restart); it
+// is also their cause for max_consecutive_failures.
 inline constexpr char kLeaseExpiredPrefix[] = "lease expired";
+// The cause of an attempt whose worker registered again while holding it.
+inline constexpr char kWorkerDiedCause[] = "worker died";
+// The cause of an attempt whose heartbeats reported no new training step
+// for the job's progress_timeout_seconds.
+inline constexpr char kNoProgressCause[] = "no training progress";
+// The cause of a candidate given back (released) too many times.
+inline constexpr char kReleasedTooOftenCause[] = "re-queued too often without a result";
 // The ticket of writes queued before the group committer starts: never
 // known to be durable, so rows they store stay in memory.
 inline constexpr uint64_t kNeverDurable = UINT64_MAX;
@@ -47,6 +56,9 @@ inline bool IsFinished(v1::JobState state) { return state != v1::JOB_STATE_RUNNI
 struct WorkerEntry {
   v1::WorkerInfo info;
   int64_t last_seen_ms = 0;
+  // SHA-256 of the secret of the name's last registration (worker_identity.h);
+  // empty for a worker restored from a database that predates secrets.
+  std::string secret_digest;
 };
 
 struct CoordinatorState {
@@ -70,7 +82,6 @@ struct CoordinatorState {
   absl::flat_hash_map<std::string, std::string> worker_ids_by_name;
   int64_t next_worker_number = 1;
   int64_t next_job_id = 1;
-  absl::BitGen lease_id_bits;  // seeded from the OS: lease ids are unguessable
 
   int64_t Now() const { return options.now_ms(); }
 
@@ -137,7 +148,8 @@ struct CoordinatorState {
     changed.notify_all();
   }
 
-  absl::Status SetJobState(JobEntry& job, v1::JobState state, const std::string& reason) {
+  absl::Status SetJobState(JobEntry& job, v1::JobState state, const std::string& full_reason) {
+    const std::string reason = TruncateReason(full_reason);
     int64_t now = Now();
     Write("job_state", [job_id = job.job.job_id(), state, reason, now](store::Store& db) {
       return db.UpdateJobState(job_id, state, reason, now);
@@ -155,10 +167,26 @@ struct CoordinatorState {
     (void)SetJobState(job, v1::JOB_STATE_FAILED, reason);
   }
 
-  absl::Status CheckRegistered(const std::string& worker_id) const {
-    if (workers.contains(worker_id)) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat("worker \"", worker_id.substr(0, kMaxIdBytes),
-                                                      "\" is not registered; call RegisterWorker"));
+  // Who may make a worker call: a registered worker id (FAILED_PRECONDITION
+  // otherwise: the worker registers, e.g. after the database was replaced)
+  // with the secret of its current registration (UNAUTHENTICATED otherwise).
+  // Worker ids are sequential and public (ListWorkers shows them): the secret
+  // is the only proof of identity.
+  absl::Status CheckWorker(const std::string& worker_id, const std::string& secret) const {
+    auto it = workers.find(worker_id);
+    if (it == workers.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("worker \"", worker_id.substr(0, kMaxIdBytes),
+                       "\" is not registered; call RegisterWorker"));
+    }
+    // A secret is 32 hex digits: anything much longer is not hashed (under
+    // the lock) at all.
+    if (secret.size() > kMaxIdBytes || !SecretMatches(secret, it->second.secret_digest)) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("worker \"", worker_id.substr(0, kMaxIdBytes),
+                       "\": worker_secret is not the secret of its current registration"));
+    }
+    return absl::OkStatus();
   }
 
   void TouchWorker(const std::string& worker_id) {

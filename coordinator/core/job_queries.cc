@@ -29,8 +29,8 @@ absl::StatusOr<CandidatePage> SelectCandidatePage(const JobEntry& job,
   int64_t offset = 0;
   if (!request.page_token().empty() &&
       (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_token \"", request.page_token(), "\" is not one this server issued"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token \"", request.page_token().substr(0, 32), "\" is not one this server issued"));
   }
   auto wanted = [&](int64_t id) {
     return request.states().empty() || std::find(request.states().begin(), request.states().end(),
@@ -61,11 +61,15 @@ absl::StatusOr<CandidatePage> SelectCandidatePage(const JobEntry& job,
   }
   CandidatePage page;
   page.total_size = static_cast<int32_t>(selected.size());
-  const int64_t end = std::min<int64_t>(offset + page_size, static_cast<int64_t>(selected.size()));
+  // A token past the end (any int64 a client sends) lists nothing; the sum
+  // below cannot overflow once the offset is at most the size.
+  const int64_t size = static_cast<int64_t>(selected.size());
+  offset = std::min(offset, size);
+  const int64_t end = std::min<int64_t>(offset + page_size, size);
   for (int64_t index = offset; index < end; ++index) {
     page.ids.push_back(selected[static_cast<size_t>(index)]);
   }
-  if (end < static_cast<int64_t>(selected.size())) page.next_page_token = absl::StrCat(end);
+  if (end < size) page.next_page_token = absl::StrCat(end);
   return page;
 }
 

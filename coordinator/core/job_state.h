@@ -66,9 +66,14 @@ struct JobEntry {
   std::deque<bool> recent_feasible;  // of the last 25 DONE, oldest first
   int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
   int consecutive_skips = 0;
-  // Candidates given up in a row for the same worker-reported cause.
+  // Candidates given up in a row for causes of one class (failure_text.h).
   int consecutive_failures = 0;
-  std::string last_failure_cause;
+  std::string last_failure_class;
+  // Networks that FAILED (their identity -> the candidate): never trained
+  // again. Rebuilt from the store's FAILED rows after a restart.
+  absl::flat_hash_map<uint64_t, int64_t> failed_by_fingerprint;
+  // Proposals in a row of networks that had failed before.
+  int consecutive_failed_repeats = 0;
   std::optional<double> best_feasible_error;
   // The last max_events_per_job events for WatchJob, serialised
   // (v1::JobEvent): several times smaller than the messages themselves.

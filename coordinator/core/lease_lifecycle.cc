@@ -7,15 +7,19 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/job_spec/defaults.h"
+#include "coordinator/core/failure_text.h"
 #include "coordinator/core/job_queries.h"
 #include "coordinator/core/result_commit.h"
+#include "coordinator/core/worker_identity.h"
 
 namespace unas::coordinator {
 namespace {
 
-std::string RandomLeaseId(CoordinatorState& state) {
-  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(state.lease_id_bits), absl::kZeroPad16),
-                      absl::Hex(absl::Uniform<uint64_t>(state.lease_id_bits), absl::kZeroPad16));
+// Jobs stored before the field existed have none.
+int ProgressTimeoutSeconds(const v1::JobSpec& spec) {
+  return spec.progress_timeout_seconds() > 0 ? spec.progress_timeout_seconds()
+                                             : defaults::kProgressTimeoutSeconds;
 }
 
 }  // namespace
@@ -24,7 +28,8 @@ std::string RandomLeaseId(CoordinatorState& state) {
 void TrackLease(CoordinatorState& state, JobEntry& job, const CandidateRow& row) {
   ++job.leased;
   state.leases.Add(row.lease_id, {job.job.job_id(), row.candidate.candidate_id(), state.Now(),
-                                  row.candidate.worker_id()});
+                                  row.candidate.worker_id(), /*progress_steps=*/0,
+                                  /*progress_ms=*/state.Now()});
   // Watchers (unasctl's progress line, the dashboard) see the count of
   // evaluations running change when one starts, not only when one ends.
   v1::JobEvent event;
@@ -39,9 +44,9 @@ CandidateRow LeasedCopy(CoordinatorState& state, const JobEntry& job, const Cand
   candidate.set_state(v1::CANDIDATE_STATE_LEASED);
   candidate.set_attempts(candidate.attempts() + 1);
   candidate.set_worker_id(worker_id);
-  // 128 random bits: a worker cannot guess another worker's lease, and a
-  // stale holder of an old lease never matches a new one.
-  leased.lease_id = RandomLeaseId(state);
+  // 128 bits from the CSPRNG: a worker cannot guess another worker's lease,
+  // and a stale holder of an old lease never matches a new one.
+  leased.lease_id = RandomHex128();
   leased.lease_expiry_ms = state.Now() + int64_t{job.job.spec().lease_ttl_seconds()} * 1000;
   return leased;
 }
@@ -83,18 +88,34 @@ void ReleaseForgottenLeases(CoordinatorState& state, const std::string& worker_i
 // max_attempts (or at once when the failure is the candidate's own). A
 // released attempt (the worker is shutting down) is re-queued without
 // counting: pre-emption on a cluster must not use up a candidate's attempts.
-// `cause` is what the worker said went wrong (empty for expired leases and
-// restarts, which say nothing about the job): when max_consecutive_failures
-// candidates in a row are given up for the same cause, the job fails.
+// `given_cause` is what went wrong: what the worker said, "worker died"
+// (it registered again while training), "lease expired" (it crashed or
+// was cut off): a candidate that kills every worker it reaches is given up
+// like any other, and max_consecutive_failures candidates in a row given up
+// for causes of one class fail the job.
 void EndAttempt(CoordinatorState& state, JobEntry& job, int64_t candidate_id,
-                const std::string& reason, bool permanent, bool released,
-                const std::string& cause) {
+                const std::string& full_reason, bool permanent, bool released,
+                const std::string& given_cause) {
+  std::string reason = TruncateReason(full_reason);
+  std::string cause = given_cause;
   const CandidateRow& current = job.active_row(candidate_id);
   const std::string lease_id = current.lease_id;
   const std::string holder = current.candidate.worker_id();
   CandidateRow next = current;
   v1::Candidate& candidate = next.candidate;
   const int32_t attempt = candidate.attempts();
+  // Releases do not use up attempts, but each stores a reason: a worker
+  // that releases a candidate forever must not grow its row and the
+  // attempt_failures table forever. Past the cap the candidate fails.
+  const bool over_release_cap =
+      released && !permanent &&
+      candidate.failure_reasons_size() >= job.job.spec().max_attempts() + kMaxReleasesPerCandidate;
+  if (over_release_cap) {
+    permanent = true;
+    cause = kReleasedTooOftenCause;
+    reason = TruncateReason(absl::StrCat(kReleasedTooOftenCause, " (", kMaxReleasesPerCandidate,
+                                         " releases beyond its attempts): ", reason));
+  }
   if (released && !permanent) candidate.set_attempts(std::max(0, attempt - 1));
   bool give_up = !(released && !permanent) &&
                  (permanent || candidate.attempts() >= job.job.spec().max_attempts());
@@ -125,6 +146,7 @@ void EndAttempt(CoordinatorState& state, JobEntry& job, int64_t candidate_id,
   v1::JobEvent event;
   if (give_up) {
     ++job.failed;
+    job.failed_by_fingerprint.try_emplace(fingerprint, candidate_id);
     *event.mutable_candidate_failed() = LightCandidate(candidate);
   } else {
     job.queue.push_front(candidate_id);
@@ -149,14 +171,18 @@ void ExpireDueLeases(CoordinatorState& state) {
     std::string reason = absl::StrCat(
         kLeaseExpiredPrefix, ": no heartbeat from worker ", row.candidate.worker_id(), " for ",
         job.job.spec().lease_ttl_seconds(), " s (attempt ", row.candidate.attempts(), ")");
-    EndAttempt(state, job, ref.candidate_id, reason, /*permanent=*/false);
+    // The worker is gone (crashed, killed, cut off) or hangs: a failed
+    // attempt, and a poison candidate that kills every worker it reaches
+    // counts towards max_consecutive_failures once given up.
+    EndAttempt(state, job, ref.candidate_id, reason, /*permanent=*/false, /*released=*/false,
+               kLeaseExpiredPrefix);
   }
   state.ForgetDurableRows();
 }
 
 v1::HeartbeatResponse RenewLease(CoordinatorState& state, const v1::HeartbeatRequest& request) {
   v1::HeartbeatResponse response;
-  const LeaseRef* lease = state.leases.Find(request.lease_id());
+  LeaseRef* lease = state.leases.Find(request.lease_id());
   if (lease == nullptr) {
     response.set_keep_going(false);
     response.set_reason("the lease is unknown or has expired; the candidate was re-queued");
@@ -169,12 +195,37 @@ v1::HeartbeatResponse RenewLease(CoordinatorState& state, const v1::HeartbeatReq
     response.set_reason("the lease belongs to another worker");
     return response;
   }
-  if (job.job.state() == v1::JOB_STATE_CANCELLED) {
+  // Whatever way the job ended (cancelled, failed, succeeded), nothing it
+  // still trains will be used.
+  if (IsFinished(job.job.state())) {
     response.set_keep_going(false);
-    response.set_reason("the job was cancelled");
+    response.set_reason(
+        job.job.state() == v1::JOB_STATE_CANCELLED
+            ? "the job was cancelled"
+            : absl::StrCat("the job has ended (", v1::JobState_Name(job.job.state()), ")"));
     return response;
   }
-  row.lease_expiry_ms = state.Now() + int64_t{job.job.spec().lease_ttl_seconds()} * 1000;
+  const int64_t now = state.Now();
+  if (request.progress_steps() > lease->progress_steps) {
+    lease->progress_steps = request.progress_steps();
+    lease->progress_ms = now;
+  } else if (const int64_t timeout_ms = int64_t{ProgressTimeoutSeconds(job.job.spec())} * 1000;
+             now - lease->progress_ms >= timeout_ms) {
+    // Heartbeats alone do not keep a lease: a hung training would renew it
+    // forever. A failed attempt, as if the worker had died.
+    const int64_t steps = lease->progress_steps;
+    EndAttempt(
+        state, job, lease->candidate_id,
+        absl::StrCat(kNoProgressCause, ": worker ", request.worker_id(), " reported ", steps,
+                     " training steps for ", timeout_ms / 1000, " s (progress_timeout_seconds)"),
+        /*permanent=*/false, /*released=*/false, kNoProgressCause);
+    state.changed.notify_all();
+    response.set_keep_going(false);
+    response.set_reason(absl::StrCat("no training progress for ", timeout_ms / 1000,
+                                     " s; the candidate was re-queued"));
+    return response;
+  }
+  row.lease_expiry_ms = now + int64_t{job.job.spec().lease_ttl_seconds()} * 1000;
   response.set_keep_going(true);
   response.set_lease_ttl_seconds(job.job.spec().lease_ttl_seconds());
   return response;

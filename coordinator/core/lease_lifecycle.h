@@ -38,10 +38,12 @@ absl::StatusOr<bool> CheckReportHolder(const JobEntry& job, const v1::CompleteTa
 
 // An attempt ended without a result: back to the queue, or FAILED after
 // max_attempts (or at once when `permanent`). A `released` attempt (the
-// worker is shutting down) is re-queued without counting. `cause` is what
-// the worker said went wrong (empty for expired leases and restarts): when
-// max_consecutive_failures candidates in a row are given up for the same
-// cause, the job fails.
+// worker is shutting down) is re-queued without counting, up to
+// kMaxReleasesPerCandidate beyond max_attempts. `reason` is cut to
+// kMaxReasonBytes. `cause` is what went wrong (what the worker said,
+// "worker died", "lease expired", ...; empty for releases): when
+// max_consecutive_failures candidates in a row are given up for causes of
+// one class (failure_text.h), the job fails.
 void EndAttempt(CoordinatorState& state, JobEntry& job, int64_t candidate_id,
                 const std::string& reason, bool permanent, bool released = false,
                 const std::string& cause = "");

@@ -28,6 +28,11 @@ const LeaseRef* LeaseTable::Find(const std::string& lease_id) const {
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
+LeaseRef* LeaseTable::Find(const std::string& lease_id) {
+  auto it = by_id_.find(lease_id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
 std::vector<LeaseRef> LeaseTable::HeldBy(const std::string& worker_id) const {
   std::vector<LeaseRef> held;
   auto ids = ids_by_worker_.find(worker_id);

@@ -21,6 +21,11 @@ struct LeaseRef {
   int64_t candidate_id = 0;
   int64_t leased_at_ms = 0;  // 0: leased before a restart (unknown)
   std::string worker_id;     // the holder
+  // The most training steps its heartbeats reported, and when that count
+  // last grew (or the lease began, or the coordinator restarted): a lease
+  // whose count stands still for the job's progress_timeout_seconds ends.
+  int64_t progress_steps = 0;
+  int64_t progress_ms = 0;
 };
 
 class LeaseTable {
@@ -34,6 +39,7 @@ class LeaseTable {
 
   // The lease, or null when it is not in force.
   const LeaseRef* Find(const std::string& lease_id) const;
+  LeaseRef* Find(const std::string& lease_id);
   bool contains(const std::string& lease_id) const { return by_id_.contains(lease_id); }
   bool empty() const { return by_id_.empty(); }
   size_t size() const { return by_id_.size(); }

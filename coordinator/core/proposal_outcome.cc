@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/objectives/objectives.h"
 #include "coordinator/core/candidate_identity.h"
+#include "coordinator/core/job_queries.h"
 #include "coordinator/core/lease_lifecycle.h"
 #include "coordinator/core/result_commit.h"
 
@@ -58,6 +59,34 @@ ProposalFate RecordProposal(CoordinatorState& state, JobEntry& job, int64_t cand
     if (!RecordReuse(state, job, std::move(row), it->second).ok()) return ProposalFate::kStop;
     return ProposalFate::kProposeAgain;
   }
+  // A network that failed (its attempts used up, or the failure its own) is
+  // not trained again: a poison network would otherwise crash workers each
+  // time the search comes back to it. Recorded FAILED at once, without
+  // counting towards max_consecutive_failures (nothing new failed).
+  if (auto it = job.failed_by_fingerprint.find(candidate.fingerprint());
+      it != job.failed_by_fingerprint.end()) {
+    const std::string reason =
+        absl::StrCat("the same network failed as candidate ", it->second, ": not trained again");
+    candidate.set_state(v1::CANDIDATE_STATE_FAILED);
+    candidate.add_failure_reasons(reason);
+    *candidate.mutable_finish_time() = TimeUtil::MillisecondsToTimestamp(state.Now());
+    const uint64_t ticket =
+        state.Write("failed_repeat", [row, reason, now = state.Now()](store::Store& db) {
+          if (absl::Status inserted = db.InsertCandidate(row); !inserted.ok()) return inserted;
+          return db.RecordAttemptFailure(row, /*attempt=*/0, reason, now);
+        });
+    ++job.failed;
+    v1::JobEvent event;
+    *event.mutable_candidate_failed() = LightCandidate(candidate);
+    state.PutRow(job, std::move(row), ticket);
+    state.AddEvent(job, std::move(event));
+    if (++job.consecutive_failed_repeats >= state.options.max_consecutive_skips) {
+      state.FailJob(job, absl::StrCat(job.consecutive_failed_repeats,
+                                      " proposals in a row were networks that had failed before"));
+      return ProposalFate::kStop;
+    }
+    return ProposalFate::kProposeAgain;
+  }
   // The same network is queued or training: wait for its result.
   if (auto it = job.in_flight_by_fingerprint.find(candidate.fingerprint());
       it != job.in_flight_by_fingerprint.end()) {
@@ -84,6 +113,7 @@ ProposalFate RecordProposal(CoordinatorState& state, JobEntry& job, int64_t cand
     return ProposalFate::kProposeAgain;
   }
   job.consecutive_skips = 0;
+  job.consecutive_failed_repeats = 0;
   CandidateRow leased = LeasedCopy(state, job, row, worker_id);
   const uint64_t ticket =
       state.Write("lease", [leased](store::Store& db) { return db.InsertCandidate(leased); });

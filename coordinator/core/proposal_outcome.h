@@ -1,7 +1,8 @@
 // What becomes of one proposal: the ProposalOutcome a job's pipeline
 // produced without the lock (proposal_pipeline.h) turned into a candidate
 // row. A network the job has evaluated reuses that result
-// (result_commit.h); one queued or training already waits for its result; one
+// (result_commit.h); one that FAILED before is recorded FAILED at once; one
+// queued or training already waits for its result; one
 // over every resource bound by more than algorithm.skip_infeasible_factor is
 // skipped; any other is leased to the asking worker. Runs with the
 // coordinator's lock held, after the caller has checked the job still runs

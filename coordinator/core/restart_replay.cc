@@ -19,6 +19,9 @@ namespace unas::coordinator {
 absl::Status RestoreFromStore(CoordinatorState& state) {
   absl::StatusOr<std::vector<v1::WorkerInfo>> stored_workers = state.store->LoadWorkers();
   if (!stored_workers.ok()) return stored_workers.status();
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> digests =
+      state.store->LoadWorkerSecretDigests();
+  if (!digests.ok()) return digests.status();
   for (v1::WorkerInfo& worker : *stored_workers) {
     int64_t number = 0;
     if (absl::SimpleAtoi(absl::StripPrefix(worker.worker_id(), "w"), &number)) {
@@ -28,6 +31,10 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
     WorkerEntry entry;
     entry.last_seen_ms =
         google::protobuf::util::TimeUtil::TimestampToMilliseconds(worker.last_heartbeat());
+    // Workers go on with the secret they hold; the store keeps its digest.
+    if (auto digest = digests->find(worker.worker_id()); digest != digests->end()) {
+      entry.secret_digest = digest->second;
+    }
     entry.info = std::move(worker);
     state.workers[entry.info.worker_id()] = std::move(entry);
   }
@@ -88,11 +95,16 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
               // No worker could heartbeat while we were down: a fresh TTL.
               row.lease_expiry_ms = std::max(row.lease_expiry_ms, fresh_expiry);
               ++job.leased;
-              state.leases.Add(row.lease_id, {job_id, id, 0, candidate.worker_id()});
+              // Its progress clock starts again: no worker could report while
+              // we were down.
+              state.leases.Add(row.lease_id, {job_id, id, 0, candidate.worker_id(),
+                                              /*progress_steps=*/0,
+                                              /*progress_ms=*/state.Now()});
               job.in_flight_by_fingerprint[candidate.fingerprint()] = id;
               break;
             case v1::CANDIDATE_STATE_FAILED:
               ++job.failed;
+              job.failed_by_fingerprint.try_emplace(candidate.fingerprint(), id);
               break;
             case v1::CANDIDATE_STATE_SKIPPED:
               ++job.skipped;

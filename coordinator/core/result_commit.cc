@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/job_spec/defaults.h"
 #include "common/objectives/objectives.h"
+#include "coordinator/core/failure_text.h"
 #include "coordinator/core/job_queries.h"
 
 namespace unas::coordinator {
@@ -151,10 +152,13 @@ void ResolveWaitingDuplicates(CoordinatorState& state, JobEntry& job, int64_t so
 }
 
 void CountFailureCause(CoordinatorState& state, JobEntry& job, const std::string& cause) {
-  if (cause == job.last_failure_cause) {
+  // Causes carry candidate-specific text (sizes, layer names, worker ids):
+  // their classes are compared.
+  std::string failure_class = FailureClass(cause);
+  if (failure_class == job.last_failure_class) {
     ++job.consecutive_failures;
   } else {
-    job.last_failure_cause = cause;
+    job.last_failure_class = std::move(failure_class);
     job.consecutive_failures = 1;
   }
   const v1::JobSpec& spec = job.job.spec();
@@ -163,6 +167,7 @@ void CountFailureCause(CoordinatorState& state, JobEntry& job, const std::string
   if (job.consecutive_failures >= limit && job.job.state() == v1::JOB_STATE_RUNNING) {
     state.FailJob(job, absl::StrCat(job.consecutive_failures,
                                     " candidates in a row failed for the same reason: ", cause));
+    // (FailJob cuts the reason to kMaxReasonBytes.)
   }
 }
 

@@ -15,10 +15,12 @@
 #include "coordinator/core/candidate_metrics.h"
 #include "coordinator/core/coordinator.h"
 #include "coordinator/core/coordinator_impl.h"
+#include "coordinator/core/failure_text.h"
 #include "coordinator/core/lease_lifecycle.h"
 #include "coordinator/core/result_commit.h"
 #include "coordinator/core/result_validation.h"
 #include "coordinator/core/scheduling.h"
+#include "coordinator/core/worker_identity.h"
 #include "coordinator/core/worker_input_limits.h"
 
 namespace unas::coordinator {
@@ -43,7 +45,8 @@ absl::StatusOr<ReportStanding> CheckReport(CoordinatorState& state,
     return absl::NotFoundError(
         absl::StrCat("job ", request.job_id(), " has no candidate ", request.candidate_id()));
   }
-  if (absl::Status status = state.CheckRegistered(request.worker_id()); !status.ok()) {
+  if (absl::Status status = state.CheckWorker(request.worker_id(), request.worker_secret());
+      !status.ok()) {
     return status;
   }
   state.TouchWorker(request.worker_id());
@@ -89,6 +92,21 @@ absl::StatusOr<v1::ResourceMetrics> CheckedMetrics(const v1::EvaluationResult& r
                                  subject.sparse_size);
 }
 
+// Live: holds a lease, or called within kWorkerLiveMs.
+bool IsLiveWorker(const CoordinatorState& state, const std::string& worker_id) {
+  if (state.leases.CountHeldBy(worker_id) > 0) return true;
+  auto it = state.workers.find(worker_id);
+  return it != state.workers.end() && state.Now() - it->second.last_seen_ms < kWorkerLiveMs;
+}
+
+// A scan of every known worker: run only when a name that is not live
+// registers.
+int CountLiveWorkers(const CoordinatorState& state) {
+  int live = 0;
+  for (const auto& [id, entry] : state.workers) live += IsLiveWorker(state, id) ? 1 : 0;
+  return live;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
@@ -96,19 +114,44 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
   return impl_->Durably([&]() -> absl::StatusOr<v1::RegisterWorkerResponse> {
     if (request.name().empty()) return absl::InvalidArgumentError("name is required");
     if (request.slots() < 0) return absl::InvalidArgumentError("slots must be >= 0");
-    for (const auto& [field, value, limit] : {std::tuple<const char*, const std::string&, size_t>{
-                                                  "name", request.name(), kMaxWorkerNameBytes},
-                                              {"host", request.host(), kMaxHostBytes},
-                                              {"device", request.device(), kMaxDeviceBytes}}) {
+    for (const auto& [field, value, limit] :
+         {std::tuple<const char*, const std::string&, size_t>{"name", request.name(),
+                                                              kMaxWorkerNameBytes},
+          {"host", request.host(), kMaxHostBytes},
+          {"device", request.device(), kMaxDeviceBytes},
+          {"worker_secret", request.worker_secret(), kMaxIdBytes}}) {
       if (absl::Status status = CheckSize(field, value.size(), limit); !status.ok()) return status;
     }
     std::lock_guard<std::mutex> lock(impl_->mu);
     std::string id;
+    std::vector<LeaseRef> held;  // the leases of the name's last registration
     if (auto it = impl_->worker_ids_by_name.find(request.name());
         it != impl_->worker_ids_by_name.end()) {
       id = it->second;
+      held = impl_->leases.HeldBy(id);
+      const WorkerEntry* known = impl_->workers.contains(id) ? &impl_->workers.at(id) : nullptr;
+      const bool proven =
+          known != nullptr && SecretMatches(request.worker_secret(), known->secret_digest);
+      // Anyone with the worker token may name any worker: without the name's
+      // secret, its leases are not theirs to end. They expire (a failed
+      // attempt each) if the worker that held them is really gone.
+      if (!held.empty() && !proven) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "worker name \"", request.name(), "\" is in use (", held.size(),
+            " leases): register with its worker_secret, or again once they expire (the job's "
+            "lease_ttl_seconds after its last heartbeat)"));
+      }
     } else {
       id = absl::StrCat("w", impl_->next_worker_number);
+    }
+    if (!IsLiveWorker(*impl_, id)) {
+      const int live = CountLiveWorkers(*impl_);
+      if (live >= impl_->options.max_workers) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            live, " worker names are live (the limit is --max-workers ", impl_->options.max_workers,
+            "); a name is live while it holds a lease and for ", kWorkerLiveMs / 60000,
+            " minutes after its last call"));
+      }
     }
     v1::WorkerInfo info;
     info.set_worker_id(id);
@@ -119,25 +162,30 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
     if (auto it = impl_->workers.find(id); it != impl_->workers.end()) {
       info.set_evaluations_done(it->second.info.evaluations_done());
     }
-    impl_->Write("worker", [info, now = impl_->Now()](store::Store& db) {
-      return db.UpsertWorker(info, now);
+    const std::string secret = RandomHex128();
+    const std::string digest = SecretDigest(secret);
+    impl_->Write("worker", [info, now = impl_->Now(), digest](store::Store& db) {
+      return db.UpsertWorker(info, now, digest);
     });
     if (!impl_->worker_ids_by_name.contains(request.name())) ++impl_->next_worker_number;
     impl_->worker_ids_by_name[request.name()] = id;
     WorkerEntry& entry = impl_->workers[id];
     entry.info = info;
     entry.last_seen_ms = impl_->Now();
-    // A worker registering again has restarted: whatever it was training
-    // before is lost, so its old leases are void now, not after their TTL.
-    const std::vector<LeaseRef> stale = impl_->leases.HeldBy(id);
-    for (const LeaseRef& ref : stale) {
+    entry.secret_digest = digest;
+    // The worker proved it is the one that held these leases, and registers
+    // again: it has restarted, and whatever it was training is lost. Its
+    // leases end now, not after their TTL, each a failed attempt.
+    for (const LeaseRef& ref : held) {
       EndAttempt(*impl_, impl_->jobs.at(ref.job_id), ref.candidate_id,
-                 absl::StrCat("worker ", request.name(), " (", id, ") restarted while training it"),
-                 /*permanent=*/false);
+                 absl::StrCat(kWorkerDiedCause, ": worker ", request.name(), " (", id,
+                              ") restarted while training it"),
+                 /*permanent=*/false, /*released=*/false, kWorkerDiedCause);
     }
-    if (!stale.empty()) impl_->changed.notify_all();
+    if (!held.empty()) impl_->changed.notify_all();
     v1::RegisterWorkerResponse response;
     response.set_worker_id(id);
+    response.set_worker_secret(secret);
     response.set_heartbeat_interval_seconds(impl_->options.heartbeat_interval_seconds);
     return response;
   });
@@ -148,9 +196,9 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
     const std::function<bool()>& cancelled) {
   return impl_->Durably([&]() -> absl::StatusOr<v1::AcquireTaskResponse> {
     std::unique_lock<std::mutex> lock(impl_->mu);
-    if (!impl_->workers.contains(request.worker_id())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("worker ", request.worker_id(), " is not registered; call RegisterWorker"));
+    if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
+        !status.ok()) {
+      return status;
     }
     auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
     v1::AcquireTaskResponse response;
@@ -180,8 +228,10 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
 
 absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::HeartbeatRequest& request) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  if (absl::Status status = impl_->CheckRegistered(request.worker_id()); !status.ok())
+  if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
+      !status.ok()) {
     return status;
+  }
   impl_->TouchWorker(request.worker_id());
   return RenewLease(*impl_, request);
 }
@@ -216,8 +266,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     if (*standing == ReportStanding::kEnded) return acknowledge(lock);
     JobEntry& job = impl_->jobs.at(request.job_id());
     if (!metrics.ok()) {
-      std::string reason = absl::StrCat("invalid result from worker ", request.worker_id(), ": ",
-                                        metrics.status().message());
+      std::string reason = TruncateReason(absl::StrCat(
+          "invalid result from worker ", request.worker_id(), ": ", metrics.status().message()));
       if (*standing == ReportStanding::kHolder) {
         EndAttempt(*impl_, job, request.candidate_id(), reason, /*permanent=*/false,
                    /*released=*/false,
@@ -237,13 +287,11 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
 
 absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
   return impl_->Durably([&]() -> absl::Status {
-    if (absl::Status status = CheckSize("reason", request.reason().size(), kMaxReasonBytes);
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
         !status.ok()) {
       return status;
     }
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (absl::Status status = impl_->CheckRegistered(request.worker_id()); !status.ok())
-      return status;
     impl_->TouchWorker(request.worker_id());
     const LeaseRef* lease = impl_->leases.Find(request.lease_id());
     if (lease == nullptr) return absl::OkStatus();  // already expired or ended
@@ -254,11 +302,14 @@ absl::Status Coordinator::FailTask(const v1::FailTaskRequest& request) {
                                                       " does not hold lease \"", request.lease_id(),
                                                       "\": only its holder may fail it"));
     }
-    std::string reason = absl::StrCat(
-        "worker ", request.worker_id(), request.released() ? " released it: " : " failed: ",
-        request.reason().empty() ? "no reason given" : request.reason());
+    // A worker's reason may be long (a stack trace): EndAttempt cuts it to
+    // kMaxReasonBytes, and only its class is compared.
+    const absl::string_view said = absl::string_view(request.reason()).substr(0, kMaxReasonBytes);
+    std::string reason = absl::StrCat("worker ", request.worker_id(),
+                                      request.released() ? " released it: " : " failed: ",
+                                      said.empty() ? "no reason given" : said);
     EndAttempt(*impl_, job, candidate_id, reason, request.permanent(), request.released(),
-               request.released() ? "" : request.reason());
+               request.released() ? "" : std::string(said));
     impl_->changed.notify_all();
     return absl::OkStatus();
   });

@@ -142,6 +142,7 @@ grpc::Status WorkerServiceImpl::AcquireTask(grpc::ServerContext* context,
     // leased to it: give the task back at once instead of letting the lease expire.
     v1::FailTaskRequest release;
     release.set_worker_id(request->worker_id());
+    release.set_worker_secret(request->worker_secret());
     release.set_lease_id(result->task().lease_id());
     release.set_reason("the worker cancelled its acquire call");
     release.set_released(true);

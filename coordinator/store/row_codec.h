@@ -71,9 +71,11 @@ absl::StatusOr<EvaluationPoint> ParseEvaluationPoint(const Statement& stmt, int6
 // --- workers
 inline constexpr char kUpsertWorker[] =
     "INSERT INTO workers (worker_id, name, host, device, slots, registered_ms, "
-    "last_heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "last_heartbeat_ms, secret_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (worker_id) DO UPDATE SET host = excluded.host, device = excluded.device, "
-    "slots = excluded.slots, last_heartbeat_ms = excluded.last_heartbeat_ms";
+    "slots = excluded.slots, last_heartbeat_ms = excluded.last_heartbeat_ms, "
+    "secret_sha256 = excluded.secret_sha256";
+// Binds parameters 1 to 7 (the caller binds 8, the secret's digest).
 void BindWorker(Statement& stmt, const v1::WorkerInfo& worker, int64_t now_ms);
 
 inline constexpr char kSelectWorkers[] =

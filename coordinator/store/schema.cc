@@ -99,6 +99,10 @@ CREATE TABLE workers (
   evaluations_done  INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+      // 1 -> 2: the SHA-256 of each worker's registration secret.
+      R"sql(
+ALTER TABLE workers ADD COLUMN secret_sha256 BLOB NOT NULL DEFAULT X'';
+)sql",
   };
   return migrations;
 }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "coordinator/store/sqlite.h"
 #include "unas/v1/job.pb.h"
@@ -103,7 +104,11 @@ class Store {
   // an identical network (evaluation.reused_from), in one transaction.
   absl::Status InsertReusedCandidate(const CandidateRow& row, const EvaluationRow& evaluation);
 
-  absl::Status UpsertWorker(const v1::WorkerInfo& worker, int64_t now_ms);
+  // `secret_digest`: the SHA-256 of the registration's secret
+  // (coordinator/core/worker_identity.h), kept so that workers go on after a
+  // restart of the coordinator without registering again.
+  absl::Status UpsertWorker(const v1::WorkerInfo& worker, int64_t now_ms,
+                            const std::string& secret_digest = "");
   absl::Status TouchWorker(const std::string& worker_id, int64_t now_ms);
 
   absl::StatusOr<std::vector<JobRow>> LoadJobs();
@@ -116,6 +121,9 @@ class Store {
   absl::Status ForEachCandidate(int64_t job_id, CandidateOrder order,
                                 const std::function<absl::Status(CandidateRow)>& visit);
   absl::StatusOr<std::vector<v1::WorkerInfo>> LoadWorkers();
+  // Worker id -> the digest UpsertWorker stored (empty for workers
+  // registered before digests were stored).
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> LoadWorkerSecretDigests();
   // Reads through a separate read-only connection, so it may run on any
   // thread while another one writes; it sees committed transactions only.
   absl::StatusOr<Artifacts> LoadArtifacts(int64_t job_id, int64_t candidate_id);

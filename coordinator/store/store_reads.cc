@@ -63,6 +63,14 @@ absl::StatusOr<std::vector<v1::WorkerInfo>> Store::LoadWorkers() {
   return workers;
 }
 
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> Store::LoadWorkerSecretDigests() {
+  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT worker_id, secret_sha256 FROM workers"));
+  absl::flat_hash_map<std::string, std::string> digests;
+  while (stmt->Step()) digests[stmt->Text(0)] = stmt->Blob(1);
+  UNAS_RETURN_IF_ERROR(stmt->status());
+  return digests;
+}
+
 absl::StatusOr<Connection*> Store::Reader() {
   if (reader_ == nullptr) {
     UNAS_ASSIGN_OR_RETURN(reader_, Connection::Open(path(), Connection::Mode::kReadOnly));

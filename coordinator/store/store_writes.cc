@@ -134,9 +134,11 @@ absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow
   return absl::OkStatus();
 }
 
-absl::Status Store::UpsertWorker(const v1::WorkerInfo& w, int64_t now_ms) {
+absl::Status Store::UpsertWorker(const v1::WorkerInfo& w, int64_t now_ms,
+                                 const std::string& secret_digest) {
   UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(kUpsertWorker));
   BindWorker(*stmt, w, now_ms);
+  stmt->BindBlob(8, secret_digest);
   return stmt->Run();
 }
 

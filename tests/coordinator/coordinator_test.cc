@@ -40,7 +40,7 @@ TEST(CoordinatorTest, RunsToExactlyRoundsAndSucceeds) {
   absl::StatusOr<v1::Job> job = c->SubmitJob(SmallSpec(30));
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->state(), v1::JOB_STATE_RUNNING);
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   EXPECT_EQ(DrainSynthetic(*c, w), 30);
   absl::StatusOr<v1::Job> done = c->GetJob(job->job_id());
   EXPECT_EQ(done->state(), v1::JOB_STATE_SUCCEEDED);
@@ -80,7 +80,7 @@ TEST(CoordinatorTest, ExpiredLeasesRetryThenFailWithEveryReason) {
   spec.set_lease_ttl_seconds(10);
   spec.set_max_attempts(2);
   auto job = c->SubmitJob(spec);
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::optional<v1::Task> first = Acquire(*c, w);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->attempt(), 1);
@@ -88,7 +88,7 @@ TEST(CoordinatorTest, ExpiredLeasesRetryThenFailWithEveryReason) {
   // A heartbeat extends the lease.
   clock.Advance(8000);
   v1::HeartbeatRequest hb;
-  hb.set_worker_id(w);
+  Identify(w, &hb);
   hb.set_lease_id(first->lease_id());
   EXPECT_TRUE(c->Heartbeat(hb)->keep_going());
   clock.Advance(8000);
@@ -111,7 +111,7 @@ TEST(CoordinatorTest, ExpiredLeasesRetryThenFailWithEveryReason) {
 
   // The second attempt fails too: FAILED with both reasons, and replaced.
   v1::FailTaskRequest fail;
-  fail.set_worker_id(w);
+  Identify(w, &fail);
   fail.set_lease_id(second->lease_id());
   fail.set_reason("CUDA out of memory");
   ASSERT_TRUE(c->FailTask(fail).ok());
@@ -130,10 +130,10 @@ TEST(CoordinatorTest, PermanentFailureIsNotRetried) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   auto job = c->SubmitJob(SmallSpec(2));
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::optional<v1::Task> task = Acquire(*c, w);
   v1::FailTaskRequest fail;
-  fail.set_worker_id(w);
+  Identify(w, &fail);
   fail.set_lease_id(task->lease_id());
   fail.set_reason("does not fit");
   fail.set_permanent(true);
@@ -150,7 +150,7 @@ TEST(CoordinatorTest, ReleasedAttemptsAreRequeuedWithoutCounting) {
   v1::JobSpec spec = SmallSpec(2);
   spec.set_max_attempts(1);
   auto job = c->SubmitJob(spec);
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   int64_t candidate = 0;
   for (int round = 0; round < 3; ++round) {
     std::optional<v1::Task> task = Acquire(*c, w);
@@ -159,7 +159,7 @@ TEST(CoordinatorTest, ReleasedAttemptsAreRequeuedWithoutCounting) {
     EXPECT_EQ(task->candidate_id(), candidate) << "a released candidate is handed out first";
     EXPECT_EQ(task->attempt(), 1);
     v1::FailTaskRequest release;
-    release.set_worker_id(w);
+    Identify(w, &release);
     release.set_lease_id(task->lease_id());
     release.set_reason("worker stopped before finishing");
     release.set_released(true);
@@ -172,7 +172,7 @@ TEST(CoordinatorTest, ReleasedAttemptsAreRequeuedWithoutCounting) {
   // A real failure still counts: with max_attempts 1 it is final.
   std::optional<v1::Task> task = Acquire(*c, w);
   v1::FailTaskRequest fail;
-  fail.set_worker_id(w);
+  Identify(w, &fail);
   fail.set_lease_id(task->lease_id());
   fail.set_reason("CUDA out of memory");
   ASSERT_TRUE(c->FailTask(fail).ok());
@@ -183,9 +183,9 @@ TEST(CoordinatorTest, ReleasedAttemptsAreRequeuedWithoutCounting) {
 TEST(CoordinatorTest, CancelledLongPollEndsWithoutLeasing) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   v1::AcquireTaskRequest request;
-  request.set_worker_id(w);
+  Identify(w, &request);
   std::atomic<bool> cancelled{false};
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -212,7 +212,7 @@ TEST(CoordinatorTest, ReportsAreIdempotentAndLateReportsStillCount) {
   v1::JobSpec spec = SmallSpec(3);
   spec.set_lease_ttl_seconds(5);
   auto job = c->SubmitJob(spec);
-  std::string a = Register(*c, "a"), b = Register(*c, "b");
+  TestWorker a = Register(*c, "a"), b = Register(*c, "b");
 
   std::optional<v1::Task> t1 = Acquire(*c, a);
   auto r1 = Complete(*c, a, *t1, SyntheticResult(*t1));
@@ -232,7 +232,7 @@ TEST(CoordinatorTest, ReportsAreIdempotentAndLateReportsStillCount) {
   EXPECT_TRUE(Complete(*c, a, *t2, SyntheticResult(*t2))->accepted());
   EXPECT_FALSE(Complete(*c, b, *t2b, SyntheticResult(*t2b))->accepted());
   v1::HeartbeatRequest hb;
-  hb.set_worker_id(b);
+  Identify(b, &hb);
   hb.set_lease_id(t2b->lease_id());
   EXPECT_FALSE(c->Heartbeat(hb)->keep_going());
   EXPECT_EQ(c->GetJob(job->job_id())->progress().evaluations_done(), 2);
@@ -242,7 +242,7 @@ TEST(CoordinatorTest, GarbageResultsAreRefusedAndTheCandidateRetried) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   auto job = c->SubmitJob(SmallSpec(2));
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::vector<std::function<void(v1::EvaluationResult&)>> garbage = {
       [](v1::EvaluationResult& r) { r.set_validation_error(1.5); },
       [](v1::EvaluationResult& r) { r.set_test_error(std::nan("")); },
@@ -283,10 +283,11 @@ TEST(CoordinatorTest, RestartKeepsPopulationAndEndsAtExactlyRounds) {
   int64_t job_id = 0;
   std::vector<v1::Candidate> population_before;
   std::optional<v1::Task> in_flight;
+  TestWorker w;
   {
     auto c = MakeCoordinator(db, &clock);
     job_id = c->SubmitJob(SmallSpec(40))->job_id();
-    std::string w = Register(*c, "w");
+    w = Register(*c, "w");
     DrainSynthetic(*c, w, 25);
     in_flight = Acquire(*c, w);  // leased when the "crash" comes
     v1::ListCandidatesRequest request;
@@ -311,8 +312,8 @@ TEST(CoordinatorTest, RestartKeepsPopulationAndEndsAtExactlyRounds) {
   auto job = c->GetJob(job_id);
   EXPECT_EQ(job->progress().evaluations_done(), 25);
   EXPECT_EQ(job->progress().evaluations_in_flight(), 1);
-  // The worker that held a lease across the restart can still report.
-  std::string w = Register(*c, "w");
+  // The worker that held a lease across the restart can still report, with
+  // the secret it holds: it need not register again.
   EXPECT_TRUE(Complete(*c, w, *in_flight, SyntheticResult(*in_flight))->accepted());
   DrainSynthetic(*c, w);
   job = c->GetJob(job_id);
@@ -335,10 +336,10 @@ TEST(CoordinatorTest, JobsShareWorkersRoundRobinWithinTheirParallelism) {
   v1::JobSpec a = SmallSpec(10), b = SmallSpec(10, 2);
   a.set_max_parallel_evaluations(2);
   int64_t ja = c->SubmitJob(a)->job_id(), jb = c->SubmitJob(b)->job_id();
-  std::vector<std::string> workers;
+  std::vector<TestWorker> workers;
   for (int i = 0; i < 6; ++i) workers.push_back(Register(*c, "w" + std::to_string(i)));
   std::map<int64_t, int> leased;
-  for (const std::string& w : workers) {
+  for (const TestWorker& w : workers) {
     std::optional<v1::Task> t = Acquire(*c, w);
     ASSERT_TRUE(t);
     ++leased[t->job_id()];
@@ -351,13 +352,13 @@ TEST(CoordinatorTest, CancelStopsProposalsAndTellsWorkers) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   int64_t job_id = c->SubmitJob(SmallSpec(10))->job_id();
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::optional<v1::Task> t = Acquire(*c, w);
   auto cancelled = c->CancelJob(job_id);
   ASSERT_TRUE(cancelled.ok());
   EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
   v1::HeartbeatRequest hb;
-  hb.set_worker_id(w);
+  Identify(w, &hb);
   hb.set_lease_id(t->lease_id());
   auto r = c->Heartbeat(hb);
   EXPECT_FALSE(r->keep_going());
@@ -392,7 +393,7 @@ TEST(CoordinatorTest, IdenticalNetworksAreNotTrainedTwice) {
   spec.mutable_algorithm()->mutable_random_search();
   spec.mutable_bounds()->clear_peak_memory_bytes();
   int64_t job_id = c->SubmitJob(spec)->job_id();
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   int trained = DrainSynthetic(*c, w);
   EXPECT_EQ(trained, 2);
   auto job = c->GetJob(job_id);
@@ -419,7 +420,7 @@ TEST(CoordinatorTest, HopelessCandidatesAreSkippedAndCountedApart) {
   spec.mutable_bounds()->set_model_size_bytes(1);
   spec.mutable_algorithm()->set_skip_infeasible_factor(2);
   int64_t job_id = c->SubmitJob(spec)->job_id();
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   EXPECT_EQ(DrainSynthetic(*c, w), 0);
   auto job = c->GetJob(job_id);
   EXPECT_EQ(job->state(), v1::JOB_STATE_FAILED);
@@ -556,22 +557,36 @@ TEST(CoordinatorTest, UnknownWorkersMustRegister) {
   request.set_worker_id("w99");
   EXPECT_EQ(c->AcquireTask(request, absl::ZeroDuration()).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  std::string a = Register(*c, "same-name");
-  EXPECT_EQ(Register(*c, "same-name"), a) << "a restarted worker keeps its id";
+  TestWorker a = Register(*c, "same-name");
+  TestWorker again = Register(*c, "same-name");
+  EXPECT_EQ(again.id, a.id) << "a restarted worker keeps its id";
+  EXPECT_NE(again.secret, a.secret) << "each registration has its own secret";
+  EXPECT_EQ(again.secret.size(), 32u) << "128 bits as hex";
+  // The old registration's secret is void: only the new one acquires.
+  request.set_worker_id(a.id);
+  request.set_worker_secret(a.secret);
+  EXPECT_EQ(c->AcquireTask(request, absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  request.set_worker_secret(again.secret);
+  EXPECT_TRUE(c->AcquireTask(request, absl::ZeroDuration()).ok());
 }
 
-TEST(CoordinatorTest, ARestartedWorkerLosesItsLeasesAtOnce) {
+// A restarted worker that kept its secret ends its old leases at once, each
+// a failed attempt whose cause is "worker died".
+TEST(CoordinatorTest, ARestartedWorkerWithItsSecretLosesItsLeasesAtOnce) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   int64_t job_id = c->SubmitJob(SmallSpec(4))->job_id();
-  std::string w = Register(*c, "box/0");
+  TestWorker w = Register(*c, "box/0");
   std::optional<v1::Task> held = Acquire(*c, w);
   ASSERT_TRUE(held);
-  EXPECT_EQ(Register(*c, "box/0"), w);  // the process came back
+  TestWorker back = Register(*c, "box/0", 1, w.secret);  // the process came back
+  EXPECT_EQ(back.id, w.id);
   auto cand = c->GetCandidate(job_id, held->candidate_id());
   EXPECT_EQ(cand->state(), v1::CANDIDATE_STATE_QUEUED);
+  EXPECT_THAT(cand->failure_reasons(0), HasSubstr("worker died"));
   EXPECT_THAT(cand->failure_reasons(0), HasSubstr("restarted while training it"));
-  std::optional<v1::Task> again = Acquire(*c, w);
+  std::optional<v1::Task> again = Acquire(*c, back);
   EXPECT_EQ(again->candidate_id(), held->candidate_id());
   EXPECT_EQ(again->attempt(), 2);
 }
@@ -583,7 +598,7 @@ TEST(CoordinatorTest, ALeaseWhoseReplyWasLostIsReleasedWhenTheWorkerAsksAgain) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   int64_t job_id = c->SubmitJob(SmallSpec(4))->job_id();
-  std::string w = Register(*c, "box/0");  // one slot
+  TestWorker w = Register(*c, "box/0");  // one slot
   std::optional<v1::Task> lost = Acquire(*c, w);
   ASSERT_TRUE(lost);
   std::optional<v1::Task> next = Acquire(*c, w);  // asks again: it holds nothing it knows of
@@ -596,7 +611,7 @@ TEST(CoordinatorTest, ALeaseWhoseReplyWasLostIsReleasedWhenTheWorkerAsksAgain) {
   EXPECT_THAT(cand->failure_reasons(0), HasSubstr("without knowing of this lease"));
   // The old lease is dead: its heartbeat says so.
   v1::HeartbeatRequest hb;
-  hb.set_worker_id(w);
+  Identify(w, &hb);
   hb.set_lease_id(lost->lease_id());
   EXPECT_FALSE(c->Heartbeat(hb)->keep_going());
 
@@ -604,7 +619,9 @@ TEST(CoordinatorTest, ALeaseWhoseReplyWasLostIsReleasedWhenTheWorkerAsksAgain) {
   v1::RegisterWorkerRequest two;
   two.set_name("box/1");
   two.set_slots(2);
-  const std::string w2 = c->RegisterWorker(two)->worker_id();
+  absl::StatusOr<v1::RegisterWorkerResponse> registered_two = c->RegisterWorker(two);
+  ASSERT_TRUE(registered_two.ok());
+  const TestWorker w2{registered_two->worker_id(), registered_two->worker_secret()};
   std::optional<v1::Task> a = Acquire(*c, w2);
   std::optional<v1::Task> b = Acquire(*c, w2);
   ASSERT_TRUE(a && b);
@@ -613,7 +630,7 @@ TEST(CoordinatorTest, ALeaseWhoseReplyWasLostIsReleasedWhenTheWorkerAsksAgain) {
   // A third request from it means one of the two was never heard of: the one
   // that expires first (a was not heartbeated since) goes.
   clock.Advance(1000);
-  hb.set_worker_id(w2);
+  Identify(w2, &hb);
   hb.set_lease_id(b->lease_id());
   EXPECT_TRUE(c->Heartbeat(hb)->keep_going());
   std::optional<v1::Task> third = Acquire(*c, w2);

@@ -77,30 +77,45 @@ inline v1::JobSpec SmallSpec(int rounds = 30, uint64_t seed = 1) {
   return spec;
 }
 
-inline std::string Register(Coordinator& c, const std::string& name) {
-  v1::RegisterWorkerRequest request;
-  request.set_name(name);
-  request.set_slots(1);
-  absl::StatusOr<v1::RegisterWorkerResponse> r = c.RegisterWorker(request);
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? r->worker_id() : "";
+// A registered worker: its id and the secret its calls carry.
+struct TestWorker {
+  std::string id;
+  std::string secret;
+};
+
+// Sets a worker request's worker_id and worker_secret.
+template <typename Request>
+void Identify(const TestWorker& worker, Request* request) {
+  request->set_worker_id(worker.id);
+  request->set_worker_secret(worker.secret);
 }
 
-inline std::optional<v1::Task> Acquire(Coordinator& c, const std::string& worker_id) {
+inline TestWorker Register(Coordinator& c, const std::string& name, int slots = 1,
+                           const std::string& secret = "") {
+  v1::RegisterWorkerRequest request;
+  request.set_name(name);
+  request.set_slots(slots);
+  request.set_worker_secret(secret);
+  absl::StatusOr<v1::RegisterWorkerResponse> r = c.RegisterWorker(request);
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return {};
+  return {r->worker_id(), r->worker_secret()};
+}
+
+inline std::optional<v1::Task> Acquire(Coordinator& c, const TestWorker& worker) {
   v1::AcquireTaskRequest request;
-  request.set_worker_id(worker_id);
+  Identify(worker, &request);
   absl::StatusOr<v1::AcquireTaskResponse> r = c.AcquireTask(request, absl::ZeroDuration());
   EXPECT_TRUE(r.ok()) << r.status();
   if (!r.ok() || !r->has_task()) return std::nullopt;
   return r->task();
 }
 
-inline absl::StatusOr<v1::CompleteTaskResponse> Complete(Coordinator& c,
-                                                         const std::string& worker_id,
+inline absl::StatusOr<v1::CompleteTaskResponse> Complete(Coordinator& c, const TestWorker& worker,
                                                          const v1::Task& task,
                                                          v1::EvaluationResult result) {
   v1::CompleteTaskRequest request;
-  request.set_worker_id(worker_id);
+  Identify(worker, &request);
   request.set_lease_id(task.lease_id());
   request.set_job_id(task.job_id());
   request.set_candidate_id(task.candidate_id());
@@ -119,13 +134,12 @@ inline v1::EvaluationResult SyntheticResult(const v1::Task& task) {
 }
 
 // Acquires and completes tasks until none is available; returns how many.
-inline int DrainSynthetic(Coordinator& c, const std::string& worker_id, int limit = 100000) {
+inline int DrainSynthetic(Coordinator& c, const TestWorker& worker, int limit = 100000) {
   int n = 0;
   while (n < limit) {
-    std::optional<v1::Task> task = Acquire(c, worker_id);
+    std::optional<v1::Task> task = Acquire(c, worker);
     if (!task) break;
-    absl::StatusOr<v1::CompleteTaskResponse> r =
-        Complete(c, worker_id, *task, SyntheticResult(*task));
+    absl::StatusOr<v1::CompleteTaskResponse> r = Complete(c, worker, *task, SyntheticResult(*task));
     EXPECT_TRUE(r.ok()) << r.status();
     ++n;
   }

@@ -23,7 +23,9 @@ using testing::SmallSpec;
 using testing::SyntheticResult;
 using testing::TempDbPath;
 
+using testing::Identify;
 using testing::TestName;
+using testing::TestWorker;
 
 TEST(DuplicatesTest, TheIdentityIncludesTheSparsity) {
   v1::Architecture arch;
@@ -56,18 +58,18 @@ TEST(DuplicatesTest, SeveralWorkersNeverTrainTheSameNetworkTwice) {
   cnn->set_max_dense_units(11);
   auto job = c->SubmitJob(spec);
   ASSERT_TRUE(job.ok()) << job.status();
-  std::vector<std::string> workers;
+  std::vector<TestWorker> workers;
   for (int i = 0; i < 6; ++i) workers.push_back(Register(*c, "w" + std::to_string(i)));
 
   DataShape data{28, 28, 1, 10};
   std::map<uint64_t, std::set<int64_t>> trained;  // identity -> candidate ids handed out
   std::mt19937 rng(11);
-  std::vector<std::pair<std::string, v1::Task>> held;
+  std::vector<std::pair<TestWorker, v1::Task>> held;
   bool restarted = false;
   for (int step = 0; step < 5000; ++step) {
-    for (const std::string& w : workers) {
+    for (const TestWorker& w : workers) {
       bool busy = false;
-      for (const auto& [holder, task] : held) busy = busy || holder == w;
+      for (const auto& [holder, task] : held) busy = busy || holder.id == w.id;
       if (busy) continue;
       if (std::optional<v1::Task> task = Acquire(*c, w)) {
         trained[CandidateFingerprint(

@@ -248,6 +248,7 @@ TEST(FaultTest, GarbageResultsAreRefusedAndTheJobGoesOn) {
       grpc::ClientContext context;
       v1::AcquireTaskRequest request;
       request.set_worker_id(registered.worker_id());
+      request.set_worker_secret(registered.worker_secret());
       request.set_wait_seconds(5);
       ASSERT_TRUE(stub->AcquireTask(&context, request, &acquired).ok());
       ASSERT_TRUE(acquired.has_task());
@@ -255,6 +256,7 @@ TEST(FaultTest, GarbageResultsAreRefusedAndTheJobGoesOn) {
     grpc::ClientContext context;
     v1::CompleteTaskRequest request;
     request.set_worker_id(registered.worker_id());
+    request.set_worker_secret(registered.worker_secret());
     request.set_lease_id(acquired.task().lease_id());
     request.set_job_id(acquired.task().job_id());
     request.set_candidate_id(acquired.task().candidate_id());

@@ -71,6 +71,27 @@ TEST(JobQueriesTest, OrdersFiltersAndPages) {
   EXPECT_EQ(SelectCandidatePage(job, bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Any int64 a client sends as a token: past the end lists nothing (before,
+// offset + page_size overflowed and a negative "next" token came back).
+TEST(JobQueriesTest, PageTokensPastTheEndListNothing) {
+  JobEntry job = SixCandidates();
+  v1::ListCandidatesRequest request;
+  request.set_page_size(4);
+  for (const char* token : {"6", "7", "9223372036854775807", "9223372036854775804"}) {
+    request.set_page_token(token);
+    absl::StatusOr<CandidatePage> page = SelectCandidatePage(job, request);
+    ASSERT_TRUE(page.ok()) << token << ": " << page.status();
+    EXPECT_TRUE(page->ids.empty()) << token;
+    EXPECT_TRUE(page->next_page_token.empty()) << token << " -> " << page->next_page_token;
+    EXPECT_EQ(page->total_size, 6);
+  }
+  request.set_page_token("9223372036854775808");  // not an int64
+  EXPECT_EQ(SelectCandidatePage(job, request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_page_token(std::string(100000, '7'));
+  absl::Status refused = SelectCandidatePage(job, request).status();
+  EXPECT_LT(refused.message().size(), 200u) << "the token is not echoed whole";
+}
+
 TEST(JobQueriesTest, AssemblesRowsFromMemoryAndTheStore) {
   const std::string dir = testing::MakeTestDir("job_queries_assemble");
   absl::StatusOr<std::unique_ptr<store::Store>> opened = store::Store::Open(dir + "/test.db");

@@ -41,26 +41,31 @@ inline LatencyUnderLoad MeasureLatencyUnderLoad(Coordinator& c, const v1::JobSpe
   v1::RegisterWorkerRequest registration;
   registration.set_name("beater");
   registration.set_slots(1);
-  const std::string beater = c.RegisterWorker(registration)->worker_id();
+  const absl::StatusOr<v1::RegisterWorkerResponse> beater = c.RegisterWorker(registration);
+  if (!beater.ok()) return out;
   v1::AcquireTaskRequest acquire;
-  acquire.set_worker_id(beater);
+  acquire.set_worker_id(beater->worker_id());
+  acquire.set_worker_secret(beater->worker_secret());
   absl::StatusOr<v1::AcquireTaskResponse> held = c.AcquireTask(acquire, absl::Seconds(10));
   if (!small_job.ok() || !held.ok() || !held->has_task()) return out;
   if (!c.SubmitJob(wide).ok()) return out;
   registration.set_name("proposer");
-  const std::string proposer = c.RegisterWorker(registration)->worker_id();
+  const absl::StatusOr<v1::RegisterWorkerResponse> proposer = c.RegisterWorker(registration);
+  if (!proposer.ok()) return out;
 
   std::atomic<bool> stop{false};
   std::atomic<int> proposals{0};
   std::thread load([&] {
     v1::AcquireTaskRequest request;
-    request.set_worker_id(proposer);
+    request.set_worker_id(proposer->worker_id());
+    request.set_worker_secret(proposer->worker_secret());
     while (!stop.load()) {
       absl::StatusOr<v1::AcquireTaskResponse> task =
           c.AcquireTask(request, absl::Milliseconds(100));
       if (!task.ok() || !task->has_task()) continue;
       v1::CompleteTaskRequest complete;
-      complete.set_worker_id(proposer);
+      complete.set_worker_id(proposer->worker_id());
+      complete.set_worker_secret(proposer->worker_secret());
       complete.set_lease_id(task->task().lease_id());
       complete.set_job_id(task->task().job_id());
       complete.set_candidate_id(task->task().candidate_id());
@@ -71,7 +76,8 @@ inline LatencyUnderLoad MeasureLatencyUnderLoad(Coordinator& c, const v1::JobSpe
     }
   });
   v1::HeartbeatRequest heartbeat;
-  heartbeat.set_worker_id(beater);
+  heartbeat.set_worker_id(beater->worker_id());
+  heartbeat.set_worker_secret(beater->worker_secret());
   heartbeat.set_lease_id(held->task().lease_id());
   const auto end = Clock::now() + absl::ToChronoMilliseconds(duration);
   while (Clock::now() < end) {

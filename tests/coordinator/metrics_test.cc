@@ -117,6 +117,7 @@ TEST(MetricsTest, ScrapedNumbersFollowTheJob) {
     SetDeadline(context);
     v1::AcquireTaskRequest request;
     request.set_worker_id(registered.worker_id());
+    request.set_worker_secret(registered.worker_secret());
     request.set_wait_seconds(1);
     v1::AcquireTaskResponse response;
     ASSERT_TRUE(stub->AcquireTask(&context, request, &response).ok());
@@ -133,6 +134,7 @@ TEST(MetricsTest, ScrapedNumbersFollowTheJob) {
     SetDeadline(context);
     v1::FailTaskRequest request;
     request.set_worker_id(registered.worker_id());
+    request.set_worker_secret(registered.worker_secret());
     request.set_job_id(tasks[1].job_id());
     request.set_candidate_id(tasks[1].candidate_id());
     request.set_lease_id(tasks[1].lease_id());

@@ -18,7 +18,7 @@ TEST(RestartReplayTest, RebuildsCountsHistoryAndLeasesFromTheStore) {
   int64_t job_id = 0;
   std::vector<int64_t> history_before;
   std::optional<v1::Task> in_flight;
-  std::string worker_id;
+  testing::TestWorker worker_id;
   {
     std::unique_ptr<Coordinator> coordinator = testing::MakeCoordinator(db, &clock);
     job_id = coordinator->SubmitJob(testing::SmallSpec(30))->job_id();
@@ -49,8 +49,10 @@ TEST(RestartReplayTest, RebuildsCountsHistoryAndLeasesFromTheStore) {
   EXPECT_EQ(job.leased, 1);
   EXPECT_EQ(job.history, history_before);
   EXPECT_EQ(state.next_job_id, job_id + 1);
-  EXPECT_EQ(worker_id, "w1");
-  EXPECT_TRUE(state.workers.contains(worker_id));
+  EXPECT_EQ(worker_id.id, "w1");
+  ASSERT_TRUE(state.workers.contains(worker_id.id));
+  EXPECT_TRUE(SecretMatches(worker_id.secret, state.workers.at(worker_id.id).secret_digest))
+      << "a worker goes on with its secret after a restart, without registering again";
   EXPECT_EQ(state.next_worker_number, 2) << "the next worker is w2";
   ASSERT_TRUE(state.leases.contains(in_flight->lease_id()));
   const CandidateRow& leased = job.active.at(in_flight->candidate_id());

@@ -171,6 +171,30 @@ TEST_F(SecurityTest, EveryMethodRefusesAMissingOrWrongToken) {
   }
 }
 
+// The token is checked on the call's metadata, before its message is read
+// or parsed: bytes that are no protobuf message, sent without a valid
+// token, are refused as UNAUTHENTICATED (before, the server parsed them
+// first and answered that it could not).
+TEST_F(SecurityTest, TokensAreCheckedBeforeTheMessageIsParsed) {
+  std::string wrong = *dir_ + "/wrong-before-parse.token";
+  std::ofstream(wrong) << "fedcba9876543210\n";
+  std::filesystem::permissions(wrong, std::filesystem::perms::owner_read);
+  const std::string garbage = "\xff\xff\xff\xff\x0f\x12\x80";
+  for (const std::string& token : {std::string(), wrong}) {
+    std::shared_ptr<grpc::Channel> channel = Channel(token);
+    for (const std::string& method : AllMethods()) {
+      grpc::Status status = RawCall(channel.get(), method, garbage);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << method << " with token '" << token << "': " << status.error_message();
+    }
+  }
+  // With a token, the same bytes reach the parser.
+  grpc::Status parsed =
+      RawCall(Channel(WorkerToken()).get(), "/unas.v1.WorkerService/RegisterWorker", garbage);
+  EXPECT_NE(parsed.error_code(), grpc::StatusCode::UNAUTHENTICATED) << parsed.error_message();
+  EXPECT_FALSE(parsed.ok());
+}
+
 TEST_F(SecurityTest, EachTokenIsDeniedTheOtherService) {
   std::shared_ptr<grpc::Channel> worker = Channel(WorkerToken());
   std::shared_ptr<grpc::Channel> client = Channel(ClientToken());
@@ -241,11 +265,12 @@ TEST_F(SecurityTest, OversizedAndMalformedRequestsLeaveARunningJobAlone) {
   v1::SubmitJobRequest big;
   *big.mutable_spec() = SmallSpec(2);
   big.mutable_spec()->set_name(std::string(2 << 20, 'x'));
-  for (const auto& channel : {client, anonymous}) {
-    grpc::Status status =
-        RawCall(channel.get(), "/unas.v1.JobService/SubmitJob", big.SerializeAsString());
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
-  }
+  grpc::Status too_big =
+      RawCall(client.get(), "/unas.v1.JobService/SubmitJob", big.SerializeAsString());
+  EXPECT_EQ(too_big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << too_big.error_message();
+  // Without a token the message is never read: refused on its metadata.
+  too_big = RawCall(anonymous.get(), "/unas.v1.JobService/SubmitJob", big.SerializeAsString());
+  EXPECT_EQ(too_big.error_code(), grpc::StatusCode::UNAUTHENTICATED) << too_big.error_message();
   v1::CompleteTaskRequest huge_result;
   huge_result.set_job_id(job_id);
   huge_result.mutable_result()->set_trained_weights(std::string(3 << 20, '\0'));

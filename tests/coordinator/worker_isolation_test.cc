@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "coordinator/core/failure_text.h"
+#include "coordinator/core/worker_input_limits.h"
 #include "coordinator/service/services.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,13 +29,15 @@ using testing::SmallSpec;
 using testing::SyntheticResult;
 using testing::TempDbPath;
 
+using testing::Identify;
 using testing::TestName;
+using testing::TestWorker;
 
 TEST(WorkerIsolationTest, LeaseIdsAre128RandomBits) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   ASSERT_TRUE(c->SubmitJob(SmallSpec(40)).ok());
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::set<std::string> ids;
   for (int i = 0; i < 20; ++i) {
     std::optional<v1::Task> task = Acquire(*c, w);
@@ -52,19 +56,19 @@ TEST(WorkerIsolationTest, OnlyTheRegisteredHolderMayUseALease) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   auto job = c->SubmitJob(SmallSpec(5));
-  std::string holder = Register(*c, "holder"), other = Register(*c, "other");
+  TestWorker holder = Register(*c, "holder"), other = Register(*c, "other");
   std::optional<v1::Task> task = Acquire(*c, holder);
   ASSERT_TRUE(task);
 
   v1::HeartbeatRequest hb;
-  hb.set_worker_id(other);
+  Identify(other, &hb);
   hb.set_lease_id(task->lease_id());
   EXPECT_FALSE(c->Heartbeat(hb)->keep_going());
   hb.set_worker_id("w999");
   EXPECT_EQ(c->Heartbeat(hb).status().code(), absl::StatusCode::kFailedPrecondition);
 
   v1::FailTaskRequest fail;
-  fail.set_worker_id(other);
+  Identify(other, &fail);
   fail.set_lease_id(task->lease_id());
   fail.set_permanent(true);
   absl::Status failed = c->FailTask(fail);
@@ -75,18 +79,118 @@ TEST(WorkerIsolationTest, OnlyTheRegisteredHolderMayUseALease) {
   auto stolen = Complete(*c, other, *task, SyntheticResult(*task));
   EXPECT_EQ(stolen.status().code(), absl::StatusCode::kPermissionDenied) << stolen.status();
   EXPECT_THAT(stolen.status().message(), HasSubstr("holds no lease"));
-  auto unregistered = Complete(*c, "w999", *task, SyntheticResult(*task));
+  auto unregistered = Complete(*c, TestWorker{"w999", ""}, *task, SyntheticResult(*task));
   EXPECT_EQ(unregistered.status().code(), absl::StatusCode::kFailedPrecondition);
 
   // Nothing of that touched the holder's lease.
   auto candidate = c->GetCandidate(job->job_id(), task->candidate_id());
   EXPECT_EQ(candidate->state(), v1::CANDIDATE_STATE_LEASED);
   EXPECT_EQ(candidate->failure_reasons_size(), 0);
-  hb.set_worker_id(holder);
+  Identify(holder, &hb);
   EXPECT_TRUE(c->Heartbeat(hb)->keep_going());
   auto done = Complete(*c, holder, *task, SyntheticResult(*task));
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_TRUE(done->accepted());
+}
+
+// Worker ids are sequential and public: without the secret of the id's
+// registration, no call may act as that worker.
+TEST(WorkerIsolationTest, AWorkerIdWithoutItsSecretIsRefusedEverywhere) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  auto job = c->SubmitJob(SmallSpec(5));
+  TestWorker holder = Register(*c, "holder"), rogue = Register(*c, "rogue");
+  std::optional<v1::Task> task = Acquire(*c, holder);
+  ASSERT_TRUE(task);
+  for (const std::string& secret : {std::string(), rogue.secret, holder.secret.substr(1)}) {
+    const TestWorker forged{holder.id, secret};
+    v1::AcquireTaskRequest acquire;
+    Identify(forged, &acquire);
+    // Before secrets this was accepted, and voided the holder's lease as one
+    // "it forgot" (its one slot was busy).
+    EXPECT_EQ(c->AcquireTask(acquire, absl::ZeroDuration()).status().code(),
+              absl::StatusCode::kUnauthenticated);
+    v1::HeartbeatRequest hb;
+    Identify(forged, &hb);
+    hb.set_lease_id(task->lease_id());
+    EXPECT_EQ(c->Heartbeat(hb).status().code(), absl::StatusCode::kUnauthenticated);
+    v1::FailTaskRequest fail;
+    Identify(forged, &fail);
+    fail.set_lease_id(task->lease_id());
+    fail.set_permanent(true);
+    EXPECT_EQ(c->FailTask(fail).code(), absl::StatusCode::kUnauthenticated);
+    v1::EvaluationResult wrong = SyntheticResult(*task);
+    wrong.set_validation_error(0.99);
+    EXPECT_EQ(Complete(*c, forged, *task, wrong).status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  auto candidate = c->GetCandidate(job->job_id(), task->candidate_id());
+  EXPECT_EQ(candidate->state(), v1::CANDIDATE_STATE_LEASED);
+  EXPECT_EQ(candidate->failure_reasons_size(), 0);
+  auto done = Complete(*c, holder, *task, SyntheticResult(*task));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_TRUE(done->accepted());
+  EXPECT_NE(c->GetCandidate(job->job_id(), task->candidate_id())->evaluation().validation_error(),
+            0.99);
+}
+
+// Registering a victim's name no longer ends its leases: without the name's
+// secret it is refused until they expire.
+TEST(WorkerIsolationTest, ALiveNameRegistersAgainOnlyWithItsSecretOrAfterItsLeasesExpire) {
+  FakeClock clock;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
+  auto job = c->SubmitJob(SmallSpec(5));
+  TestWorker victim = Register(*c, "node07/gpu2");
+  std::optional<v1::Task> task = Acquire(*c, victim);
+  ASSERT_TRUE(task);
+  v1::RegisterWorkerRequest impostor;
+  impostor.set_name("node07/gpu2");
+  impostor.set_slots(4);
+  for (const std::string& secret : {std::string(), std::string(32, '0')}) {
+    impostor.set_worker_secret(secret);
+    absl::StatusOr<v1::RegisterWorkerResponse> refused = c->RegisterWorker(impostor);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists) << refused.status();
+    EXPECT_THAT(refused.status().message(), HasSubstr("is in use (1 leases)"));
+  }
+  auto candidate = c->GetCandidate(job->job_id(), task->candidate_id());
+  EXPECT_EQ(candidate->state(), v1::CANDIDATE_STATE_LEASED);
+  EXPECT_EQ(candidate->failure_reasons_size(), 0);
+  v1::HeartbeatRequest hb;
+  Identify(victim, &hb);
+  hb.set_lease_id(task->lease_id());
+  EXPECT_TRUE(c->Heartbeat(hb)->keep_going()) << "the victim trains on";
+  EXPECT_EQ(c->ListWorkers(true).front().slots(), 1);
+
+  // The victim really is gone: once its lease expired, the name is free.
+  clock.Advance(int64_t{task->lease_ttl_seconds()} * 1000 + 1);
+  c->ExpireLeases();
+  impostor.clear_worker_secret();
+  absl::StatusOr<v1::RegisterWorkerResponse> taken = c->RegisterWorker(impostor);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->worker_id(), victim.id);
+  v1::AcquireTaskRequest acquire;
+  Identify(victim, &acquire);
+  EXPECT_EQ(c->AcquireTask(acquire, absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kUnauthenticated)
+      << "the old registration's secret is void";
+}
+
+TEST(WorkerIsolationTest, LiveWorkerNamesAreCapped) {
+  FakeClock clock;
+  CoordinatorOptions options;
+  options.max_workers = 2;
+  auto c = MakeCoordinator(TempDbPath(TestName()), &clock, options);
+  TestWorker a = Register(*c, "a");
+  Register(*c, "b");
+  v1::RegisterWorkerRequest third;
+  third.set_name("c");
+  absl::StatusOr<v1::RegisterWorkerResponse> refused = c->RegisterWorker(third);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("--max-workers 2"));
+  EXPECT_EQ(Register(*c, "a").id, a.id) << "a live name may register again";
+  // Names go quiet after kWorkerLiveMs without a call (holding no lease).
+  clock.Advance(kWorkerLiveMs);
+  EXPECT_TRUE(c->RegisterWorker(third).ok());
 }
 
 TEST(WorkerIsolationTest, StringsFromWorkersHaveLimits) {
@@ -102,15 +206,20 @@ TEST(WorkerIsolationTest, StringsFromWorkersHaveLimits) {
   registration.set_host(std::string(10000, 'h'));
   EXPECT_THAT(c->RegisterWorker(registration).status().message(), HasSubstr("host is 10000"));
 
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::optional<v1::Task> task = Acquire(*c, w);
   v1::FailTaskRequest fail;
-  fail.set_worker_id(w);
+  Identify(w, &fail);
   fail.set_lease_id(task->lease_id());
   fail.set_reason(std::string(5000, 'r'));
-  absl::Status status = c->FailTask(fail);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("reason is 5000 bytes"));
+  // A long reason (a stack trace) is kept, cut to the one limit on reasons.
+  ASSERT_TRUE(c->FailTask(fail).ok());
+  v1::Candidate failed = *c->GetCandidate(1, task->candidate_id());
+  ASSERT_EQ(failed.failure_reasons_size(), 1);
+  EXPECT_EQ(failed.failure_reasons(0).size(), kMaxReasonBytes);
+  EXPECT_THAT(failed.failure_reasons(0), ::testing::EndsWith("rrr..."));
+  task = Acquire(*c, w);
+  ASSERT_TRUE(task);
 
   v1::EvaluationResult result = SyntheticResult(*task);
   result.set_device(std::string(100, 'd'));
@@ -123,7 +232,7 @@ TEST(WorkerIsolationTest, AnInvalidInt8ModelIsRefusedAndTheCandidateRetried) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
   auto job = c->SubmitJob(SmallSpec(2));
-  std::string w = Register(*c, "w");
+  TestWorker w = Register(*c, "w");
   std::optional<v1::Task> task = Acquire(*c, w);
   v1::EvaluationResult result = SyntheticResult(*task);
   v1::QuantizedModel* model = result.mutable_quantized_model();

@@ -14,11 +14,14 @@ namespace {
 using testing::Acquire;
 using testing::Complete;
 using testing::FakeClock;
+using testing::Identify;
 using testing::MakeCoordinator;
+using testing::Register;
 using testing::SmallSpec;
 using testing::SyntheticResult;
 using testing::TempDbPath;
 using testing::TestName;
+using testing::TestWorker;
 
 TEST(LeaseTableTest, IndexesLeasesByIdAndByHolder) {
   LeaseTable leases;
@@ -48,15 +51,6 @@ TEST(LeaseTableTest, IndexesLeasesByIdAndByHolder) {
   EXPECT_EQ(leases.CountHeldBy("nobody"), 0);
 }
 
-std::string RegisterWithSlots(Coordinator& c, const std::string& name, int slots) {
-  v1::RegisterWorkerRequest request;
-  request.set_name(name);
-  request.set_slots(slots);
-  absl::StatusOr<v1::RegisterWorkerResponse> r = c.RegisterWorker(request);
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? r->worker_id() : "";
-}
-
 // Busy slots by worker id as ListWorkers reports them, and as the job's
 // LEASED candidates say; the two must agree.
 std::map<std::string, int> Busy(Coordinator& c, int64_t job_id) {
@@ -82,8 +76,8 @@ TEST(WorkerLeasesTest, BusySlotsFollowEveryWayALeaseStartsAndEnds) {
   const std::string db = TempDbPath(TestName());
   auto c = MakeCoordinator(db, &clock);
   const int64_t job_id = c->SubmitJob(SmallSpec(40))->job_id();
-  const std::string a = RegisterWithSlots(*c, "a", 3);
-  const std::string b = RegisterWithSlots(*c, "b", 1);
+  TestWorker a = Register(*c, "a", 3);
+  TestWorker b = Register(*c, "b", 1);
   using Slots = std::map<std::string, int>;
   EXPECT_EQ(Busy(*c, job_id), Slots{});
 
@@ -95,17 +89,17 @@ TEST(WorkerLeasesTest, BusySlotsFollowEveryWayALeaseStartsAndEnds) {
   }
   std::optional<v1::Task> on_b = Acquire(*c, b);
   ASSERT_TRUE(on_b);
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 3}, {b, 1}}));
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 3}, {b.id, 1}}));
 
   // A result and a failure each end one lease.
   ASSERT_TRUE(Complete(*c, a, held[0], SyntheticResult(held[0])).ok());
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 2}, {b, 1}}));
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 2}, {b.id, 1}}));
   v1::FailTaskRequest fail;
-  fail.set_worker_id(a);
+  Identify(a, &fail);
   fail.set_lease_id(held[1].lease_id());
   fail.set_reason("out of memory");
   ASSERT_TRUE(c->FailTask(fail).ok());
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 1}, {b, 1}}));
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 1}, {b.id, 1}}));
 
   // Expiry ends the rest.
   clock.Advance(int64_t{held[2].lease_ttl_seconds()} * 1000 + 1);
@@ -120,22 +114,27 @@ TEST(WorkerLeasesTest, BusySlotsFollowEveryWayALeaseStartsAndEnds) {
   // Three leases on a; asking for a fourth releases the one it forgot.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Acquire(*c, a));
   ASSERT_TRUE(Acquire(*c, b));
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 3}, {b, 1}}));
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 3}, {b.id, 1}}));
   ASSERT_TRUE(Acquire(*c, a));
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 3}, {b, 1}}));
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 3}, {b.id, 1}}));
 
-  // A re-registered worker holds nothing; the others keep theirs.
-  EXPECT_EQ(RegisterWithSlots(*c, "b", 1), b);
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 3}}));
+  // A worker that registers again with its secret (it restarted) holds
+  // nothing; the others keep theirs.
+  const TestWorker b_again = Register(*c, "b", 1, b.secret);
+  EXPECT_EQ(b_again.id, b.id);
+  b = b_again;
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 3}}));
 
   // A restart rebuilds the index from the stored leases.
   c.reset();
   c = MakeCoordinator(db, &clock);
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{a, 3}}));
-  EXPECT_EQ(RegisterWithSlots(*c, "a", 3), a);
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{a.id, 3}}));
+  // Its secret outlives the restart (the store keeps its digest).
+  const TestWorker a_again = Register(*c, "a", 3, a.secret);
+  EXPECT_EQ(a_again.id, a.id);
   EXPECT_EQ(Busy(*c, job_id), Slots{});
   ASSERT_TRUE(Acquire(*c, b));
-  EXPECT_EQ(Busy(*c, job_id), (Slots{{b, 1}}));
+  EXPECT_EQ(Busy(*c, job_id), (Slots{{b.id, 1}}));
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ const google::protobuf::Value& Field(const google::protobuf::Struct& s, const st
 }
 
 // Completes the next task with three epochs of records.
-bool EvaluateOne(coordinator::Coordinator& c, const std::string& worker) {
+bool EvaluateOne(coordinator::Coordinator& c, const coordinator::testing::TestWorker& worker) {
   std::optional<v1::Task> task = Acquire(c, worker);
   if (!task) return false;
   v1::EvaluationResult result = SyntheticResult(*task);
@@ -66,7 +66,7 @@ class DashboardDataTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<coordinator::Coordinator> coordinator_;
   std::unique_ptr<DashboardData> data_;
-  std::string worker_;
+  coordinator::testing::TestWorker worker_;
 };
 
 TEST_F(DashboardDataTest, PaceAndEtaFollowTheFinishTimes) {

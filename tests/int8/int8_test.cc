@@ -3,7 +3,9 @@
 // quantisation parameters, small hand-built models whose outputs are worked
 // out by hand, model validation, and the proto round trip of a converted
 // network.
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -547,6 +549,51 @@ TEST(Interpreter, RejectsBrokenModels) {
 }
 
 // --- Converter without LibTorch ---------------------------------------------------------------
+
+// A model from a worker is validated on the coordinator: one op with 100000
+// inputs among 100000 tensors took seconds with a scan per reference
+// (10^10 name comparisons); with the hash index it is linear.
+TEST(Interpreter, ValidationIsLinearInTheModelSize) {
+  constexpr int kTensors = 100000;
+  v1::QuantizedModel model;
+  for (int i = 0; i < kTensors; ++i) {
+    v1::QuantizedTensor* t = model.add_tensors();
+    t->set_name("t" + std::to_string(i));
+    t->add_shape(1);
+    t->add_scale(1.0f);
+    t->add_zero_point(0);
+  }
+  for (const char* name : {"x", "y"}) {
+    v1::QuantizedTensor* t = model.add_tensors();
+    t->set_name(name);
+    t->add_shape(1);
+    t->add_shape(1);
+    t->add_scale(1.0f);
+    t->add_zero_point(0);
+  }
+  model.set_input("x");
+  model.set_output("y");
+  v1::QuantizedOp* add = model.add_ops();
+  add->set_type(v1::QUANTIZED_OP_TYPE_ADD);
+  add->set_output("y");
+  for (int i = 0; i < kTensors; ++i) add->add_inputs("x");
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<Interpreter> compiled = Interpreter::Create(std::move(model));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  (void)compiled;  // valid or not: only the time it took matters here
+  std::printf("validated %d references in %.3f s\n", kTensors, seconds);
+  EXPECT_LT(seconds, 2.0) << "validating " << kTensors << " references took " << seconds << " s";
+}
+
+// Names in error messages are cut: they end up in stored failure reasons.
+TEST(Interpreter, ErrorMessagesShowAtMostTheStartOfAName) {
+  v1::QuantizedModel model;
+  model.set_input(std::string(100000, 'n'));
+  absl::StatusOr<Interpreter> compiled = Interpreter::Create(model);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_LT(compiled.status().message().size(), 200u) << compiled.status().message().size();
+}
 
 TEST(Converter, FoldsBatchNormPerOutputChannel) {
   // A depthwise 1x1 kernel over 2 channels: layout [1, 1, 1, C].

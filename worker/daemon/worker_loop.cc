@@ -28,8 +28,8 @@ bool Retryable(grpc::StatusCode code) {
 // Longest pause between two tries of a report.
 constexpr absl::Duration kMaxReportBackoff = absl::Milliseconds(500);
 
-// The coordinator refuses longer failure reasons (its kMaxReasonBytes).
-constexpr size_t kMaxReasonBytes = 4096;
+// The coordinator keeps no more of a failure reason (its kMaxReasonBytes).
+constexpr size_t kMaxReasonBytes = 1024;
 
 std::string Truncated(std::string text) {
   if (text.size() > kMaxReasonBytes) {
@@ -56,7 +56,10 @@ struct WorkerLoop::Impl {
   // Long-polls in flight; Stop() cancels them, so an idle worker exits at once
   // instead of after its acquire wait (Slurm sends SIGKILL 30 s after SIGTERM).
   std::set<grpc::ClientContext*> polls;
+  // From the last registration; every call carries both (the secret is the
+  // worker's proof of identity: worker ids are public).
   std::string worker_id;
+  std::string worker_secret;
   int heartbeat_interval_seconds = 5;
   std::atomic<int>* reported = nullptr;
 
@@ -87,6 +90,7 @@ struct WorkerLoop::Impl {
       if (status.ok()) {
         std::lock_guard<std::mutex> lock(mu);
         worker_id = response.worker_id();
+        worker_secret = response.worker_secret();
         heartbeat_interval_seconds = std::max(1, response.heartbeat_interval_seconds());
         spdlog::info("registered as {} with {}", worker_id, options.coordinator);
         return true;
@@ -98,15 +102,18 @@ struct WorkerLoop::Impl {
     return false;
   }
 
-  std::string WorkerId() {
+  // Sets the worker_id and worker_secret of a request to the coordinator.
+  template <typename Request>
+  void Identify(Request& request) {
     std::lock_guard<std::mutex> lock(mu);
-    return worker_id;
+    request.set_worker_id(worker_id);
+    request.set_worker_secret(worker_secret);
   }
 
   // Long-polls for a task; nullopt on stop or when none came in time.
   std::optional<v1::Task> Acquire(absl::Duration& backoff) {
     v1::AcquireTaskRequest request;
-    request.set_worker_id(WorkerId());
+    Identify(request);
     request.set_wait_seconds(options.acquire_wait_seconds);
     v1::AcquireTaskResponse response;
     grpc::ClientContext context;
@@ -129,8 +136,13 @@ struct WorkerLoop::Impl {
       if (response.has_task()) return response.task();
       return std::nullopt;
     }
-    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-      Register();  // the coordinator does not know us (e.g. a new database)
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // The coordinator does not know us (e.g. a new database), or our
+      // secret is no longer the name's (it was registered again while we
+      // held no lease). Without the secret: a slot still training keeps its
+      // lease; registration waits until the name holds none.
+      Register();
     } else {
       spdlog::warn("acquire: {}; retrying", status.error_message());
       Sleep(backoff);
@@ -155,7 +167,7 @@ struct WorkerLoop::Impl {
       grpc::Status status;
       if (result.ok() && !undeliverable) {
         v1::CompleteTaskRequest request;
-        request.set_worker_id(WorkerId());
+        Identify(request);
         request.set_lease_id(task.lease_id());
         request.set_job_id(task.job_id());
         request.set_candidate_id(task.candidate_id());
@@ -187,7 +199,7 @@ struct WorkerLoop::Impl {
       } else {
         const absl::Status failure = undeliverable ? *undeliverable : result.status();
         v1::FailTaskRequest request;
-        request.set_worker_id(WorkerId());
+        Identify(request);
         request.set_lease_id(task.lease_id());
         request.set_job_id(task.job_id());
         request.set_candidate_id(task.candidate_id());
@@ -233,6 +245,9 @@ struct WorkerLoop::Impl {
     std::atomic<bool> reporting{false};
     std::mutex progress_mu;
     std::optional<v1::EpochRecord> latest;
+    // Finished epochs: the coordinator ends a lease whose count stands still
+    // for the job's progress_timeout_seconds (a hung training).
+    int64_t steps = 0;
     std::mutex done_mu;
     std::condition_variable done_cv;
     bool done = false;
@@ -247,11 +262,12 @@ struct WorkerLoop::Impl {
         }
         if (stopping.load()) withdraw = true;
         v1::HeartbeatRequest request;
-        request.set_worker_id(WorkerId());
+        Identify(request);
         request.set_lease_id(task.lease_id());
         {
           std::lock_guard<std::mutex> lock(progress_mu);
           if (latest) *request.mutable_progress() = *latest;
+          request.set_progress_steps(steps);
         }
         v1::HeartbeatResponse response;
         grpc::ClientContext context;
@@ -282,6 +298,7 @@ struct WorkerLoop::Impl {
         [&](const v1::EpochRecord& record) {
           std::lock_guard<std::mutex> lock(progress_mu);
           latest = record;
+          ++steps;
         },
         stop);
     reporting = true;

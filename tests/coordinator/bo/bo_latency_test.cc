@@ -42,13 +42,13 @@ TEST(BoLatencyTest, HeartbeatsStayPromptWhileABoJobWith800ObservationsProposes) 
   small.set_max_parallel_evaluations(1);
   absl::StatusOr<v1::Job> small_job = c->SubmitJob(small);
   ASSERT_TRUE(small_job.ok()) << small_job.status();
-  const std::string beater = Register(*c, "beater");
+  const TestWorker beater = Register(*c, "beater");
   std::optional<v1::Task> held = Acquire(*c, beater);
   ASSERT_TRUE(held.has_value());
 
   absl::StatusOr<v1::Job> bo_job = c->SubmitJob(BoSpec());
   ASSERT_TRUE(bo_job.ok()) << bo_job.status();
-  const std::string proposer = Register(*c, "proposer");
+  const TestWorker proposer = Register(*c, "proposer");
   auto fill_start = Clock::now();
   ASSERT_EQ(DrainSynthetic(*c, proposer, kObservations), kObservations);
   std::printf("filled %d observations in %.1f s\n", kObservations,
@@ -65,7 +65,7 @@ TEST(BoLatencyTest, HeartbeatsStayPromptWhileABoJobWith800ObservationsProposes) 
     }
   });
   v1::HeartbeatRequest heartbeat;
-  heartbeat.set_worker_id(beater);
+  Identify(beater, &heartbeat);
   heartbeat.set_lease_id(held->lease_id());
   std::vector<double> heartbeat_ms;
   const auto deadline = Clock::now() + std::chrono::seconds(240);
