@@ -35,7 +35,9 @@ std::string Which(const std::string& program) {
 absl::StatusOr<std::string> Step(const std::vector<std::string>& argv, const std::string& log,
                                  int timeout_s, const std::string& what, int* exit_status) {
   std::filesystem::remove(log);
-  Subprocess process(argv, log);
+  SubprocessOptions options;
+  options.own_process_group = true;  // a timeout must also end QEMU, make's child
+  Subprocess process(argv, log, options);
   const std::optional<int> status = process.Wait(absl::Seconds(timeout_s));
   std::string said = process.ReadLog();
   if (!status.has_value()) {

@@ -50,8 +50,10 @@ absl::Status AddCortexM4Latency(CProject* project, int timeout_s = 300);
 // with its default test inputs, then MeasureCortexM4): what a worker reports
 // with each quantised candidate. Logits that differ from the interpreter's
 // are an error, so a number is only ever reported for a bit-exact build.
+// Each of the two steps (build, QEMU run) may take `timeout_s`; a step past
+// it is killed with every process it started.
 absl::StatusOr<int64_t> CortexM4InstructionsPerInference(const v1::QuantizedModel& model,
-                                                         int timeout_s = 120);
+                                                         int timeout_s = 60);
 
 // "N Cortex-M4 instructions per inference (QEMU mps2-an386, -icount)".
 std::string DescribeCortexM4Run(const CortexM4Run& run);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/rpc/grpc_status.h"
@@ -46,6 +47,12 @@ absl::Status CoordinatorClient::Explain(const grpc::Status& status) const {
           " (unasctl needs the client token, not the worker token)"));
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+      // The coordinator answered, but its database cannot commit now: say so,
+      // rather than that it cannot be reached.
+      if (absl::StrContains(status.error_message(), "the coordinator's database")) {
+        return absl::UnavailableError(absl::StrCat(
+            "the coordinator at ", address_, " refused the change: ", status.error_message()));
+      }
       return absl::UnavailableError(absl::StrCat("cannot reach the coordinator at ", address_,
                                                  " (is unas-coordinator running? use "
                                                  "--coordinator HOST:PORT; if it serves TLS, "

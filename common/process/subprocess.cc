@@ -22,10 +22,11 @@ std::string ExecutableDir() {
 }
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::string log, SubprocessOptions options)
-    : log_(std::move(log)) {
+    : log_(std::move(log)), own_process_group_(options.own_process_group) {
   pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    if (options.own_process_group) setpgid(0, 0);
     if (options.parent_death_signal != 0) {
       prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
       if (getppid() != parent) _exit(1);  // the parent died before prctl
@@ -54,6 +55,8 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::string log, Subproces
     execv(args[0], args.data());
     _exit(127);
   }
+  // Also here, so a Kill() right after the start finds the group made.
+  if (pid_ > 0 && own_process_group_) setpgid(pid_, pid_);
 }
 
 Subprocess::~Subprocess() {
@@ -75,7 +78,7 @@ void Subprocess::Signal(int signal) {
 
 void Subprocess::Kill() {
   if (!running()) return;
-  kill(pid_, SIGKILL);
+  kill(own_process_group_ ? -pid_ : pid_, SIGKILL);
   Wait(absl::Seconds(10));
 }
 

@@ -25,6 +25,10 @@ struct SubprocessOptions {
   int parent_death_signal = 0;
   // Standard error to this file instead of the log (empty: the log).
   std::string stderr_path;
+  // Start the child in a process group of its own, and let Kill() end the
+  // whole group: for tools such as make that start the real work as
+  // grandchildren, which would otherwise outlive a timeout.
+  bool own_process_group = false;
 };
 
 class Subprocess {
@@ -49,6 +53,7 @@ class Subprocess {
   pid_t pid_ = -1;
   std::string log_;
   std::optional<int> exit_status_;
+  bool own_process_group_ = false;
 };
 
 // Waits until `path` exists and holds a number; that number, or nullopt.

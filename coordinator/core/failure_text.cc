@@ -28,13 +28,25 @@ std::string FailureClass(absl::string_view cause) {
   out.reserve(std::min(cause.size(), kMaxReasonBytes));
   for (size_t i = 0; i < cause.size() && out.size() < kMaxReasonBytes; ++i) {
     const char c = cause[i];
-    if (c == '"' || c == '\'') {
+    const bool word_start = i == 0 || !absl::ascii_isalnum(cause[i - 1]);
+    // A quote opens a name only at a word's start: "can't" quotes nothing.
+    if ((c == '"' || c == '\'') && word_start) {
       const size_t close = cause.find(c, i + 1);
       if (close != absl::string_view::npos) {
         out += c;
         out += "…";
         out += c;
         i = close;
+        continue;
+      }
+    }
+    if (word_start && absl::ascii_isxdigit(c)) {
+      // A hex id of 8 or more digits, whatever its first one: one '#'.
+      size_t end = i;
+      while (end < cause.size() && absl::ascii_isxdigit(cause[end])) ++end;
+      if (end - i >= 8 && (end == cause.size() || !absl::ascii_isalnum(cause[end]))) {
+        out += '#';
+        i = end - 1;
         continue;
       }
     }

@@ -70,6 +70,8 @@ void JobEntry::Compact() {
   }
   events.shrink_to_fit();
   absl::flat_hash_map<uint64_t, int64_t>().swap(done_by_fingerprint);
+  absl::flat_hash_map<uint64_t, int64_t>().swap(in_flight_by_fingerprint);
+  absl::flat_hash_map<uint64_t, int64_t>().swap(failed_by_fingerprint);
   proposals.Release();
 }
 

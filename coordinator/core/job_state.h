@@ -112,8 +112,9 @@ struct JobEntry {
   // Drops the finished rows whose writes are durable up to `durable_ticket`.
   void ForgetDurableRows(uint64_t durable_ticket);
   // For a job that has ended: drops every event but the last, the
-  // duplicate and lease indexes, and the search algorithm (none is needed
-  // once nothing more is proposed or leased). Idempotent.
+  // fingerprint indexes (done, in flight, failed) and the search algorithm
+  // (none is needed once nothing more is proposed or leased). Ended leases
+  // stay: they are few, and answer a late report of one clearly. Idempotent.
   void Compact();
   bool compacted = false;
 };

@@ -196,13 +196,16 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
     const std::function<bool()>& cancelled) {
   return impl_->Durably([&]() -> absl::StatusOr<v1::AcquireTaskResponse> {
     std::unique_lock<std::mutex> lock(impl_->mu);
-    if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
-        !status.ok()) {
-      return status;
-    }
     auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
     v1::AcquireTaskResponse response;
     while (true) {
+      // Checked again after every wake: the name may have been registered
+      // anew during the long poll, and a lease must never go to a caller
+      // that can no longer heartbeat or complete it.
+      if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
+          !status.ok()) {
+        return status;
+      }
       impl_->TouchWorker(request.worker_id());
       ExpireDueLeases(*impl_);
       if (cancelled && cancelled()) return response;

@@ -485,7 +485,7 @@ TEST(CoordinatorTest, WatchDeliversProgressUntilTheJobEnds) {
   EXPECT_EQ(events.back().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
-// Ended jobs let go of their events (issue 26): after the grace a watcher
+// Ended jobs let go of their events: after the grace a watcher
 // from the start gets the final state only, while a running job keeps its.
 TEST(CoordinatorTest, EndedJobsDropTheirEventsAfterTheGrace) {
   FakeClock clock;

@@ -38,6 +38,12 @@ TEST(FailureTextTest, ClassesIgnoreNumbersQuotedNamesAndIds) {
   EXPECT_NE(FailureClass("one"), FailureClass("two"));
   EXPECT_EQ(FailureClass("unterminated 'quote 12"), "unterminated 'quote #");
   EXPECT_LE(FailureClass(std::string(100000, 'z')).size(), kMaxReasonBytes);
+  // An apostrophe inside a word quotes nothing, so distinct causes stay apart.
+  EXPECT_NE(FailureClass("can't open the dataset, don't retry"),
+            FailureClass("can't allocate the arena, don't retry"));
+  // A long hex id is one '#' whatever digit it starts with.
+  EXPECT_EQ(FailureClass("lease deadbeef01 ended"), FailureClass("lease 0123abcd9f ended"));
+  EXPECT_NE(FailureClass("a decade passed"), FailureClass("a faded passed"));
 }
 
 }  // namespace

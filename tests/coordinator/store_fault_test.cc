@@ -1,4 +1,4 @@
-// A full disk under a running coordinator (issue 26): the database lives on
+// A full disk under a running coordinator: the database lives on
 // a tmpfs mounted with a size limit, which the test fills while a real job
 // runs. The coordinator must stay up, report the failing store (GetJob's
 // store_error, `unasctl status`, the dashboard's JSON, the metrics endpoint),

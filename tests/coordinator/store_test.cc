@@ -240,7 +240,7 @@ TEST_F(StoreTest, AFailedTransactionChangesNothing) {
 // A commit that fails (here SQLITE_BUSY: another connection holds the
 // write lock past the 5 s busy timeout) is retried, not the end: health is
 // UNAVAILABLE meanwhile, a waiter gets UNAVAILABLE after the grace, and once
-// the lock is gone every held write is stored, in order (issue 26).
+// the lock is gone every held write is stored, in order.
 TEST_F(StoreTest, AFailedCommitIsRetriedUntilItSucceeds) {
   auto store = OpenStore();
   auto blocker = Connection::Open(path_, Connection::Mode::kReadWrite);

@@ -1,4 +1,4 @@
-// A hostile HTTP client against a live unas-coordinator (issue 26): while a
+// A hostile HTTP client against a live unas-coordinator: while a
 // real job runs (synthetic workers in this process, over gRPC), attackers
 // send the dashboard 100 MB chunked bodies, slow-loris connections (more
 // than it serves at once), oversized and unsized bodies, foreign Host
