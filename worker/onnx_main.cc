@@ -5,12 +5,11 @@
 //             --input-shape H,W,C --classes K [--candidate candidate.json]
 //             --out model.onnx
 // --candidate supplies the pruned layer sizes of a pruning job's compacted
-// weights (evaluation.pruning).
-#include <torch/serialize/input-archive.h>
-
+// weights (evaluation.pruning). This file includes no LibTorch header (the
+// LibTorch half is FloatNetworkFromWeights, worker/train_candidate.h): it
+// compiles in seconds.
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,8 +21,7 @@
 #include "common/proto_io/proto_file.h"
 #include "common/status/status_macros.h"
 #include "unas/v1/job.pb.h"
-#include "worker/model.h"
-#include "worker/quantize.h"
+#include "worker/train_candidate.h"
 
 namespace unas::worker {
 namespace {
@@ -45,31 +43,24 @@ absl::Status Run(const std::string& arch_path, const std::string& weights_path,
     return absl::InvalidArgumentError(absl::StrCat("--input-shape: not H,W,C: ", shape_text));
   }
   v1::Candidate candidate;
-  PlanOptions options;
+  const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning = nullptr;
   if (!candidate_path.empty()) {
     UNAS_RETURN_IF_ERROR(ReadProtoFile(candidate_path, &candidate));
-    options.pruning = &candidate.evaluation().pruning();
+    pruning = &candidate.evaluation().pruning();
   }
   UNAS_ASSIGN_OR_RETURN(const std::string weights, ReadTextFile(weights_path));
   if (weights.empty()) return absl::InvalidArgumentError(absl::StrCat(weights_path, ": empty"));
-  try {
-    UNAS_ASSIGN_OR_RETURN(
-        UnasNet net, BuildNetwork(arch, DataShape{shape[0], shape[1], shape[2], classes}, options));
-    torch::serialize::InputArchive archive;
-    std::istringstream in(weights);
-    archive.load_from(in);
-    net->load(archive);
-    net->eval();
-    UNAS_ASSIGN_OR_RETURN(const std::string onnx,
-                          codegen::FloatOnnxModel(ExtractFloatNetwork(*net)));
-    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-    out.write(onnx.data(), static_cast<std::streamsize>(onnx.size()));
-    out.close();
-    if (!out) return absl::DataLossError(absl::StrCat(out_path, ": write failed"));
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        weights_path, ": the weights do not fit the architecture: ", e.what_without_backtrace()));
+  absl::StatusOr<int8::FloatNetwork> net = FloatNetworkFromWeights(
+      arch, DataShape{shape[0], shape[1], shape[2], classes}, weights, pruning);
+  if (!net.ok()) {
+    return absl::Status(net.status().code(),
+                        absl::StrCat(weights_path, ": ", net.status().message()));
   }
+  UNAS_ASSIGN_OR_RETURN(const std::string onnx, codegen::FloatOnnxModel(*net));
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  out.write(onnx.data(), static_cast<std::streamsize>(onnx.size()));
+  out.close();
+  if (!out) return absl::DataLossError(absl::StrCat(out_path, ": write failed"));
   return absl::OkStatus();
 }
 

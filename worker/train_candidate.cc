@@ -153,4 +153,24 @@ absl::StatusOr<double> EvaluateWeights(
   }
 }
 
+absl::StatusOr<int8::FloatNetwork> FloatNetworkFromWeights(
+    const v1::Architecture& architecture, const DataShape& shape, const std::string& weights,
+    const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning) {
+  if (weights.empty()) return absl::InvalidArgumentError("empty weights");
+  try {
+    PlanOptions plan_options;
+    plan_options.pruning = pruning;
+    UNAS_ASSIGN_OR_RETURN(UnasNet net, BuildNetwork(architecture, shape, plan_options));
+    torch::serialize::InputArchive archive;
+    std::istringstream in(weights);
+    archive.load_from(in);
+    net->load(archive);
+    net->eval();
+    return ExtractFloatNetwork(*net);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the weights do not fit the architecture: ", e.what_without_backtrace()));
+  }
+}
+
 }  // namespace unas::worker

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/search_space/space.h"
+#include "int8/converter.h"
 #include "unas/v1/architecture.pb.h"
 #include "unas/v1/evaluation.pb.h"
 #include "unas/v1/job_spec.pb.h"
@@ -68,6 +70,15 @@ absl::Status WriteWeightsFile(const std::string& path, const v1::EvaluationResul
 absl::StatusOr<double> EvaluateWeights(
     const v1::Architecture& architecture, const v1::JobSpec& spec, const std::string& weights,
     const Dataset& dataset,
+    const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning = nullptr);
+
+// Loads trained weights (a LibTorch archive) into a freshly built network of
+// `architecture` for `shape` and returns it as the float network the ONNX and
+// int8 writers take (batch normalisation folded). `pruning` as above.
+// InvalidArgument when the weights do not fit the architecture. unas-onnx
+// calls this, so its own translation unit includes no LibTorch header.
+absl::StatusOr<int8::FloatNetwork> FloatNetworkFromWeights(
+    const v1::Architecture& architecture, const DataShape& shape, const std::string& weights,
     const google::protobuf::RepeatedPtrField<v1::LayerPruning>* pruning = nullptr);
 
 }  // namespace unas::worker
