@@ -95,10 +95,11 @@ TEST(FeasibleRestartTest, ARestartedCoordinatorProposesWhatAnUninterruptedRunPro
     FakeClock clock;
     int64_t job_id = 0;
     std::optional<v1::Task> held;
+    TestWorker w;  // its secret is stored: it carries on after the restart
     {
       auto c = MakeCoordinator(db, &clock);
       job_id = c->SubmitJob(DemoBoundsSpec(kind, true))->job_id();
-      std::string w = Register(*c, "w");
+      w = Register(*c, "w");
       // Past the initial population of 8: both the random and the evolved
       // candidates are replayed.
       EXPECT_EQ(DrainSynthetic(*c, w, 11), 11);
@@ -106,7 +107,6 @@ TEST(FeasibleRestartTest, ARestartedCoordinatorProposesWhatAnUninterruptedRunPro
       ASSERT_TRUE(held.has_value());
     }
     auto c = MakeCoordinator(db, &clock);  // replays the eleven evaluations
-    std::string w = Register(*c, "w");
     ASSERT_TRUE(Complete(*c, w, *held, SyntheticResult(*held)).ok());
     EXPECT_EQ(DrainSynthetic(*c, w), kRounds - 12);
     EXPECT_EQ(c->GetJob(job_id)->state(), v1::JOB_STATE_SUCCEEDED);

@@ -321,7 +321,7 @@ TEST_F(HttpGuardTest, TlsConnectionsAreCheckedToo) {
 }
 
 TEST_F(HttpGuardTest, TheHistoryCacheStaysWithinItsBound) {
-  std::string worker = Register(*coordinator_, "cache-worker");
+  TestWorker worker = Register(*coordinator_, "cache-worker");
   std::vector<int64_t> jobs;
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<v1::Job> job = coordinator_->SubmitJob(SmallSpec(20, /*seed=*/i + 1));
