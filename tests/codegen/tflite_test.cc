@@ -70,8 +70,6 @@ Outputs RunEverywhere(const v1::QuantizedModel& model, const std::vector<int8_t>
           .ok());
   out.litert = testing::RunLiteRt(dir / "model.tflite", inputs);
   out.armnn = testing::RunArmNn(dir / "model.dense_as_conv.tflite", inputs, &out.armnn_refused);
-  std::filesystem::copy_file(dir / "model.dense_as_conv.tflite", "/tmp/tfl/" + name + ".tflite",
-                             std::filesystem::copy_options::overwrite_existing);
   std::filesystem::remove_all(dir);
   return out;
 }

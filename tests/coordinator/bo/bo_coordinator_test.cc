@@ -68,16 +68,16 @@ TEST(BoRestartTest, SeededOneWorkerJobProposesTheSameAcrossARestart) {
   FakeClock clock;
   int64_t job_id = 0;
   std::optional<v1::Task> held;
+  TestWorker w;  // its secret is stored: it carries on after the restart
   {
     auto c = MakeCoordinator(db, &clock);
     job_id = c->SubmitJob(SmallBoSpec())->job_id();
-    TestWorker w = Register(*c, "w");
+    w = Register(*c, "w");
     EXPECT_EQ(DrainSynthetic(*c, w, 9), 9);
     held = Acquire(*c, w);  // leased when the coordinator goes away
     ASSERT_TRUE(held.has_value());
   }
   auto c = MakeCoordinator(db, &clock);  // replays the nine evaluations
-  TestWorker w = Register(*c, "w");
   ASSERT_TRUE(Complete(*c, w, *held, SyntheticResult(*held)).ok());
   EXPECT_EQ(DrainSynthetic(*c, w), 6);
   EXPECT_EQ(c->GetJob(job_id)->state(), v1::JOB_STATE_SUCCEEDED);
