@@ -28,6 +28,7 @@
 #include "report/format.h"
 #include "tests/coordinator/coordinator_test_util.h"
 #include "tests/coordinator/process_test_util.h"
+#include "tests/coordinator/synthetic_worker.h"
 #include "tests/dashboard/headless_chromium.h"
 #include "worker/daemon/synthetic_evaluator.h"
 #include "worker/daemon/worker_loop.h"
@@ -38,37 +39,11 @@ namespace {
 using coordinator::testing::CoordinatorProcess;
 using coordinator::testing::SmallSpec;
 using coordinator::testing::Submit;
+using coordinator::testing::SyntheticWorker;
 using coordinator::testing::TestName;
 using coordinator::testing::WaitForJobEnd;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// A synthetic worker in this process (no LibTorch): 3 epochs per candidate.
-class SyntheticWorker {
- public:
-  SyntheticWorker(const std::string& address, const std::string& name, absl::Duration delay)
-      : evaluator_(worker::SyntheticOptions{delay, 3}) {
-    worker::WorkerOptions options;
-    options.coordinator = address;
-    options.name = name;
-    options.host = "test-host";
-    options.acquire_wait_seconds = 1;
-    options.device = "synthetic";
-    loop_ = std::make_unique<worker::WorkerLoop>(options, &evaluator_);
-    thread_ = std::thread([this] { status_ = loop_->Run(); });
-  }
-  ~SyntheticWorker() {
-    loop_->Stop();
-    thread_.join();
-    EXPECT_TRUE(status_.ok()) << status_;
-  }
-
- private:
-  worker::SyntheticEvaluator evaluator_;
-  std::unique_ptr<worker::WorkerLoop> loop_;
-  std::thread thread_;
-  absl::Status status_;
-};
 
 google::protobuf::Struct ParseJson(const std::string& text) {
   google::protobuf::Struct out;
