@@ -1,10 +1,19 @@
-// A hostile HTTP client against a live unas-coordinator: while a
-// real job runs (synthetic workers in this process, over gRPC), attackers
-// send the dashboard 100 MB chunked bodies, slow-loris connections (more
-// than it serves at once), oversized and unsized bodies, foreign Host
-// headers and random bytes. The job must still finish with every
-// evaluation, the worker's heartbeats must keep arriving, and the
-// coordinator's resident memory must peak (VmHWM) within 48 MiB of what it
+// Hostile clients against a live unas-coordinator running two real jobs
+// (two synthetic workers in this process, over gRPC).
+//
+// A rogue HTTP client sends the dashboard 100 MB chunked bodies, slow-loris
+// connections (more than it serves at once), oversized and unsized bodies,
+// foreign Host headers and random bytes. A rogue worker (rogue_worker.h)
+// forges other workers' ids, secrets and lease ids, reports made-up results
+// for candidates others train, takes real tasks and answers them with
+// oversized, malformed and impossible results, releases one candidate
+// endlessly, and sends random bytes to every WorkerService method.
+//
+// Both jobs must finish with every evaluation, and every stored result must
+// be the honest workers' (the synthetic error of its network, nothing with
+// the forger's mark); the honest workers' heartbeats must keep arriving; the
+// endlessly released candidate must fail with its reasons capped; and the
+// coordinator's resident memory must peak (VmHWM) within 64 MiB of what it
 // was before the attack (VmRSS).
 #include <httplib.h>
 
@@ -22,14 +31,18 @@
 #include "gtest/gtest.h"
 #include "tests/coordinator/coordinator_test_util.h"
 #include "tests/coordinator/process_test_util.h"
+#include "tests/coordinator/rogue_worker.h"
 #include "tests/coordinator/synthetic_worker.h"
 #include "tests/dashboard/raw_http_client.h"
 #include "unas/v1/worker_service.grpc.pb.h"
+#include "worker/daemon/synthetic_evaluator.h"
 
 namespace unas::dashboard {
 namespace {
 
 using coordinator::testing::CoordinatorProcess;
+using coordinator::testing::kForgedDevice;
+using coordinator::testing::RogueWorker;
 using coordinator::testing::SmallSpec;
 using coordinator::testing::Submit;
 using coordinator::testing::SyntheticWorker;
@@ -41,7 +54,40 @@ using testing::ResetPeakRss;
 using testing::RssKib;
 using testing::StatusFor;
 
-constexpr int64_t kRssBoundKib = 48 * 1024;
+constexpr int64_t kRssBoundKib = 64 * 1024;
+
+// Every candidate of a job, all pages.
+std::vector<v1::Candidate> AllCandidates(CoordinatorProcess& coordinator, int64_t job_id) {
+  auto client = coordinator.JobClient();
+  std::vector<v1::Candidate> all;
+  std::string token;
+  do {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ListCandidatesRequest request;
+    request.set_job_id(job_id);
+    request.set_page_size(1000);
+    request.set_page_token(token);
+    v1::ListCandidatesResponse response;
+    grpc::Status status = client->ListCandidates(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    all.insert(all.end(), response.candidates().begin(), response.candidates().end());
+    token = response.next_page_token();
+  } while (!token.empty());
+  return all;
+}
+
+// What the honest synthetic worker reports for a candidate of `job`.
+double HonestError(const v1::Job& job, const v1::Candidate& candidate) {
+  v1::Task task;
+  *task.mutable_architecture() = candidate.architecture();
+  *task.mutable_input_shape() = job.spec().input_shape();
+  task.set_num_classes(job.spec().num_classes());
+  absl::StatusOr<double> error = worker::SyntheticError(task);
+  EXPECT_TRUE(error.ok()) << error.status();
+  return error.ok() ? *error : -1;
+}
 
 // The newest heartbeat any worker sent, in ms since the epoch (0: none).
 int64_t LatestHeartbeatMs(CoordinatorProcess& coordinator) {
@@ -58,7 +104,7 @@ int64_t LatestHeartbeatMs(CoordinatorProcess& coordinator) {
   return latest;
 }
 
-TEST(HostileHttpTest, TheJobFinishesAndMemoryStaysBoundedUnderAttack) {
+TEST(HostileClientsTest, JobsFinishCorrectAndMemoryStaysBoundedUnderAttack) {
   const std::string dir = unas::testing::MakeTestDir("hostile-http");
   CoordinatorProcess coordinator(dir, dir + "/search.db", 0,
                                  {"--http", "127.0.0.1:0", "--http-port-file", dir + "/http-port",
@@ -68,10 +114,12 @@ TEST(HostileHttpTest, TheJobFinishesAndMemoryStaysBoundedUnderAttack) {
   const int port = *http_port;
   const std::string pid = std::to_string(coordinator.process().pid());
 
-  // Evaluations of 1.5 s: the worker heartbeats (every second) during each.
-  const int rounds = 30;
-  const int64_t job_id = Submit(coordinator, SmallSpec(rounds, /*seed=*/5));
-  SyntheticWorker worker(coordinator.address(), "hostile-test-worker", absl::Milliseconds(1500));
+  // Evaluations of 1.5 s: the workers heartbeat (every second) during each.
+  const int rounds = 24;
+  const std::vector<int64_t> job_ids = {Submit(coordinator, SmallSpec(rounds, /*seed=*/5)),
+                                        Submit(coordinator, SmallSpec(rounds, /*seed=*/6))};
+  SyntheticWorker worker_a(coordinator.address(), "honest-a", absl::Milliseconds(1500));
+  SyntheticWorker worker_b(coordinator.address(), "honest-b", absl::Milliseconds(1500));
   // The worker is in: its heartbeats are what we watch.
   for (absl::Time deadline = absl::Now() + absl::Seconds(30);
        LatestHeartbeatMs(coordinator) == 0 && absl::Now() < deadline;) {
@@ -89,6 +137,7 @@ TEST(HostileHttpTest, TheJobFinishesAndMemoryStaysBoundedUnderAttack) {
   std::atomic<int64_t> heartbeat_gap_ms{0};
   std::atomic<int> attacks{0};
   std::vector<std::thread> threads;
+  RogueWorker rogue(coordinator.address(), {"honest-a", "honest-b"}, job_ids);
   // Watchers: the coordinator's memory, and the age of the newest heartbeat.
   threads.emplace_back([&] {
     while (!stop) {
@@ -152,17 +201,50 @@ TEST(HostileHttpTest, TheJobFinishesAndMemoryStaysBoundedUnderAttack) {
     }
   });
 
-  const v1::Job done = WaitForJobEnd(coordinator, job_id, absl::Seconds(240));
-  // Keep the attack up a little past the end, so that it overlapped it all.
+  std::vector<v1::Job> done;
+  for (int64_t job_id : job_ids) {
+    done.push_back(WaitForJobEnd(coordinator, job_id, absl::Seconds(300)));
+  }
   stop = true;
   for (std::thread& t : threads) t.join();
+  rogue.Stop();
   const int64_t rss_after = RssKib(pid);
-  std::cout << "attacks: " << attacks << "; coordinator VmRSS " << rss_before
+  const RogueWorker::Counts& rogue_counts = rogue.counts();
+  std::cout << "HTTP attacks: " << attacks << "; rogue worker calls: " << rogue_counts.calls
+            << " (tasks abused " << rogue_counts.tasks_abused << ", releases "
+            << rogue_counts.releases << "); coordinator VmRSS " << rss_before
             << " KiB before, peak " << rss_peak << " KiB, " << rss_after
             << " KiB after; longest heartbeat gap " << heartbeat_gap_ms << " ms\n";
-  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.failure_reason();
-  EXPECT_EQ(done.progress().evaluations_done(), rounds);
   EXPECT_GT(attacks, 20);
+  EXPECT_GT(rogue_counts.calls, 100);
+  EXPECT_GT(rogue_counts.tasks_abused, 0);
+  EXPECT_EQ(rogue_counts.forged_accepted, 0);
+  EXPECT_EQ(rogue_counts.abusive_results_accepted, 0);
+  int failed = 0;
+  for (size_t j = 0; j < done.size(); ++j) {
+    SCOPED_TRACE(absl::StrCat("job ", job_ids[j]));
+    EXPECT_EQ(done[j].state(), v1::JOB_STATE_SUCCEEDED) << done[j].failure_reason();
+    EXPECT_EQ(done[j].progress().evaluations_done(), rounds);
+    int evaluated = 0;
+    for (const v1::Candidate& c : AllCandidates(coordinator, job_ids[j])) {
+      SCOPED_TRACE(absl::StrCat("candidate ", c.candidate_id()));
+      // No candidate's row grew without bound, however often it was released.
+      EXPECT_LE(c.failure_reasons_size(), done[j].spec().max_attempts() + 32 + 1);
+      if (c.state() == v1::CANDIDATE_STATE_FAILED) {
+        ++failed;
+        // Only the candidate released over and over may fail.
+        EXPECT_EQ(std::make_pair(job_ids[j], c.candidate_id()), rogue.released_candidate());
+        continue;
+      }
+      if (c.state() != v1::CANDIDATE_STATE_DONE) continue;
+      ++evaluated;
+      EXPECT_NE(c.worker_id(), rogue.rogue_worker_id());
+      EXPECT_NE(c.evaluation().device(), kForgedDevice);
+      EXPECT_DOUBLE_EQ(c.evaluation().validation_error(), HonestError(done[j], c));
+    }
+    EXPECT_EQ(evaluated, rounds);
+  }
+  EXPECT_LE(failed, 1);
   EXPECT_LT(rss_peak - rss_before, kRssBoundKib);
   // Heartbeats every second; a gap of 5 s would mean the worker was starved.
   EXPECT_LT(heartbeat_gap_ms, 5000);
