@@ -15,8 +15,7 @@ std::optional<v1::StoppingDecision> DecideStopping(const JobEntry& job,
   const v1::JobSpec& spec = job.job.spec();
   if (!spec.has_automated_stopping() || curve.empty()) return std::nullopt;
   // Under the lock: one binary search per completed curve and curve point
-  // (CompletedCurve keeps running sums), microseconds for hundreds of
-  // completed candidates.
+  // (CompletedCurve keeps running sums) and a median per curve point.
   return search::MedianStoppingDecision(curve, job.completed_curves, spec.automated_stopping());
 }
 
