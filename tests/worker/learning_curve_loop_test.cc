@@ -1,5 +1,6 @@
-// Learning curves on the worker side without LibTorch: the synthetic
-// evaluator's curve, and the worker loop's heartbeats that carry it and obey
+// Learning curves on the worker side without LibTorch: the curve's plan
+// (points, validation subset), the synthetic evaluator's curve, and the
+// worker loop's heartbeats that carry it and obey
 // the coordinator's automated stopping rule (HeartbeatResponse.stopped). The
 // coordinator here is a scripted gRPC WorkerService in the test process: it
 // hands out one task, records what the worker sends, and answers `stopped`
@@ -23,9 +24,45 @@
 #include "unas/v1/worker_service.grpc.pb.h"
 #include "worker/daemon/synthetic_evaluator.h"
 #include "worker/daemon/worker_loop.h"
+#include "worker/learning_curve.h"
 
 namespace unas::worker {
 namespace {
+
+TEST(LearningCurvePlan, DefaultsAndLimits) {
+  v1::LearningCurveSpec spec;
+  absl::StatusOr<LearningCurvePlan> plan = MakeLearningCurvePlan(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->points_per_epoch, 4);
+  EXPECT_EQ(plan->images, 1024);
+  spec.set_points_per_epoch(0);
+  EXPECT_TRUE(absl::IsInvalidArgument(MakeLearningCurvePlan(spec).status()));
+  spec.set_points_per_epoch(2);
+  spec.set_validation_images(-1);
+  EXPECT_TRUE(absl::IsInvalidArgument(MakeLearningCurvePlan(spec).status()));
+}
+
+TEST(LearningCurvePlan, PointsAreEvenlySpacedAndTheLastEndsTheEpoch) {
+  EXPECT_EQ(CurvePointBatches(32, 4), (std::vector<int64_t>{8, 16, 24, 32}));
+  EXPECT_EQ(CurvePointBatches(10, 4), (std::vector<int64_t>{3, 5, 8, 10}));
+  EXPECT_EQ(CurvePointBatches(844, 1), (std::vector<int64_t>{844}));
+  // Fewer batches than points: points share batches, in order.
+  EXPECT_EQ(CurvePointBatches(2, 4), (std::vector<int64_t>{1, 1, 2, 2}));
+}
+
+TEST(LearningCurvePlan, TheSubsetIsAFunctionOfTheJobSeed) {
+  ImageSet validation;
+  for (int32_t i = 0; i < 100; ++i) validation.labels.push_back(i);
+  const ImageSet a = LearningCurveImages(validation, 10, 7);
+  const ImageSet again = LearningCurveImages(validation, 10, 7);
+  const ImageSet other = LearningCurveImages(validation, 10, 8);
+  ASSERT_EQ(a.size(), 10);
+  EXPECT_EQ(a.labels, again.labels) << "every candidate of a job: the same images";
+  EXPECT_NE(a.labels, other.labels);
+  EXPECT_TRUE(std::is_sorted(a.labels.begin(), a.labels.end())) << "in the split's order";
+  EXPECT_NE(a.labels, (std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})) << "not a prefix";
+  EXPECT_EQ(LearningCurveImages(validation, 1000, 7).labels, validation.labels);
+}
 
 // A Fashion-MNIST-shaped task for a random CNN, with a learning curve of
 // `points_per_epoch` points per epoch.

@@ -72,6 +72,11 @@ absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(
     return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
                        : absl::OkStatus();
   };
+  request.on_curve = [&](const v1::CurvePoint& point) {
+    if (observers.curve) observers.curve(point);
+    return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
+                       : absl::OkStatus();
+  };
   absl::StatusOr<v1::EvaluationResult> result =
       TrainCandidate(request, [&](const v1::EpochRecord& record) {
         if (observers.epoch) observers.epoch(record);
