@@ -93,14 +93,16 @@ v1::Task CurveTask(uint64_t seed, int points_per_epoch) {
 TEST(SyntheticCurveTest, PointsPerEpochTimesEpochsConvergingToTheSyntheticError) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     const v1::Task task = CurveTask(seed, 4);
-    SyntheticEvaluator evaluator(SyntheticOptions{absl::ZeroDuration(), 3});
+    v1::Task task3 = task;
+    task3.mutable_training()->set_epochs(3);
+    SyntheticEvaluator evaluator(SyntheticOptions{absl::ZeroDuration(), 1});
     std::vector<v1::CurvePoint> observed;
     std::atomic<bool> stop{false};
     EvaluationObservers observers;
     observers.curve = [&](const v1::CurvePoint& point) { observed.push_back(point); };
-    absl::StatusOr<v1::EvaluationResult> result = evaluator.Evaluate(task, observers, stop);
+    absl::StatusOr<v1::EvaluationResult> result = evaluator.Evaluate(task3, observers, stop);
     ASSERT_TRUE(result.ok()) << result.status();
-    ASSERT_EQ(result->curve_size(), 12) << "4 points per epoch, 3 epochs";
+    ASSERT_EQ(result->curve_size(), 12) << "4 points per epoch, the training's 3 epochs";
     ASSERT_EQ(observed.size(), 12u);
     double previous_error = 1.0;
     for (int i = 0; i < 12; ++i) {
@@ -118,8 +120,7 @@ TEST(SyntheticCurveTest, PointsPerEpochTimesEpochsConvergingToTheSyntheticError)
           << "curves start high";
     }
     // A function of the task alone: the same curve again.
-    absl::StatusOr<std::vector<v1::CurvePoint>> again =
-        SyntheticCurve(task, 3, absl::ZeroDuration());
+    absl::StatusOr<std::vector<v1::CurvePoint>> again = SyntheticCurve(task3, absl::ZeroDuration());
     ASSERT_TRUE(again.ok());
     ASSERT_EQ(again->size(), 12u);
     for (int i = 0; i < 12; ++i) {
@@ -131,11 +132,11 @@ TEST(SyntheticCurveTest, PointsPerEpochTimesEpochsConvergingToTheSyntheticError)
 
 TEST(SyntheticCurveTest, DefaultsToFourPointsPerEpochAndNoneWithoutALearningCurve) {
   v1::Task task = CurveTask(3, 0);
-  absl::StatusOr<std::vector<v1::CurvePoint>> none = SyntheticCurve(task, 2, absl::Seconds(8));
+  absl::StatusOr<std::vector<v1::CurvePoint>> none = SyntheticCurve(task, absl::Seconds(8));
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
   task.mutable_training()->mutable_learning_curve();  // present, fields unset
-  absl::StatusOr<std::vector<v1::CurvePoint>> curve = SyntheticCurve(task, 2, absl::Seconds(8));
+  absl::StatusOr<std::vector<v1::CurvePoint>> curve = SyntheticCurve(task, absl::Seconds(8));
   ASSERT_TRUE(curve.ok());
   ASSERT_EQ(curve->size(), 8u);
   EXPECT_DOUBLE_EQ(curve->front().training_seconds(), 1.0) << "an eighth of the delay";
@@ -143,11 +144,28 @@ TEST(SyntheticCurveTest, DefaultsToFourPointsPerEpochAndNoneWithoutALearningCurv
   EXPECT_DOUBLE_EQ(curve->back().training_seconds(), 8.0);
 }
 
+TEST(SyntheticCurveTest, EachEpochRecordFollowsItsEpochsPoints) {
+  const v1::Task task = CurveTask(4, 2);  // 2 epochs, 2 points each
+  SyntheticEvaluator evaluator(SyntheticOptions{absl::ZeroDuration(), 2});
+  std::vector<std::string> events;
+  EvaluationObservers observers;
+  observers.curve = [&](const v1::CurvePoint& p) {
+    events.push_back("point " + std::to_string(p.epoch_fraction()));
+  };
+  observers.epoch = [&](const v1::EpochRecord& r) {
+    events.push_back("epoch " + std::to_string(r.epoch()));
+  };
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(evaluator.Evaluate(task, observers, stop).ok());
+  EXPECT_EQ(events, (std::vector<std::string>{"point 0.500000", "point 1.000000", "epoch 1",
+                                              "point 1.500000", "point 2.000000", "epoch 2"}));
+}
+
 TEST(SyntheticCurveTest, CurvesOfDifferentArchitecturesDiffer) {
   absl::StatusOr<std::vector<v1::CurvePoint>> a =
-      SyntheticCurve(CurveTask(1, 4), 1, absl::ZeroDuration());
+      SyntheticCurve(CurveTask(1, 4), absl::ZeroDuration());
   absl::StatusOr<std::vector<v1::CurvePoint>> b =
-      SyntheticCurve(CurveTask(2, 4), 1, absl::ZeroDuration());
+      SyntheticCurve(CurveTask(2, 4), absl::ZeroDuration());
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE((*a)[0].validation_error(), (*b)[0].validation_error());
 }
@@ -241,8 +259,9 @@ class ScriptedCoordinator final : public v1::WorkerService::Service {
 };
 
 TEST(WorkerLoopCurveTest, SendsTheWholeCurveAtEachPointAndStopsWithoutAReportWhenTold) {
-  // 2 epochs of 50 points over 100 s: a point every second, and the run
-  // could not finish within the test's bounds; the stop comes at point 2.
+  // The training's 2 epochs of 50 points over 100 s: a point every second,
+  // and the run could not finish within the test's bounds; the stop comes at
+  // point 2.
   const v1::Task task = CurveTask(11, 50);
   ScriptedCoordinator coordinator(task, /*stop_at_points=*/2);
   grpc::ServerBuilder builder;
@@ -252,7 +271,7 @@ TEST(WorkerLoopCurveTest, SendsTheWholeCurveAtEachPointAndStopsWithoutAReportWhe
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(port, 0);
 
-  SyntheticEvaluator evaluator(SyntheticOptions{absl::Seconds(100), 2});
+  SyntheticEvaluator evaluator(SyntheticOptions{absl::Seconds(100), 3});
   WorkerOptions options;
   options.coordinator = "127.0.0.1:" + std::to_string(port);
   options.name = "curve-worker";
@@ -281,8 +300,7 @@ TEST(WorkerLoopCurveTest, SendsTheWholeCurveAtEachPointAndStopsWithoutAReportWhe
   // so far: 1 point, then 2, with the evaluator's own values.
   const std::vector<v1::HeartbeatRequest> heartbeats = coordinator.heartbeats();
   ASSERT_EQ(heartbeats.size(), 2u);
-  absl::StatusOr<std::vector<v1::CurvePoint>> expected =
-      SyntheticCurve(task, 2, absl::Seconds(100));
+  absl::StatusOr<std::vector<v1::CurvePoint>> expected = SyntheticCurve(task, absl::Seconds(100));
   ASSERT_TRUE(expected.ok());
   for (size_t h = 0; h < heartbeats.size(); ++h) {
     EXPECT_EQ(heartbeats[h].lease_id(), "lease-1");

@@ -37,7 +37,7 @@ absl::StatusOr<double> SyntheticError(const v1::Task& task) {
   return std::clamp(base + wobble, 0.001, 0.999);
 }
 
-absl::StatusOr<std::vector<v1::CurvePoint>> SyntheticCurve(const v1::Task& task, int epochs,
+absl::StatusOr<std::vector<v1::CurvePoint>> SyntheticCurve(const v1::Task& task,
                                                            absl::Duration delay) {
   std::vector<v1::CurvePoint> curve;
   if (!task.training().has_learning_curve()) return curve;
@@ -47,7 +47,7 @@ absl::StatusOr<std::vector<v1::CurvePoint>> SyntheticCurve(const v1::Task& task,
   const int per_epoch = spec.has_points_per_epoch() && spec.points_per_epoch() > 0
                             ? spec.points_per_epoch()
                             : kDefaultPointsPerEpoch;
-  epochs = std::max(1, epochs);
+  const int epochs = std::max(1, task.training().epochs());
   const uint64_t fp =
       Fingerprint(task.architecture(), MakeDataShape(task.input_shape(), task.num_classes()));
   // Two further draws from the fingerprint, independent of the wobble above.
@@ -76,27 +76,30 @@ absl::StatusOr<v1::EvaluationResult> SyntheticEvaluator::Evaluate(
     const v1::Task& task, const EvaluationObservers& observers, const std::atomic<bool>& stop) {
   absl::StatusOr<double> error = SyntheticError(task);
   if (!error.ok()) return absl::InvalidArgumentError(error.status().message());
-  const int epochs = std::max(1, options_.epochs);
-  absl::StatusOr<std::vector<v1::CurvePoint>> curve = SyntheticCurve(task, epochs, options_.delay);
+  absl::StatusOr<std::vector<v1::CurvePoint>> curve = SyntheticCurve(task, options_.delay);
   if (!curve.ok()) return absl::InvalidArgumentError(curve.status().message());
-  const size_t per_epoch = curve->size() / static_cast<size_t>(epochs);
+  const int epochs = std::max(1, options_.epochs);
+  const int points = static_cast<int>(curve->size());
   absl::Time start = absl::Now();
   v1::EvaluationResult result;
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
-    // The epoch's curve points, each at its share of the delay.
-    for (size_t p = 1; p <= per_epoch; ++p) {
-      const size_t index = static_cast<size_t>(epoch - 1) * per_epoch + p - 1;
-      if (!WaitUntil(start + options_.delay * static_cast<double>(index + 1) /
-                                 static_cast<double>(curve->size()),
-                     stop)) {
-        return absl::CancelledError("stopped");
-      }
-      *result.add_curve() = (*curve)[index];
-      if (observers.curve) observers.curve((*curve)[index]);
+  // Curve points and epoch records, each at its share of the delay, in time
+  // order (a point before a record due at the same moment).
+  int point = 0;
+  int epoch = 0;
+  while (point < points || epoch < epochs) {
+    const bool next_is_point =
+        point < points && (epoch == epochs || static_cast<int64_t>(point + 1) * epochs <=
+                                                  static_cast<int64_t>(epoch + 1) * points);
+    const absl::Time due = next_is_point ? start + options_.delay * (point + 1) / points
+                                         : start + options_.delay * (epoch + 1) / epochs;
+    if (!WaitUntil(due, stop)) return absl::CancelledError("stopped");
+    if (next_is_point) {
+      *result.add_curve() = (*curve)[static_cast<size_t>(point)];
+      if (observers.curve) observers.curve((*curve)[static_cast<size_t>(point)]);
+      ++point;
+      continue;
     }
-    if (!WaitUntil(start + options_.delay * epoch / epochs, stop)) {
-      return absl::CancelledError("stopped");
-    }
+    ++epoch;
     // A learning curve that ends at the synthetic error, so that what shows
     // per-epoch records (status, the dashboard) has some to show.
     const double remaining = static_cast<double>(epochs - epoch) / epochs;

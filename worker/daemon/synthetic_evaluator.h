@@ -16,7 +16,8 @@ namespace unas::worker {
 struct SyntheticOptions {
   // Pretend training takes this long (checked against `stop` every 10 ms).
   absl::Duration delay = absl::ZeroDuration();
-  // Report this many epochs of progress during the delay.
+  // Report this many epoch records during the delay. (The learning curve
+  // follows the task's training.epochs instead, as a real one does.)
   int epochs = 1;
 };
 
@@ -36,15 +37,16 @@ class SyntheticEvaluator : public Evaluator {
 absl::StatusOr<double> SyntheticError(const v1::Task& task);
 
 // The synthetic learning curve of a task whose training has learning_curve:
-// points_per_epoch (default 4) points per epoch over `epochs` epochs, at
-// epoch fractions 1/points_per_epoch, 2/points_per_epoch, ..., epochs. The
+// points_per_epoch (default 4) points per epoch over the training's epochs
+// (at least 1), at epoch fractions 1/points_per_epoch, 2/points_per_epoch,
+// ..., epochs. The
 // error starts near a per-architecture a in [0.7, 0.9) and decays
 // exponentially, at a per-architecture rate, to SyntheticError at the last
 // point; a and the rate come from the architecture's fingerprint, so curves
 // cross, as real ones do. training_seconds is the point's share of `delay`
 // (nominal, so the curve is a function of the task alone). Empty when the
 // training has no learning_curve.
-absl::StatusOr<std::vector<v1::CurvePoint>> SyntheticCurve(const v1::Task& task, int epochs,
+absl::StatusOr<std::vector<v1::CurvePoint>> SyntheticCurve(const v1::Task& task,
                                                            absl::Duration delay);
 
 }  // namespace unas::worker
