@@ -152,19 +152,26 @@ std::string HeaderHtml(const ReportData& data, const std::vector<Objective>& obj
   // Summary cards.
   const v1::JobProgress& p = job.progress();
   const int rounds = Rounds(job);
+  // Candidates stopped early count towards the rounds.
+  const int64_t stopped =
+      std::max<int64_t>(p.candidates_stopped(), static_cast<int64_t>(data.stopped.size()));
   const int64_t done =
-      std::max<int64_t>(p.evaluations_done(), static_cast<int64_t>(data.history.size()));
+      std::max<int64_t>(p.evaluations_done(), static_cast<int64_t>(data.history.size())) + stopped;
   const int64_t feasible = CountFeasible(data.history);
   absl::StrAppend(&out, "<section class=\"cards\" id=\"summary\">\n");
   absl::StrAppend(
       &out,
-      Card("Evaluations",
-           absl::StrCat("<span id=\"evaluations-done\">", done, "</span> <small>/ ",
-                        rounds > 0 ? absl::StrCat(rounds) : std::string("?"), "</small>"),
-           absl::StrCat(
-               p.evaluations_in_flight(), " in flight · ", p.evaluations_queued(), " queued · ",
-               p.evaluations_failed(), " failed · ", p.candidates_skipped(), " skipped",
-               rounds > 0 ? Bar(static_cast<double>(done) / rounds, false) : std::string())));
+      Card(
+          "Evaluations",
+          absl::StrCat("<span id=\"evaluations-done\">", done, "</span> <small>/ ",
+                       rounds > 0 ? absl::StrCat(rounds) : std::string("?"), "</small>"),
+          absl::StrCat(
+              p.evaluations_in_flight(), " in flight · ", p.evaluations_queued(), " queued · ",
+              p.evaluations_failed(), " failed · ", p.candidates_skipped(), " skipped",
+              stopped > 0 || job.spec().has_automated_stopping()
+                  ? absl::StrCat(" · <span id=\"stopped-count\">", stopped, "</span> stopped early")
+                  : std::string(),
+              rounds > 0 ? Bar(static_cast<double>(done) / rounds, false) : std::string())));
   absl::StrAppend(
       &out,
       Card("Feasible", absl::StrCat(feasible, " <small>of ", data.history.size(), "</small>"),

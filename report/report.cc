@@ -86,6 +86,7 @@ std::string RenderHtml(const ReportData& data) {
                               {"{{pareto_count}}", absl::StrCat(data.pareto.size())},
                               {"{{error_name}}", internal::ErrorName(data.error_metric)},
                               {"{{pareto_table}}", internal::ParetoTableHtml(data, best)},
+                              {"{{stopped}}", internal::StoppedSectionHtml(data)},
                               {"{{job_id}}", absl::StrCat(data.job.job_id())}});
 }
 
@@ -100,6 +101,7 @@ absl::Status WriteReport(const ReportData& data, const std::string& out_dir) {
   UNAS_RETURN_IF_ERROR(WriteFileAtomically(dir / "candidates.csv", RenderCandidatesCsv(data)));
   UNAS_RETURN_IF_ERROR(WriteFileAtomically(dir / "candidates.json", RenderCandidatesJson(data)));
   UNAS_RETURN_IF_ERROR(WriteFileAtomically(dir / "pareto.csv", RenderParetoCsv(data)));
+  UNAS_RETURN_IF_ERROR(WriteFileAtomically(dir / "stopped.csv", RenderStoppedCsv(data)));
   // The page last: it links to the data files.
   UNAS_RETURN_IF_ERROR(WriteFileAtomically(dir / "index.html", RenderHtml(data)));
   return absl::OkStatus();

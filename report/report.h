@@ -9,6 +9,8 @@
 //   candidates.json  the same rows (numbers as JSON numbers, architectures
 //                    as objects), the job and the Pareto ids
 //   pareto.csv       the rows of the Pareto set, sorted by error
+//   stopped.csv      the candidates stopped early, with the stopping rule's
+//                    numbers
 #ifndef UNAS_REPORT_REPORT_H_
 #define UNAS_REPORT_REPORT_H_
 
@@ -30,6 +32,9 @@ struct ReportData {
   v1::Job job;                         // spec (bounds, name, algorithm...), state, progress
   std::vector<v1::Candidate> history;  // every DONE candidate, in evaluation (finish) order
   std::vector<v1::Candidate> pareto;   // the feasible Pareto set over the 4 objectives, by error
+  // Candidates the automated stopping rule stopped early (STOPPED), in
+  // finish order: never in the history's plots or the Pareto set.
+  std::vector<v1::Candidate> stopped;
   // The error `pareto` was computed with: the x axis of the scatter plots.
   ErrorMetric error_metric = ErrorMetric::kTest;
   // Folder (relative to the report) of the candidates' exports,
@@ -37,7 +42,8 @@ struct ReportData {
   std::string exports_dir;
 };
 
-// Writes index.html, candidates.csv, candidates.json and pareto.csv into
+// Writes index.html, candidates.csv, candidates.json, pareto.csv and
+// stopped.csv into
 // `out_dir` (created if missing; existing files are replaced atomically).
 // The page is self-contained: inline SVG and CSS, no scripts, no fetches.
 absl::Status WriteReport(const ReportData& data, const std::string& out_dir);
@@ -47,6 +53,7 @@ std::string RenderHtml(const ReportData& data);
 std::string RenderCandidatesCsv(const ReportData& data);
 std::string RenderCandidatesJson(const ReportData& data);
 std::string RenderParetoCsv(const ReportData& data);
+std::string RenderStoppedCsv(const ReportData& data);
 
 // One plot of the page, as its <svg> element: the same drawing for the
 // static report and for other pages that show a job live (the coordinator's

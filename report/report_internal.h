@@ -64,6 +64,10 @@ std::string HeaderHtml(const ReportData& data, const std::vector<Objective>& obj
 // The Pareto table, `best` marked (pareto_section.cc).
 std::string ParetoTableHtml(const ReportData& data, const v1::Candidate* best);
 
+// The table of candidates stopped early; "" for a job without automated
+// stopping that stopped none (stopped_section.cc).
+std::string StoppedSectionHtml(const ReportData& data);
+
 }  // namespace unas::report::internal
 
 #endif  // UNAS_REPORT_REPORT_INTERNAL_H_

@@ -20,6 +20,10 @@ using ProgressCallback = std::function<absl::Status(const v1::EpochRecord&)>;
 // batches in the epoch. A non-OK status stops training as above.
 using BatchCallback = std::function<absl::Status(int epoch, int64_t batch, int64_t batches)>;
 
+// Called for each learning-curve point as it is measured
+// (TrainingSpec.learning_curve). A non-OK status stops training as above.
+using CurveCallback = std::function<absl::Status(const v1::CurvePoint&)>;
+
 // "epoch 3/10  loss 0.4123  acc 0.8512  val_loss 0.4410  val_acc 0.8433  lr 0.001  12345 img/s"
 std::string FormatEpochRecord(const v1::EpochRecord& record, int epochs);
 

@@ -94,6 +94,8 @@ absl::StatusOr<v1::EvaluationResult> TrainCandidate(const TrainRequest& request,
     options.epochs = request.epochs;
     options.on_epoch = on_epoch;
     options.on_batch = request.on_batch;
+    options.on_curve = request.on_curve;
+    options.curve_seed = request.spec.seed();
     options.hooks = request.hooks;
     UNAS_ASSIGN_OR_RETURN(JobHooks job_hooks, MakeJobHooks(request, plan_options, device));
     if (job_hooks.pruning) options.hooks.push_back(job_hooks.pruning.get());

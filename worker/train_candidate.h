@@ -43,7 +43,10 @@ struct TrainRequest {
   // Quantise the trained network to int8 and evaluate it (quantized_model,
   // int8_test_error; worker/quantize.h).
   bool quantize = true;
-  BatchCallback on_batch;            // may be empty
+  BatchCallback on_batch;  // may be empty
+  // Each learning-curve point as it is measured (spec.training has
+  // learning_curve); measured on images drawn with spec.seed(), the job seed.
+  CurveCallback on_curve;            // may be empty
   std::vector<TrainingHook*> hooks;  // not owned
 };
 

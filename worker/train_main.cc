@@ -108,6 +108,13 @@ int main(int argc, char** argv) {
   std::fflush(log);
 
   const int total_epochs = request.spec.training().epochs();
+  // With training.learning_curve: "curve 0.25 epochs  val_error 0.3120  (4.2 s)".
+  request.on_curve = [&](const unas::v1::CurvePoint& point) {
+    std::fprintf(log, "curve %.2f epochs  val_error %.4f  (%.1f s)\n", point.epoch_fraction(),
+                 point.validation_error(), point.training_seconds());
+    std::fflush(log);
+    return absl::OkStatus();
+  };
   absl::StatusOr<unas::v1::EvaluationResult> result =
       unas::worker::TrainCandidate(request, [&](const unas::v1::EpochRecord& record) {
         std::fprintf(log, "%s\n", unas::worker::FormatEpochRecord(record, total_epochs).c_str());

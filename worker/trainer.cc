@@ -3,10 +3,13 @@
 #include <ATen/ATen.h>
 #include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/batchnorm.h>
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <numeric>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/search_space/rng.h"
@@ -14,6 +17,7 @@
 #include "worker/batch.h"
 #include "worker/batch_norm_statistics.h"
 #include "worker/data/augment.h"
+#include "worker/learning_curve.h"
 #include "worker/optimizer.h"
 #include "worker/schedule.h"
 
@@ -29,6 +33,42 @@ double Seconds(Clock::time_point since) {
 // Salts the job seed so that the data order does not correlate with the
 // initialisation drawn from the same seed.
 constexpr uint64_t kDataSeedSalt = 0x9e3779b97f4a7c15ULL;
+
+// What a mid-epoch learning-curve point changes besides nothing: the
+// batch-norm running statistics (replaced by the recalibration) and the
+// default generator of the device (the recalibration's forward passes run in
+// training mode, where dropout draws from it). Restored afterwards, a run with
+// a learning curve trains exactly as one without.
+class MeasurementState {
+ public:
+  MeasurementState(UnasNet& net, c10::Device device)
+      : generator_(at::globalContext().defaultGenerator(device)) {
+    torch::NoGradGuard no_grad;
+    for (torch::nn::BatchNorm2d& layer : net->batch_norms()) {
+      for (at::Tensor* buffer :
+           {&layer->running_mean, &layer->running_var, &layer->num_batches_tracked}) {
+        if (!buffer->defined()) continue;
+        buffers_.push_back(*buffer);
+        saved_.push_back(buffer->clone());
+      }
+    }
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    generator_state_ = generator_.get_state();
+  }
+
+  void Restore() {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < buffers_.size(); ++i) buffers_[i].copy_(saved_[i]);
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    generator_.set_state(generator_state_);
+  }
+
+ private:
+  std::vector<at::Tensor> buffers_;  // the layers' own tensors
+  std::vector<at::Tensor> saved_;
+  at::Generator generator_;
+  at::Tensor generator_state_;
+};
 
 }  // namespace
 
@@ -168,9 +208,48 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
       .seed = options.seed,
   };
 
+  // The learning curve (docs/training.md, "Learning curves"): the error on a
+  // fixed, job-seeded validation subset after the batches in point_batches.
+  // A point inside an epoch recalibrates batch normalisation on the first
+  // min(recalibration images, curve images) of the recalibration's own
+  // images (none when recalibration is off), measures and puts everything
+  // back (MeasurementState); a point at an epoch's end measures the network
+  // the epoch record describes, after its full recalibration.
+  std::optional<LearningCurvePlan> curve_plan;
+  ImageSet curve_images;
+  std::vector<int64_t> point_batches;
+  BatchNormRecalibration curve_recalibration = recalibration;
+  if (spec.has_learning_curve()) {
+    UNAS_ASSIGN_OR_RETURN(curve_plan, MakeLearningCurvePlan(spec.learning_curve()));
+    curve_images = LearningCurveImages(validation, curve_plan->images, options.curve_seed);
+    point_batches = CurvePointBatches(batches, curve_plan->points_per_epoch);
+    curve_recalibration.images = std::min(recalibration.images, curve_images.size());
+  }
+  // Points measured but not yet passed to options.on_curve.
+  std::vector<v1::CurvePoint> unreported;
+
   v1::EvaluationResult result;
   result.set_device(DeviceName(device));
   const Clock::time_point start = Clock::now();
+  // Records the curve's points measured after `done` batches of `epoch`
+  // (several when an epoch has fewer batches than points).
+  auto add_curve_points = [&](int epoch, int64_t done, double error) {
+    for (size_t p = 0; p < point_batches.size(); ++p) {
+      if (point_batches[p] != done) continue;
+      v1::CurvePoint* point = result.add_curve();
+      point->set_epoch_fraction(epoch + static_cast<double>(p + 1) / curve_plan->points_per_epoch);
+      point->set_validation_error(error);
+      point->set_training_seconds(Seconds(start));
+      unreported.push_back(*point);
+    }
+  };
+  auto report_curve_points = [&]() -> absl::Status {
+    for (const v1::CurvePoint& point : unreported) {
+      if (options.on_curve) UNAS_RETURN_IF_ERROR(options.on_curve(point));
+    }
+    unreported.clear();
+    return absl::OkStatus();
+  };
   double best_counted_accuracy = -1;
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const double lr = schedule.RateForEpoch(epoch);
@@ -183,6 +262,7 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
     at::Tensor correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(device));
     const Clock::time_point epoch_start = Clock::now();
     Clock::time_point last_report = epoch_start;
+    double curve_seconds = 0;  // mid-epoch curve points: not training throughput
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t first = b * batch_size;
       const int64_t count = std::min<int64_t>(batch_size, data.train.size() - first);
@@ -221,15 +301,33 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
         last_report = Clock::now();
         UNAS_RETURN_IF_ERROR(options.on_batch(epoch, b + 1, batches));
       }
+      if (curve_plan && b + 1 < batches &&
+          std::find(point_batches.begin(), point_batches.end(), b + 1) != point_batches.end()) {
+        const Clock::time_point measure_start = Clock::now();
+        MeasurementState state(net, device);
+        for (TrainingHook* hook : options.hooks) hook->BeforeEvaluation();
+        UNAS_RETURN_IF_ERROR(RecalibrateBatchNorm(net, data, curve_recalibration, device));
+        const EvaluationMetrics point =
+            Evaluate(net, curve_images, data.preprocessing, batch_size, device);
+        state.Restore();
+        curve_seconds += Seconds(measure_start);
+        add_curve_points(epoch, b + 1, 1.0 - point.accuracy);
+        UNAS_RETURN_IF_ERROR(report_curve_points());
+      }
     }
     const double train_loss = loss_sum.item<double>() / static_cast<double>(data.train.size());
     const double train_accuracy =
         static_cast<double>(correct.item<int64_t>()) / static_cast<double>(data.train.size());
-    const double train_seconds = Seconds(epoch_start);
+    const double train_seconds = Seconds(epoch_start) - curve_seconds;
 
     for (TrainingHook* hook : options.hooks) hook->BeforeEvaluation();
     UNAS_RETURN_IF_ERROR(RecalibrateBatchNorm(net, data, recalibration, device));
     const EvaluationMetrics val = Evaluate(net, validation, data.preprocessing, batch_size, device);
+    if (curve_plan) {
+      const EvaluationMetrics point =
+          Evaluate(net, curve_images, data.preprocessing, batch_size, device);
+      add_curve_points(epoch, batches, 1.0 - point.accuracy);
+    }
 
     v1::EpochRecord* record = result.add_epochs();
     record->set_epoch(epoch + 1);
@@ -243,6 +341,7 @@ absl::StatusOr<v1::EvaluationResult> TrainImpl(UnasNet& net, const Dataset& data
     if (epoch >= first_counted)
       best_counted_accuracy = std::max(best_counted_accuracy, val.accuracy);
     if (options.on_epoch) UNAS_RETURN_IF_ERROR(options.on_epoch(*record));
+    UNAS_RETURN_IF_ERROR(report_curve_points());
 
     schedule.EndEpoch(val.loss, val.accuracy);
     if (early_stopping.ShouldStop(val.loss, val.accuracy)) break;

@@ -58,6 +58,12 @@ struct TrainerOptions {
   ProgressCallback on_epoch;  // may be empty
   BatchCallback on_batch;     // may be empty
   double batch_callback_interval_seconds = 1.0;
+  // With training.learning_curve: called for each curve point (may be
+  // empty; the points are in the result's curve either way).
+  CurveCallback on_curve;
+  // Which validation images the learning curve is measured on: the job
+  // seed, so that every candidate of a job is measured on the same images.
+  uint64_t curve_seed = 0;
   std::vector<TrainingHook*> hooks;  // not owned
 };
 
@@ -76,7 +82,9 @@ std::string DeviceName(const c10::Device& device);
 // channels-last, see trainer.cc) and fills everything of the
 // result but trained_weights: validation error = 1 - best validation accuracy
 // over the counted epochs, test error of the final weights, the epoch
-// records, training time and device. With no validation images the test set
+// records, the learning curve (with training.learning_curve; docs/training.md,
+// "Learning curves": measuring it does not change the training), training
+// time and device. With no validation images the test set
 // serves as the validation set. A non-OK status from a callback stops
 // training and is returned. LibTorch errors (e.g. CUDA out of memory) come
 // back as a status, never as an exception.

@@ -27,6 +27,13 @@ absl::Status WriteJobReport(CoordinatorClient& client, int64_t job_id, const std
   absl::StatusOr<std::vector<v1::Candidate>> done = client.ListCandidates(history);
   if (!done.ok()) return done.status();
   data.history = *std::move(done);
+  v1::ListCandidatesRequest stopped;
+  stopped.set_job_id(job_id);
+  stopped.add_states(v1::CANDIDATE_STATE_STOPPED);
+  stopped.set_order(v1::CANDIDATE_ORDER_FINISH_TIME);
+  absl::StatusOr<std::vector<v1::Candidate>> stopped_early = client.ListCandidates(stopped);
+  if (!stopped_early.ok()) return stopped_early.status();
+  data.stopped = *std::move(stopped_early);
   absl::StatusOr<std::vector<v1::Candidate>> front = client.FeasibleParetoFront(job_id);
   if (!front.ok()) return front.status();
   data.pareto = *std::move(front);

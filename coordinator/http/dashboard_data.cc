@@ -106,7 +106,9 @@ JobPace ComputePace(const v1::Job& job, const std::vector<v1::Candidate>& histor
   if (job.state() == v1::JOB_STATE_RUNNING) {
     const int rounds =
         job.progress().rounds() > 0 ? job.progress().rounds() : job.spec().algorithm().rounds();
-    const double left = std::max(0, rounds - job.progress().evaluations_done());
+    // Candidates stopped early count towards the rounds.
+    const double left = std::max(
+        0, rounds - job.progress().evaluations_done() - job.progress().candidates_stopped());
     pace.eta_seconds = left / *pace.evaluations_per_hour * 3600.0;
   }
   return pace;
@@ -115,7 +117,8 @@ JobPace ComputePace(const v1::Job& job, const std::vector<v1::Candidate>& histor
 std::string JobVersion(const v1::Job& job) {
   const v1::JobProgress& p = job.progress();
   return absl::StrCat(p.evaluations_done(), "-", p.evaluations_failed(), "-",
-                      p.candidates_skipped(), "-", StateName(job.state()));
+                      p.candidates_skipped(), "-", p.candidates_stopped(), "-",
+                      StateName(job.state()));
 }
 
 absl::StatusOr<std::shared_ptr<const JobSnapshot>> DashboardData::Snapshot(int64_t job_id) {
@@ -139,8 +142,11 @@ std::string DashboardData::SummaryJson(const JobSnapshot& snapshot) {
       ", \"evaluations_in_flight\": ", p.evaluations_in_flight(),
       ", \"evaluations_queued\": ", p.evaluations_queued(),
       ", \"evaluations_failed\": ", p.evaluations_failed(),
-      ", \"candidates_skipped\": ", p.candidates_skipped(), ", \"feasible\": ", feasible,
-      ", \"pareto_size\": ", snapshot.pareto.size(), ", \"best_feasible_validation_error\": ",
+      ", \"candidates_skipped\": ", p.candidates_skipped(),
+      ", \"candidates_stopped\": ", p.candidates_stopped(),
+      ", \"automated_stopping\": ", job.spec().has_automated_stopping() ? "true" : "false",
+      ", \"feasible\": ", feasible, ", \"pareto_size\": ", snapshot.pareto.size(),
+      ", \"best_feasible_validation_error\": ",
       p.has_best_feasible_error() ? Number(p.best_feasible_error()) : "null",
       ", \"best_feasible_test_error\": ", best ? Number(best->evaluation().test_error()) : "null",
       ", \"best_candidate_id\": ", best ? absl::StrCat(best->candidate_id()) : "null",

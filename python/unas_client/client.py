@@ -153,13 +153,28 @@ class Client:
                                            order=pb.CANDIDATE_ORDER_FINISH_TIME)
         return self._candidates(request, frame)
 
-    def history(self, job, all=False, frame=False):
+    def history(self, job, all=False, frame=False, include_stopped=False):
         """Every evaluation (DONE candidates) in completion order; all=True: every
-        candidate in any state, in proposal order."""
+        candidate in any state, in proposal order. include_stopped=True: with the
+        candidates stopped early (STOPPED), in the order the search saw them."""
         request = pb.ListCandidatesRequest(job_id=self.job_id(job))
         if not all:
             request.states.append(job_pb.CANDIDATE_STATE_DONE)
+            if include_stopped:
+                request.states.append(job_pb.CANDIDATE_STATE_STOPPED)
             request.order = pb.CANDIDATE_ORDER_FINISH_TIME
+        return self._candidates(request, frame)
+
+    def stopped(self, job, frame=False):
+        """The candidates the automated stopping rule stopped early (state
+        "CANDIDATE_STATE_STOPPED"), in the order they were stopped. Each has
+        `stopping` (rule, epoch_fraction, candidate_error, threshold,
+        completed_compared) and an `evaluation` with the partial learning curve
+        (`curve`), its best curve error as validation_error and the training
+        seconds spent; the job's progress counts them as candidates_stopped."""
+        request = pb.ListCandidatesRequest(job_id=self.job_id(job),
+                                           order=pb.CANDIDATE_ORDER_FINISH_TIME)
+        request.states.append(job_pb.CANDIDATE_STATE_STOPPED)
         return self._candidates(request, frame)
 
     def pareto(self, job, objectives=None, include_infeasible=False, use_test_error=True,

@@ -91,6 +91,60 @@ TEST_F(DashboardDataTest, PaceAndEtaFollowTheFinishTimes) {
   EXPECT_EQ(Field(summary, "state").string_value(), "RUNNING");
 }
 
+v1::CurvePoint Point(double fraction, double error) {
+  v1::CurvePoint p;
+  p.set_epoch_fraction(fraction);
+  p.set_validation_error(error);
+  p.set_training_seconds(fraction * 10);
+  return p;
+}
+
+TEST_F(DashboardDataTest, CandidatesStoppedEarlyAreCountedAndShowTheirDecision) {
+  v1::JobSpec spec = SmallSpec(10, /*seed=*/6);
+  spec.mutable_automated_stopping()->set_min_completed(2);
+  spec.mutable_automated_stopping()->set_grace_epochs(0.5);
+  absl::StatusOr<v1::Job> job = coordinator_->SubmitJob(spec);
+  ASSERT_TRUE(job.ok()) << job.status();
+  for (double error : {0.3, 0.4}) {
+    std::optional<v1::Task> task = Acquire(*coordinator_, worker_);
+    v1::EvaluationResult result = SyntheticResult(*task);
+    *result.add_curve() = Point(0.5, error);
+    *result.add_curve() = Point(1.0, error - 0.1);
+    ASSERT_TRUE(Complete(*coordinator_, worker_, *task, result).ok());
+  }
+  std::optional<v1::Task> poor = Acquire(*coordinator_, worker_);
+  v1::HeartbeatRequest hb;
+  Identify(worker_, &hb);
+  hb.set_lease_id(poor->lease_id());
+  hb.set_progress_steps(1);
+  *hb.add_curve() = Point(0.5, 0.9);
+  absl::StatusOr<v1::HeartbeatResponse> stop = coordinator_->Heartbeat(hb);
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  ASSERT_TRUE(stop->stopped());
+
+  google::protobuf::Struct one = ParseJson(data_->JobJson(job->job_id()));
+  const google::protobuf::Struct& summary = Field(one, "summary").struct_value();
+  EXPECT_EQ(Field(summary, "candidates_stopped").number_value(), 1);
+  EXPECT_TRUE(Field(summary, "automated_stopping").bool_value());
+  EXPECT_EQ(Field(summary, "evaluations_done").number_value(), 2);
+  EXPECT_THAT(Field(one, "version").string_value(), HasSubstr("-1-RUNNING"));
+  // The candidate page's data: the state, the decision and the curve.
+  google::protobuf::Struct c = ParseJson(data_->CandidateJson(job->job_id(), poor->candidate_id()));
+  const google::protobuf::Struct& candidate = Field(c, "candidate").struct_value();
+  EXPECT_EQ(Field(candidate, "state").string_value(), "CANDIDATE_STATE_STOPPED");
+  const google::protobuf::Struct& decision = Field(candidate, "stopping").struct_value();
+  EXPECT_EQ(Field(decision, "rule").string_value(), "median");
+  EXPECT_DOUBLE_EQ(Field(decision, "epoch_fraction").number_value(), 0.5);
+  EXPECT_DOUBLE_EQ(Field(decision, "candidate_error").number_value(), 0.9);
+  EXPECT_NEAR(Field(decision, "threshold").number_value(), 0.35, 1e-12);
+  EXPECT_EQ(Field(decision, "completed_compared").number_value(), 2);
+  EXPECT_EQ(
+      Field(Field(candidate, "evaluation").struct_value(), "curve").list_value().values_size(), 1);
+  // Stopped candidates are not in the history the plots draw.
+  google::protobuf::Struct history = ParseJson(data_->HistoryJson(job->job_id()));
+  EXPECT_EQ(Field(history, "candidates").list_value().values_size(), 2);
+}
+
 TEST_F(DashboardDataTest, LongPollAnswersWhenAResultArrivesOrAfterItsWait) {
   absl::StatusOr<v1::Job> job = coordinator_->SubmitJob(SmallSpec(10, /*seed=*/5));
   ASSERT_TRUE(job.ok());

@@ -152,6 +152,48 @@ TEST(ReportTest, WritesAllFilesIntoANewFolder) {
   EXPECT_EQ(ReadFile(dir / "pareto.csv"), RenderParetoCsv(data));
 }
 
+TEST(ReportTest, CandidatesStoppedEarlyHaveTheirTableCountAndCsv) {
+  ReportData data = MakeSyntheticJob();
+  // Without automated stopping and with nothing stopped, no section.
+  EXPECT_THAT(RenderHtml(data), Not(HasSubstr("Stopped early")));
+  EXPECT_EQ(RenderStoppedCsv(data).find('\n'), RenderStoppedCsv(data).size() - 1)
+      << "the header alone";
+
+  data.job.mutable_spec()->mutable_automated_stopping();
+  EXPECT_THAT(RenderHtml(data), HasSubstr("none stopped"));
+  data.job.mutable_progress()->set_candidates_stopped(2);
+  for (int64_t id : {61, 62}) {
+    v1::Candidate c;
+    c.set_candidate_id(id);
+    c.set_parent_id(3);
+    c.set_state(v1::CANDIDATE_STATE_STOPPED);
+    c.set_worker_id("w1");
+    v1::StoppingDecision* d = c.mutable_stopping();
+    d->set_rule("median");
+    d->set_epoch_fraction(0.5);
+    d->set_candidate_error(0.4125);
+    d->set_threshold(0.25);
+    d->set_completed_compared(7);
+    c.mutable_evaluation()->set_validation_error(0.4125);
+    c.mutable_evaluation()->set_training_seconds(12.5);
+    data.stopped.push_back(c);
+  }
+  const std::string html = RenderHtml(data);
+  EXPECT_THAT(html, HasSubstr("<span id=\"evaluations-done\">62</span> <small>/ 80</small>"));
+  EXPECT_THAT(html, HasSubstr("<span id=\"stopped-count\">2</span> stopped early"));
+  EXPECT_THAT(html, HasSubstr("Stopped early <small class=\"unbounded\">(2 candidates, 25 s"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"stopped-row\" data-id=\"61\"><td class=\"num\">#61"
+                              "</td><td class=\"num\">0.50</td><td class=\"num\">" +
+                              FormatPercent(0.4125) + "</td><td class=\"num\">" +
+                              FormatPercent(0.25) + "</td><td class=\"num\">7</td>"));
+  // Never in the Pareto table.
+  EXPECT_THAT(html, Not(HasSubstr("pareto-row\" data-id=\"61\"")));
+  EXPECT_THAT(RenderStoppedCsv(data), HasSubstr("\n62,3,median,0.5,0.4125,0.25,7,12.5,w1\n"));
+  const std::filesystem::path dir = FreshDir("stopped");
+  ASSERT_TRUE(WriteReport(data, dir.string()).ok());
+  EXPECT_EQ(ReadFile(dir / "stopped.csv"), RenderStoppedCsv(data));
+}
+
 TEST(ReportTest, FailsCleanlyWhenTheFolderCannotBeCreated) {
   const std::filesystem::path dir = FreshDir("blocked");
   std::filesystem::create_directories(dir);

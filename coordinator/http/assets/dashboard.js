@@ -181,7 +181,8 @@ function jobsPage() {
     { key: "state", label: "state", html: (r) => badge(r.state) },
     { key: "evaluations_done", label: "progress", num: true,
       html: (r) => `<span class="evaluations-done">${r.evaluations_done}</span> / ${r.rounds}` +
-        bar(r.rounds ? r.evaluations_done / r.rounds : 0) },
+        (r.candidates_stopped ? ` <small class="muted">+ ${r.candidates_stopped} stopped</small>` : "") +
+        bar(r.rounds ? (r.evaluations_done + (r.candidates_stopped || 0)) / r.rounds : 0) },
     { key: "best_feasible_test_error", label: "best feasible test error", num: true,
       html: (r) => `<span class="best-error" data-value="${r.best_feasible_test_error ?? ""}">${pct(r.best_feasible_test_error)}</span>` },
     { key: "evaluations_per_hour", label: "evaluations / hour", num: true,
@@ -328,7 +329,9 @@ function renderJobHeader(job, s) {
   setHtml("summary",
     card("Evaluations", `${valueSpan("evaluations-done", s.evaluations_done, s.evaluations_done)} <small>/ ${s.rounds}</small>`,
       `${s.evaluations_in_flight} in flight · ${s.evaluations_queued} queued · ${s.evaluations_failed} failed · ${s.candidates_skipped} skipped` +
-      bar(s.rounds ? s.evaluations_done / s.rounds : 0)) +
+      (s.automated_stopping || s.candidates_stopped
+        ? ` · <span id="stopped-count">${s.candidates_stopped}</span> stopped early` : "") +
+      bar(s.rounds ? (s.evaluations_done + (s.candidates_stopped || 0)) / s.rounds : 0)) +
     card("Best feasible test error", valueSpan("best-test-error", s.best_feasible_test_error, pct(s.best_feasible_test_error)),
       s.best_candidate_id !== null ? `candidate <a href="/jobs/${s.job_id}/candidates/${s.best_candidate_id}">#${s.best_candidate_id}</a> · validation ${pct(s.best_feasible_validation_error)}`
         : "no feasible candidate yet") +
@@ -346,6 +349,7 @@ function candidatePage(jobId, candidateId) {
     <h1 id="candidate-title">Candidate #${candidateId}</h1>
     <div class="meta" id="candidate-meta"></div>
     <h2>Metrics</h2><div id="metrics"></div>
+    <div id="stopping"></div>
     <h2>Errors per epoch</h2>
     <section class="plots"><figure><div id="slot-epochs"></div></figure>
       <div class="table-wrap" id="epochs-table-wrap"></div></section>
@@ -398,6 +402,22 @@ function candidatePage(jobId, candidateId) {
       ["attempts", num(c.attempts) + ((c.failure_reasons || []).length ? ` · ${esc(c.failure_reasons.join("; "))}` : "")],
     ];
     setHtml("metrics", `<dl class="kv">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl>`);
+    // Stopped early: the rule and its numbers, and the learning curve (of
+    // any candidate that has one).
+    const d = c.stopping;
+    const curve = e.curve || [];
+    setHtml("stopping",
+      (d ? `<h2>Stopped early</h2><p id="stopping-decision">Stopped by the ${esc(d.rule)} stopping rule at ` +
+        `<b>${num(d.epoch_fraction).toFixed(2)}</b> epochs: its best validation error ${pct(d.candidate_error)} ` +
+        `was worse than ${pct(d.threshold)}, the median of ${num(d.completed_compared)} completed candidates' ` +
+        `mean errors up to that point.</p>` : "") +
+      (curve.length ? `<h2>Learning curve</h2><div class="table-wrap"><table id="curve-table"><thead><tr>` +
+        `<th class="num">epochs</th><th class="num">val. error <small>(curve subset)</small></th>` +
+        `<th class="num">training s</th></tr></thead><tbody>` +
+        curve.map((p) => `<tr><td class="num">${num(p.epoch_fraction).toFixed(2)}</td>` +
+          `<td class="num">${pct(p.validation_error ?? 0)}</td>` +
+          `<td class="num">${num(p.training_seconds).toFixed(1)}</td></tr>`).join("") +
+        `</tbody></table></div>` : ""));
     const link = (r) => `<a class="chip" href="/jobs/${jobId}/candidates/${r.candidate_id}">#${r.candidate_id} · ${pct(r.validation_error)}</a>`;
     setHtml("lineage", data.lineage.map(link).join(`<span class="arrow">→</span>`));
     setHtml("children", data.children.length ? data.children.map(link).join(" ") : `<span class="muted">none yet</span>`);
