@@ -66,7 +66,7 @@ absl::StatusOr<RaceResult> RunRace(const v1::JobSpec& spec, worker::Evaluator& e
       if (!r.ok()) return r.status();
       if (!r->has_task()) break;
       Running run{it->first, it->second, r->task(), absl::UnknownError("")};
-      run.result = evaluator.Evaluate(run.task, nullptr, never_stop);
+      run.result = evaluator.Evaluate(run.task, {}, never_stop);
       double seconds = 0;
       if (run.result.ok()) {
         seconds = options.duration_seconds ? options.duration_seconds(run.task, *run.result)

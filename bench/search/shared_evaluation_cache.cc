@@ -71,7 +71,8 @@ SharedEvaluationCache::SharedEvaluationCache(worker::Evaluator& inner, std::stri
 }
 
 absl::StatusOr<v1::EvaluationResult> SharedEvaluationCache::Evaluate(
-    const v1::Task& task, const worker::EpochObserver& progress, const std::atomic<bool>& stop) {
+    const v1::Task& task, const worker::EvaluationObservers& observers,
+    const std::atomic<bool>& stop) {
   const DataShape shape{task.input_shape().height(), task.input_shape().width(),
                         task.input_shape().channels(), task.num_classes()};
   const uint64_t identity = coordinator::CandidateFingerprint(
@@ -100,7 +101,7 @@ absl::StatusOr<v1::EvaluationResult> SharedEvaluationCache::Evaluate(
   v1::Task fixed = task;
   fixed.set_job_seed(data_seed_);
   fixed.set_seed(identity);
-  absl::StatusOr<v1::EvaluationResult> result = inner_.Evaluate(fixed, progress, stop);
+  absl::StatusOr<v1::EvaluationResult> result = inner_.Evaluate(fixed, observers, stop);
   ++trained_;
   absl::Status stored = absl::OkStatus();
   if (result.ok()) {

@@ -28,7 +28,7 @@ class SharedEvaluationCache : public worker::Evaluator {
   SharedEvaluationCache(worker::Evaluator& inner, std::string directory, uint64_t data_seed);
 
   absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
-                                                const worker::EpochObserver& progress,
+                                                const worker::EvaluationObservers& observers,
                                                 const std::atomic<bool>& stop) override;
 
   int trained() const { return trained_; }

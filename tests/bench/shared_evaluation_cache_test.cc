@@ -29,7 +29,8 @@ using coordinator::testing::TestName;
 // Records what it was asked to train; its "error" is a function of the seed.
 class RecordingEvaluator : public worker::Evaluator {
  public:
-  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task, const worker::EpochObserver&,
+  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
+                                                const worker::EvaluationObservers&,
                                                 const std::atomic<bool>&) override {
     seen.push_back(task);
     if (!next_error.ok()) return next_error;
@@ -80,8 +81,8 @@ TEST_F(SharedEvaluationCacheTest, TrainsACandidateOnceWithItsOwnSeedOnTheFixedSp
   again.set_job_seed(tasks_[0].job_seed() + 5);
   again.set_seed(tasks_[0].seed() + 9);
 
-  absl::StatusOr<v1::EvaluationResult> first = cache.Evaluate(tasks_[0], nullptr, stop_);
-  absl::StatusOr<v1::EvaluationResult> second = cache.Evaluate(again, nullptr, stop_);
+  absl::StatusOr<v1::EvaluationResult> first = cache.Evaluate(tasks_[0], {}, stop_);
+  absl::StatusOr<v1::EvaluationResult> second = cache.Evaluate(again, {}, stop_);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_EQ(inner.seen.size(), 1u) << "trained once";
@@ -93,7 +94,7 @@ TEST_F(SharedEvaluationCacheTest, TrainsACandidateOnceWithItsOwnSeedOnTheFixedSp
   EXPECT_EQ(cache.trained(), 1);
   EXPECT_EQ(cache.reused(), 1);
 
-  ASSERT_TRUE(cache.Evaluate(tasks_[1], nullptr, stop_).ok());
+  ASSERT_TRUE(cache.Evaluate(tasks_[1], {}, stop_).ok());
   EXPECT_EQ(inner.seen.size(), 2u) << "a different network is trained";
 }
 
@@ -101,10 +102,10 @@ TEST_F(SharedEvaluationCacheTest, AnotherProcessOrRerunReusesStoredResults) {
   RecordingEvaluator first_inner, second_inner;
   {
     SharedEvaluationCache cache(first_inner, directory_.string(), 1);
-    ASSERT_TRUE(cache.Evaluate(tasks_[0], nullptr, stop_).ok());
+    ASSERT_TRUE(cache.Evaluate(tasks_[0], {}, stop_).ok());
   }
   SharedEvaluationCache rerun(second_inner, directory_.string(), 1);
-  ASSERT_TRUE(rerun.Evaluate(tasks_[0], nullptr, stop_).ok());
+  ASSERT_TRUE(rerun.Evaluate(tasks_[0], {}, stop_).ok());
   EXPECT_TRUE(second_inner.seen.empty());
 }
 
@@ -112,13 +113,13 @@ TEST_F(SharedEvaluationCacheTest, CandidateFailuresAreSharedWorkerFailuresAreRet
   RecordingEvaluator inner;
   SharedEvaluationCache cache(inner, directory_.string(), 1);
   inner.next_error = absl::UnavailableError("out of memory on this worker");
-  EXPECT_TRUE(absl::IsUnavailable(cache.Evaluate(tasks_[0], nullptr, stop_).status()));
+  EXPECT_TRUE(absl::IsUnavailable(cache.Evaluate(tasks_[0], {}, stop_).status()));
   inner.next_error = absl::InvalidArgumentError("the network cannot be built");
-  absl::StatusOr<v1::EvaluationResult> failed = cache.Evaluate(tasks_[0], nullptr, stop_);
+  absl::StatusOr<v1::EvaluationResult> failed = cache.Evaluate(tasks_[0], {}, stop_);
   EXPECT_TRUE(absl::IsInvalidArgument(failed.status()));
   EXPECT_EQ(inner.seen.size(), 2u) << "a worker's error is not stored: tried again";
   inner.next_error = absl::OkStatus();
-  absl::StatusOr<v1::EvaluationResult> shared = cache.Evaluate(tasks_[0], nullptr, stop_);
+  absl::StatusOr<v1::EvaluationResult> shared = cache.Evaluate(tasks_[0], {}, stop_);
   EXPECT_TRUE(absl::IsInvalidArgument(shared.status()));
   EXPECT_EQ(shared.status().message(), "the network cannot be built");
   EXPECT_EQ(inner.seen.size(), 2u) << "the candidate's own failure is shared";
@@ -129,7 +130,7 @@ TEST_F(SharedEvaluationCacheTest, TakesOverTheLockOfAProcessThatDied) {
   SharedEvaluationCache cache(inner, directory_.string(), 1);
   // A pid far above pid_max: no such process.
   std::ofstream(directory_ / (FingerprintHex(Identity(tasks_[0])) + ".lock")) << "2147483646";
-  ASSERT_TRUE(cache.Evaluate(tasks_[0], nullptr, stop_).ok());
+  ASSERT_TRUE(cache.Evaluate(tasks_[0], {}, stop_).ok());
   EXPECT_EQ(inner.seen.size(), 1u);
   EXPECT_FALSE(
       std::filesystem::exists(directory_ / (FingerprintHex(Identity(tasks_[0])) + ".lock")));

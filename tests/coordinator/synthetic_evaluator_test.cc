@@ -29,8 +29,9 @@ TEST(SyntheticEvaluatorTest, RecordsALearningCurveThatEndsAtItsError) {
   worker::SyntheticEvaluator evaluator(worker::SyntheticOptions{absl::ZeroDuration(), 3});
   std::vector<v1::EpochRecord> reported;
   std::atomic<bool> stop{false};
-  absl::StatusOr<v1::EvaluationResult> result = evaluator.Evaluate(
-      *task, [&](const v1::EpochRecord& record) { reported.push_back(record); }, stop);
+  worker::EvaluationObservers observers;
+  observers.epoch = [&](const v1::EpochRecord& record) { reported.push_back(record); };
+  absl::StatusOr<v1::EvaluationResult> result = evaluator.Evaluate(*task, observers, stop);
   ASSERT_TRUE(result.ok()) << result.status();
 
   ASSERT_EQ(result->epochs_size(), 3);
@@ -46,6 +47,7 @@ TEST(SyntheticEvaluatorTest, RecordsALearningCurveThatEndsAtItsError) {
   }
   EXPECT_DOUBLE_EQ(1.0 - result->epochs(2).validation_accuracy(), result->validation_error());
   EXPECT_EQ(result->validation_error(), *worker::SyntheticError(*task));
+  EXPECT_EQ(result->curve_size(), 0) << "the job's training asks for no learning curve";
 }
 
 }  // namespace

@@ -250,7 +250,8 @@ TEST(WorkerIsolationTest, AnInvalidInt8ModelIsRefusedAndTheCandidateRetried) {
 // Synthetic results padded with weights over the server's message limit.
 class OversizedEvaluator : public worker::Evaluator {
  public:
-  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task, const worker::EpochObserver&,
+  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
+                                                const worker::EvaluationObservers&,
                                                 const std::atomic<bool>&) override {
     v1::EvaluationResult result = testing::SyntheticResult(task);
     result.set_trained_weights(std::string(2 << 20, 'w'));

@@ -16,17 +16,32 @@ namespace unas::worker {
 // Called after each epoch; the worker forwards it with its next heartbeat.
 using EpochObserver = std::function<void(const v1::EpochRecord&)>;
 
+// Called for each learning-curve point as it is measured (only when the
+// task's training asks for a curve, TrainingSpec.learning_curve); the worker
+// sends the whole curve so far in a heartbeat at once, so that the
+// coordinator's automated stopping rule sees every point without waiting for
+// the heartbeat timer.
+using CurveObserver = std::function<void(const v1::CurvePoint&)>;
+
+// What an evaluation reports while it runs; either may be empty.
+struct EvaluationObservers {
+  EpochObserver epoch;
+  CurveObserver curve;
+};
+
 class Evaluator {
  public:
   virtual ~Evaluator() = default;
   // Evaluates one task. `stop` becomes true when the coordinator withdraws
-  // the task (job cancelled, lease lost) or the worker shuts down; an
-  // evaluator should then return soon (any status: the result is dropped).
+  // the task (job cancelled, lease lost, stopped by the automated stopping
+  // rule) or the worker shuts down; an evaluator should then return soon
+  // (any status: the result is dropped).
   // An INVALID_ARGUMENT or FAILED_PRECONDITION error means the candidate
   // itself cannot be trained (it will not be retried elsewhere); any other
-  // error is the worker's and the candidate is retried.
+  // error is the worker's and the candidate is retried. A successful result
+  // holds the same curve points, in order, that were sent to `observers.curve`.
   virtual absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
-                                                        const EpochObserver& progress,
+                                                        const EvaluationObservers& observers,
                                                         const std::atomic<bool>& stop) = 0;
 };
 

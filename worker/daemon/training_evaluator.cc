@@ -57,9 +57,8 @@ absl::StatusOr<std::shared_ptr<const Dataset>> TrainingEvaluator::DatasetFor(
   return cached_;
 }
 
-absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task& task,
-                                                                 const EpochObserver& progress,
-                                                                 const std::atomic<bool>& stop) {
+absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(
+    const v1::Task& task, const EvaluationObservers& observers, const std::atomic<bool>& stop) {
   v1::JobSpec spec = SpecFromTask(task);
   absl::StatusOr<std::shared_ptr<const Dataset>> dataset = DatasetFor(spec);
   if (!dataset.ok()) return MissingFileIsPermanent(dataset.status(), "the job's dataset");
@@ -75,7 +74,7 @@ absl::StatusOr<v1::EvaluationResult> TrainingEvaluator::Evaluate(const v1::Task&
   };
   absl::StatusOr<v1::EvaluationResult> result =
       TrainCandidate(request, [&](const v1::EpochRecord& record) {
-        if (progress) progress(record);
+        if (observers.epoch) observers.epoch(record);
         return stop.load() ? absl::CancelledError("stopped by the coordinator or a shutdown")
                            : absl::OkStatus();
       });

@@ -22,7 +22,8 @@ class TrainingEvaluator : public Evaluator {
   explicit TrainingEvaluator(int threads, bool measure_cortex_m4 = true);
   ~TrainingEvaluator() override;
 
-  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task, const EpochObserver& progress,
+  absl::StatusOr<v1::EvaluationResult> Evaluate(const v1::Task& task,
+                                                const EvaluationObservers& observers,
                                                 const std::atomic<bool>& stop) override;
 
  private:

@@ -62,6 +62,7 @@ struct WorkerLoop::Impl {
   std::string worker_secret;
   int heartbeat_interval_seconds = 5;
   std::atomic<int>* reported = nullptr;
+  std::atomic<int>* stopped = nullptr;
 
   // Sleeps `d` unless stopping; returns false when stopping.
   bool Sleep(absl::Duration d) {
@@ -239,26 +240,35 @@ struct WorkerLoop::Impl {
   // if the coordinator handed one out with the acknowledgement.
   std::optional<v1::Task> RunTask(const v1::Task& task) {
     std::atomic<bool> withdraw{false};
+    // Set when the coordinator's automated stopping rule stopped the
+    // candidate: it has recorded the candidate as STOPPED from the curve it
+    // was sent, so nothing more is reported for this lease.
+    std::atomic<bool> stopped_by_rule{false};
     // Set once the evaluation has returned: from then on the report's answer,
     // not a heartbeat, says what became of the candidate. A heartbeat that
     // crosses an accepted report finds the lease already closed.
     std::atomic<bool> reporting{false};
     std::mutex progress_mu;
     std::optional<v1::EpochRecord> latest;
+    // The learning curve so far, sent whole with every heartbeat.
+    std::vector<v1::CurvePoint> curve;
     // Finished epochs: the coordinator ends a lease whose count stands still
     // for the job's progress_timeout_seconds (a hung training).
     int64_t steps = 0;
     std::mutex done_mu;
     std::condition_variable done_cv;
     bool done = false;
+    // A curve point arrived since the last heartbeat: send one now, not at
+    // the next tick, so that a hopeless candidate is stopped without delay.
+    bool curve_pending = false;
     std::thread heartbeat([&] {
       while (true) {
         {
           std::unique_lock<std::mutex> lock(done_mu);
-          if (done_cv.wait_for(lock, std::chrono::seconds(heartbeat_interval_seconds),
-                               [&] { return done; })) {
-            return;
-          }
+          done_cv.wait_for(lock, std::chrono::seconds(heartbeat_interval_seconds),
+                           [&] { return done || curve_pending; });
+          if (done) return;
+          curve_pending = false;
         }
         if (stopping.load()) withdraw = true;
         v1::HeartbeatRequest request;
@@ -268,12 +278,23 @@ struct WorkerLoop::Impl {
           std::lock_guard<std::mutex> lock(progress_mu);
           if (latest) *request.mutable_progress() = *latest;
           request.set_progress_steps(steps);
+          request.mutable_curve()->Add(curve.begin(), curve.end());
         }
         v1::HeartbeatResponse response;
         grpc::ClientContext context;
         context.set_deadline(Deadline(absl::Seconds(10)));
         grpc::Status status = stub->Heartbeat(&context, request, &response);
-        if (status.ok() && !response.keep_going() && !reporting.load()) {
+        if (!status.ok() || response.keep_going()) continue;
+        if (response.stopped()) {
+          // Final whatever the evaluation is doing: the coordinator has
+          // recorded the candidate as STOPPED and will take no report.
+          if (!stopped_by_rule.exchange(true)) {
+            spdlog::info(
+                "job {} candidate {}: stopped by the coordinator's automated stopping rule: {}",
+                task.job_id(), task.candidate_id(), response.reason());
+          }
+          withdraw = true;
+        } else if (!reporting.load()) {
           spdlog::info("job {} candidate {}: stopping: {}", task.job_id(), task.candidate_id(),
                        response.reason());
           withdraw = true;
@@ -293,14 +314,24 @@ struct WorkerLoop::Impl {
     });
     spdlog::info("job {} candidate {} (attempt {}): evaluating", task.job_id(), task.candidate_id(),
                  task.attempt());
-    absl::StatusOr<v1::EvaluationResult> result = evaluator->Evaluate(
-        task,
-        [&](const v1::EpochRecord& record) {
-          std::lock_guard<std::mutex> lock(progress_mu);
-          latest = record;
-          ++steps;
-        },
-        stop);
+    EvaluationObservers observers;
+    observers.epoch = [&](const v1::EpochRecord& record) {
+      std::lock_guard<std::mutex> lock(progress_mu);
+      latest = record;
+      ++steps;
+    };
+    observers.curve = [&](const v1::CurvePoint& point) {
+      {
+        std::lock_guard<std::mutex> lock(progress_mu);
+        curve.push_back(point);
+      }
+      {
+        std::lock_guard<std::mutex> lock(done_mu);
+        curve_pending = true;
+      }
+      done_cv.notify_all();
+    };
+    absl::StatusOr<v1::EvaluationResult> result = evaluator->Evaluate(task, observers, stop);
     reporting = true;
     // The heartbeats go on while the result is reported: a report retried
     // across a coordinator restart must not lose its lease meanwhile.
@@ -313,6 +344,11 @@ struct WorkerLoop::Impl {
       heartbeat.join();
       watcher.join();
     };
+    if (stopped_by_rule.load()) {  // recorded as STOPPED: report nothing
+      finish();
+      stopped->fetch_add(1);
+      return std::nullopt;
+    }
     if (withdraw.load() && !stopping.load()) {  // no longer wanted
       finish();
       return std::nullopt;
@@ -354,6 +390,7 @@ WorkerLoop::WorkerLoop(WorkerOptions options, Evaluator* evaluator)
   impl_->options = std::move(options);
   impl_->evaluator = evaluator;
   impl_->reported = &reported_;
+  impl_->stopped = &stopped_;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(128 << 20);
   args.SetMaxSendMessageSize(128 << 20);

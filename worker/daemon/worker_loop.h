@@ -2,7 +2,9 @@
 // acquire a task, evaluate it while heartbeating, and report the result,
 // retrying with backoff until the coordinator acknowledges it. Survives
 // coordinator restarts (it keeps retrying; a result is never dropped while
-// the coordinator may still want it).
+// the coordinator may still want it). Heartbeats carry the learning curve
+// measured so far; a candidate the coordinator's automated stopping rule
+// stops is abandoned without any report.
 #ifndef UNAS_WORKER_DAEMON_WORKER_LOOP_H_
 #define UNAS_WORKER_DAEMON_WORKER_LOOP_H_
 
@@ -51,11 +53,15 @@ class WorkerLoop {
   void Stop();
 
   int evaluations_reported() const { return reported_.load(); }
+  // Evaluations the coordinator's automated stopping rule stopped (nothing
+  // was reported for them).
+  int evaluations_stopped() const { return stopped_.load(); }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<int> reported_{0};
+  std::atomic<int> stopped_{0};
 };
 
 }  // namespace unas::worker
