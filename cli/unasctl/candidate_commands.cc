@@ -73,6 +73,25 @@ absl::Status Show(const OnlineFlags& c, CoordinatorClient& client, int64_t job_i
   std::cout << "  model size    " << m.model_size_bytes() << " B (" << m.model_size_deployed_bytes()
             << " B deployed int8)\n";
   std::cout << "  MACs          " << m.macs() << " (" << m.conv_dense_macs() << " in conv/dense)\n";
+  if (x.state() == v1::CANDIDATE_STATE_STOPPED) {
+    const v1::StoppingDecision& d = x.stopping();
+    const v1::EvaluationResult& e = x.evaluation();
+    std::cout << absl::StrFormat(
+        "  stopped       by the %s stopping rule at %.2f epochs: best error %.4f > %.4f, the "
+        "median of %d completed candidates' mean errors up to there\n",
+        d.rule(), d.epoch_fraction(), d.candidate_error(), d.threshold(), d.completed_compared());
+    std::cout << absl::StrFormat("  training      %.1f s on %s until stopped\n",
+                                 e.training_seconds(), x.worker_id());
+  }
+  if (!x.evaluation().curve().empty()) {
+    std::cout << "  curve         ";
+    for (int i = 0; i < x.evaluation().curve_size(); ++i) {
+      const v1::CurvePoint& p = x.evaluation().curve(i);
+      std::cout << (i == 0 ? "" : ", ")
+                << absl::StrFormat("%.2f ep %.4f", p.epoch_fraction(), p.validation_error());
+    }
+    std::cout << " (epochs, validation error on the curve's subset)\n";
+  }
   if (x.state() == v1::CANDIDATE_STATE_DONE) {
     const v1::EvaluationResult& e = x.evaluation();
     std::cout << absl::StrFormat("  errors        validation %.4f, test %.4f", e.validation_error(),
@@ -136,8 +155,9 @@ void AddCandidateCommands(CLI::App& app, int* exit_code) {
         });
       });
 
-  CLI::App* history = AddJobSubcommand(app, "history", "Every evaluation in completion order",
-                                       job.get(), flags.get(), FormatFlags::kJsonOrCsv);
+  CLI::App* history = AddJobSubcommand(
+      app, "history", "Every evaluation (and candidate stopped early) in completion order",
+      job.get(), flags.get(), FormatFlags::kJsonOrCsv);
   history->add_flag("--all", *flag_all, "every candidate in proposal order, any state");
   history->callback([=] {
     *exit_code = WithJob(*flags, *job, [&](CoordinatorClient& client, int64_t id) {
@@ -145,6 +165,7 @@ void AddCandidateCommands(CLI::App& app, int* exit_code) {
       request.set_job_id(id);
       if (!*flag_all) {
         request.add_states(v1::CANDIDATE_STATE_DONE);
+        request.add_states(v1::CANDIDATE_STATE_STOPPED);
         request.set_order(v1::CANDIDATE_ORDER_FINISH_TIME);
       }
       return ListAndPrint(*flags, client, request);

@@ -151,6 +151,9 @@ absl::Status Status(const OnlineFlags& c, CoordinatorClient& client, int64_t job
                                p.evaluations_done(), p.rounds(), p.evaluations_in_flight(),
                                p.evaluations_queued(), p.evaluations_failed());
   if (p.candidates_skipped() > 0) std::cout << ", " << p.candidates_skipped() << " skipped";
+  if (p.candidates_stopped() > 0 || s.has_automated_stopping()) {
+    std::cout << ", " << p.candidates_stopped() << " stopped early";
+  }
   if (p.lease_expiries() > 0) std::cout << ", " << p.lease_expiries() << " lease expiries";
   std::cout << "\n  best         "
             << (p.has_best_feasible_error()
@@ -194,10 +197,12 @@ absl::StatusOr<v1::Job> WatchUntilDone(CoordinatorClient& client, int64_t job_id
     while (reader->Read(&event)) {
       // After a result, its slot is usually leased the next candidate at once.
       const v1::JobProgress& progress = event.progress();
-      const bool more_to_lease = progress.evaluations_done() + progress.evaluations_in_flight() +
+      const bool more_to_lease = progress.evaluations_done() + progress.candidates_stopped() +
+                                     progress.evaluations_in_flight() +
                                      progress.evaluations_queued() <
                                  progress.rounds();
-      bar.Update(progress, event.has_candidate_done() && more_to_lease);
+      bar.Update(progress,
+                 (event.has_candidate_done() || event.has_candidate_stopped()) && more_to_lease);
       if (event.state() != v1::JOB_STATE_RUNNING) break;
     }
     context.TryCancel();

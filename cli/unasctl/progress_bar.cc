@@ -25,11 +25,16 @@ ProgressBar::ProgressBar(std::ostream& out, bool interactive)
 std::string ProgressBar::Render(const v1::JobProgress& p, double evaluations_per_second,
                                 int width) {
   int rounds = std::max(1, p.rounds());
-  int filled = std::clamp(p.evaluations_done() * width / rounds, 0, width);
+  // Candidates stopped early count towards the rounds as evaluations do.
+  const int observed = p.evaluations_done() + p.candidates_stopped();
+  int filled = std::clamp(observed * width / rounds, 0, width);
   std::string bar = absl::StrCat("[", std::string(static_cast<size_t>(filled), '#'),
                                  std::string(static_cast<size_t>(width - filled), '.'), "]");
-  std::string line = absl::StrFormat("%s %d/%d evaluations, %d training", bar, p.evaluations_done(),
-                                     p.rounds(), p.evaluations_in_flight());
+  std::string line = absl::StrFormat("%s %d/%d evaluations, %d training", bar, observed, p.rounds(),
+                                     p.evaluations_in_flight());
+  if (p.candidates_stopped() > 0) {
+    absl::StrAppend(&line, ", ", p.candidates_stopped(), " stopped early");
+  }
   if (p.evaluations_failed() > 0) absl::StrAppend(&line, ", ", p.evaluations_failed(), " failed");
   if (p.candidates_skipped() > 0) {
     absl::StrAppend(&line, ", ", p.candidates_skipped(), " skipped");
@@ -39,7 +44,7 @@ std::string ProgressBar::Render(const v1::JobProgress& p, double evaluations_per
   } else {
     absl::StrAppend(&line, " | nothing feasible yet");
   }
-  int left = p.rounds() - p.evaluations_done();
+  int left = p.rounds() - observed;
   if (left > 0) {
     double eta = evaluations_per_second > 0 ? left / evaluations_per_second : NAN;
     absl::StrAppend(&line, " | ETA ", FormatEta(eta));
@@ -49,12 +54,13 @@ std::string ProgressBar::Render(const v1::JobProgress& p, double evaluations_per
 
 void ProgressBar::Update(const v1::JobProgress& progress, bool transient) {
   absl::Time now = absl::Now();
+  const int observed = progress.evaluations_done() + progress.candidates_stopped();
   if (start_done_ < 0) {
-    start_done_ = progress.evaluations_done();
+    start_done_ = observed;
     start_ = now;
   }
   double elapsed = absl::ToDoubleSeconds(now - start_);
-  double rate = elapsed > 1 ? (progress.evaluations_done() - start_done_) / elapsed : 0.0;
+  double rate = elapsed > 1 ? (observed - start_done_) / elapsed : 0.0;
   std::string line = Render(progress, rate, 30);
   if (interactive_) {
     out_ << "\r" << line << "\033[K" << std::flush;

@@ -112,29 +112,33 @@ void PrintCandidates(std::ostream& out, const std::vector<v1::Candidate>& candid
   for (const v1::Candidate& c : candidates) {
     const std::string state = CandidateStateName(c.state());
     bool done = c.state() == v1::CANDIDATE_STATE_DONE;
+    // Stopped early: a validation error (its best curve error at the stop),
+    // no test error, never feasible.
+    bool stopped = c.state() == v1::CANDIDATE_STATE_STOPPED;
     const v1::ResourceMetrics& m = done ? c.metrics() : c.dense_metrics();
     std::string parent = c.has_parent_id() ? absl::StrCat(c.parent_id()) : "";
     if (csv) {
       table.AddRow({absl::StrCat(c.candidate_id()), parent, state,
-                    done ? absl::StrCat(c.evaluation().validation_error()) : "",
+                    done || stopped ? absl::StrCat(c.evaluation().validation_error()) : "",
                     done ? absl::StrCat(c.evaluation().test_error()) : "",
                     c.evaluation().has_int8_test_error()
                         ? absl::StrCat(c.evaluation().int8_test_error())
                         : "",
                     absl::StrCat(m.peak_memory_bytes()), absl::StrCat(m.model_size_bytes()),
                     absl::StrCat(m.model_size_deployed_bytes()), absl::StrCat(m.macs()),
-                    done ? (c.feasible() ? "true" : "false") : "", c.worker_id(),
+                    done || stopped ? (c.feasible() ? "true" : "false") : "", c.worker_id(),
                     DescribeArchitecture(c.architecture())});
     } else {
-      table.AddRow({absl::StrCat(c.candidate_id()), parent, state,
-                    done ? absl::StrFormat("%.4f", c.evaluation().validation_error()) : "-",
-                    done ? absl::StrFormat("%.4f", c.evaluation().test_error()) : "-",
-                    done && c.evaluation().has_int8_test_error()
-                        ? absl::StrFormat("%.4f", c.evaluation().int8_test_error())
-                        : "-",
-                    HumanBytes(m.peak_memory_bytes()), HumanBytes(m.model_size_bytes()),
-                    HumanCount(m.macs()), done ? (c.feasible() ? "yes" : "no") : "-",
-                    DescribeArchitecture(c.architecture())});
+      table.AddRow(
+          {absl::StrCat(c.candidate_id()), parent, state,
+           done || stopped ? absl::StrFormat("%.4f", c.evaluation().validation_error()) : "-",
+           done ? absl::StrFormat("%.4f", c.evaluation().test_error()) : "-",
+           done && c.evaluation().has_int8_test_error()
+               ? absl::StrFormat("%.4f", c.evaluation().int8_test_error())
+               : "-",
+           HumanBytes(m.peak_memory_bytes()), HumanBytes(m.model_size_bytes()),
+           HumanCount(m.macs()), done || stopped ? (c.feasible() ? "yes" : "no") : "-",
+           DescribeArchitecture(c.architecture())});
     }
   }
   if (csv) {

@@ -132,6 +132,23 @@ void FillTraining(const v1::DatasetSpec& dataset, v1::TrainingSpec* t) {
     if (!d->has_temperature()) d->set_temperature(defaults::kDistillationTemperature);
   }
   if (t->device() == v1::DEVICE_UNSPECIFIED) t->set_device(v1::DEVICE_AUTO);
+  if (t->has_learning_curve()) {
+    v1::LearningCurveSpec* curve = t->mutable_learning_curve();
+    if (!curve->has_points_per_epoch()) curve->set_points_per_epoch(defaults::kCurvePointsPerEpoch);
+    if (!curve->has_validation_images()) {
+      curve->set_validation_images(defaults::kCurveValidationImages);
+    }
+  }
+}
+
+// Automated stopping reads the learning curve: turning it on asks for one.
+void FillAutomatedStopping(v1::JobSpec* spec) {
+  if (!spec->has_automated_stopping()) return;
+  v1::AutomatedStoppingSpec* s = spec->mutable_automated_stopping();
+  if (s->rule() == v1::STOPPING_RULE_UNSPECIFIED) s->set_rule(v1::STOPPING_RULE_MEDIAN);
+  if (!s->has_min_completed()) s->set_min_completed(defaults::kStoppingMinCompleted);
+  if (!s->has_grace_epochs()) s->set_grace_epochs(defaults::kStoppingGraceEpochs);
+  spec->mutable_training()->mutable_learning_curve();
 }
 
 }  // namespace
@@ -181,6 +198,7 @@ void FillAugmentationDefaults(const v1::DatasetSpec& dataset, v1::AugmentationSp
 }
 
 void FillDefaults(v1::JobSpec* spec) {
+  FillAutomatedStopping(spec);
   FillDataset(spec->mutable_dataset());
   FillSearchSpaceDefaults(spec->mutable_search_space());
   FillAlgorithm(spec->mutable_algorithm());

@@ -32,6 +32,14 @@ inline constexpr int kLeaseTtlSeconds = 120;
 inline constexpr int kMaxAttempts = 3;
 inline constexpr int kMaxConsecutiveFailures = 5;
 inline constexpr int kProgressTimeoutSeconds = 1800;
+// The learning curve (TrainingSpec.learning_curve) and the automated
+// stopping rule that reads it (JobSpec.automated_stopping).
+inline constexpr int kCurvePointsPerEpoch = 4;
+inline constexpr int kCurveValidationImages = 1024;
+inline constexpr int kStoppingMinCompleted = 5;
+inline constexpr double kStoppingGraceEpochs = 0.5;
+inline constexpr int kMaxCurvePointsPerEpoch = 64;
+inline constexpr int kMaxStoppingMinCompleted = 1000;
 // Upper bounds that keep one job from exhausting the coordinator: its
 // memory grows with the rounds and the population, and a Bayesian
 // optimisation step is cubic in its observations.

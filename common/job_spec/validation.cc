@@ -341,6 +341,27 @@ void CheckTraining(const v1::TrainingSpec& t, Checker& c) {
   }
 }
 
+void CheckLearningCurve(const v1::TrainingSpec& t, Checker& c) {
+  if (!t.has_learning_curve()) return;
+  const v1::LearningCurveSpec& l = t.learning_curve();
+  c.Closed("training.learning_curve.points_per_epoch", l.points_per_epoch(), 1,
+           defaults::kMaxCurvePointsPerEpoch);
+  c.AtLeast("training.learning_curve.validation_images", l.validation_images(), 1);
+}
+
+void CheckAutomatedStopping(const v1::JobSpec& spec, Checker& c) {
+  if (!spec.has_automated_stopping()) return;
+  const v1::AutomatedStoppingSpec& s = spec.automated_stopping();
+  if (s.rule() != v1::STOPPING_RULE_MEDIAN) {
+    c.Fail("automated_stopping.rule", "must be STOPPING_RULE_MEDIAN");
+  }
+  c.Closed("automated_stopping.min_completed", s.min_completed(), 1,
+           defaults::kMaxStoppingMinCompleted);
+  c.Closed("automated_stopping.grace_epochs", s.grace_epochs(), 0, spec.training().epochs());
+  c.Required("training.learning_curve", spec.training().has_learning_curve(),
+             "automated_stopping reads the learning curve");
+}
+
 void CheckBounds(const v1::Bounds& b, Checker& c) {
   if (!b.has_error() && !b.has_peak_memory_bytes() && !b.has_model_size_bytes() && !b.has_macs()) {
     c.Fail("bounds",
@@ -370,6 +391,8 @@ std::vector<FieldError> FindJobSpecErrors(const v1::JobSpec& spec) {
   CheckSearchSpace(spec.search_space(), c);
   CheckAlgorithm(spec.algorithm(), c);
   CheckTraining(spec.training(), c);
+  CheckLearningCurve(spec.training(), c);
+  CheckAutomatedStopping(spec, c);
   CheckBounds(spec.bounds(), c);
   c.AtLeast("max_parallel_evaluations", spec.max_parallel_evaluations(), 0);
   c.Positive("lease_ttl_seconds", spec.lease_ttl_seconds());

@@ -12,7 +12,8 @@ constexpr size_t kFeasibleWindow = 25;  // "bounds satisfied in the last 25" (§
 v1::JobProgress JobEntry::Progress() const {
   v1::JobProgress progress;
   progress.set_rounds(rounds());
-  progress.set_evaluations_done(done);
+  progress.set_evaluations_done(done - stopped);
+  progress.set_candidates_stopped(stopped);
   progress.set_evaluations_in_flight(leased);
   progress.set_evaluations_queued(static_cast<int32_t>(queue.size()) + duplicates_waiting);
   progress.set_evaluations_failed(failed);
@@ -73,6 +74,7 @@ void JobEntry::Compact() {
   absl::flat_hash_map<uint64_t, int64_t>().swap(in_flight_by_fingerprint);
   absl::flat_hash_map<uint64_t, int64_t>().swap(failed_by_fingerprint);
   proposals.Release();
+  std::vector<search::CompletedCurve>().swap(completed_curves);
 }
 
 }  // namespace unas::coordinator

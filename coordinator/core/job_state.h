@@ -22,6 +22,7 @@
 #include "common/objectives/objectives.h"
 #include "common/search_space/space.h"
 #include "coordinator/core/proposal_pipeline.h"
+#include "coordinator/search/median_stopping.h"
 #include "coordinator/store/store.h"
 #include "unas/v1/job.pb.h"
 #include "unas/v1/job_service.pb.h"
@@ -62,9 +63,16 @@ struct JobEntry {
   // take its result instead of training the same network again.
   absl::flat_hash_map<int64_t, std::vector<int64_t>> duplicates_waiting_for;
   int duplicates_waiting = 0;
-  std::vector<int64_t> history;      // DONE ids in completion order
-  std::deque<bool> recent_feasible;  // of the last 25 DONE, oldest first
-  int done = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
+  // DONE and STOPPED ids in completion order: what the search observed.
+  std::vector<int64_t> history;
+  std::deque<bool> recent_feasible;  // of the last 25 in history, oldest first
+  // `done` counts the history (DONE and STOPPED: both count towards the
+  // rounds); `stopped` the STOPPED among them.
+  int done = 0, stopped = 0, leased = 0, failed = 0, skipped = 0, lease_expiries = 0;
+  // The learning curves of the DONE candidates that have one, in history
+  // order: the automated stopping rule's completed set (STOPPED candidates
+  // are not completed). Kept only for jobs with automated_stopping.
+  std::vector<search::CompletedCurve> completed_curves;
   int consecutive_skips = 0;
   // Candidates given up in a row for causes of one class (failure_text.h).
   int consecutive_failures = 0;
@@ -93,7 +101,7 @@ struct JobEntry {
   // Counts for the job's progress; feasible_in_last_25 over the last 25
   // evaluations.
   v1::JobProgress Progress() const;
-  // A DONE candidate joins the history.
+  // A DONE or STOPPED candidate joins the history.
   void AddToHistory(int64_t candidate_id, bool feasible);
 
   int64_t candidate_count() const { return static_cast<int64_t>(states.size()); }

@@ -25,7 +25,11 @@ absl::StatusOr<store::EvaluationRow> CopyResult(CoordinatorState& state, JobEntr
   if (!read.ok()) return read.status();
   const v1::Candidate& source = read->front();
   v1::Candidate& candidate = row.candidate;
-  candidate.set_state(v1::CANDIDATE_STATE_DONE);
+  // A network the stopping rule stopped is not trained again either: the
+  // copy is STOPPED with the same decision and partial evaluation.
+  candidate.set_state(source.state() == v1::CANDIDATE_STATE_STOPPED ? v1::CANDIDATE_STATE_STOPPED
+                                                                    : v1::CANDIDATE_STATE_DONE);
+  if (source.has_stopping()) *candidate.mutable_stopping() = source.stopping();
   *candidate.mutable_metrics() = source.metrics();
   *candidate.mutable_evaluation() = source.evaluation();
   candidate.set_feasible(source.feasible());
@@ -54,13 +58,33 @@ void FailReuse(CoordinatorState& state, JobEntry& job, int64_t candidate_id, int
 
 }  // namespace
 
-// Feeds one DONE candidate to the job's in-memory state and algorithm.
+v1::JobEvent FinishedEvent(const v1::Candidate& candidate) {
+  v1::JobEvent event;
+  if (candidate.state() == v1::CANDIDATE_STATE_STOPPED) {
+    *event.mutable_candidate_stopped() = LightCandidate(candidate);
+  } else {
+    *event.mutable_candidate_done() = LightCandidate(candidate);
+  }
+  return event;
+}
+
+// Feeds one DONE or STOPPED candidate to the job's in-memory state and
+// algorithm. A STOPPED one counts towards the rounds and the search observes
+// it with its partial error (pessimistic: error falls with training); it is
+// never feasible (so never the best result), and its curve is not one the
+// stopping rule compares with.
 void ObserveDone(JobEntry& job, const CandidateRow& row) {
   const v1::Candidate& candidate = row.candidate;
+  const bool stopped = candidate.state() == v1::CANDIDATE_STATE_STOPPED;
   ++job.done;
+  if (stopped) ++job.stopped;
   job.AddToHistory(candidate.candidate_id(), candidate.feasible());
   job.done_by_fingerprint.try_emplace(candidate.fingerprint(), candidate.candidate_id());
-  if (candidate.feasible() &&
+  if (!stopped && job.job.spec().has_automated_stopping() &&
+      !candidate.evaluation().curve().empty() && job.job.state() == v1::JOB_STATE_RUNNING) {
+    job.completed_curves.emplace_back(candidate.evaluation().curve());
+  }
+  if (!stopped && candidate.feasible() &&
       (!job.best_feasible_error ||
        candidate.evaluation().validation_error() < *job.best_feasible_error)) {
     job.best_feasible_error = candidate.evaluation().validation_error();
@@ -98,8 +122,7 @@ absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow ro
         return db.InsertReusedCandidate(row, evaluation);
       });
   ObserveDone(job, row);
-  v1::JobEvent event;
-  *event.mutable_candidate_done() = LightCandidate(row.candidate);
+  v1::JobEvent event = FinishedEvent(row.candidate);
   state.PutRow(job, std::move(row), ticket);
   state.AddEvent(job, std::move(event));
   return FinishIfComplete(state, job);
@@ -144,8 +167,7 @@ void ResolveWaitingDuplicates(CoordinatorState& state, JobEntry& job, int64_t so
           return db.RecordEvaluation(row, evaluation);
         });
     ObserveDone(job, row);
-    v1::JobEvent event;
-    *event.mutable_candidate_done() = LightCandidate(row.candidate);
+    v1::JobEvent event = FinishedEvent(row.candidate);
     state.PutRow(job, std::move(row), ticket);
     state.AddEvent(job, std::move(event));
   }

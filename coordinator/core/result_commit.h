@@ -23,11 +23,14 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
                               const v1::CompleteTaskRequest& request,
                               const v1::ResourceMetrics& metrics);
 
-// Feeds one DONE candidate to the job's history, duplicate index and (while
-// the job runs) search.
+// Feeds one DONE or STOPPED candidate to the job's history, duplicate index,
+// (while the job runs) search and the stopping rule's completed curves.
 void ObserveDone(JobEntry& job, const CandidateRow& row);
 
-// The job SUCCEEDED once it has `rounds` evaluations.
+// candidate_done, or candidate_stopped for a STOPPED candidate.
+v1::JobEvent FinishedEvent(const v1::Candidate& candidate);
+
+// The job SUCCEEDED once it has `rounds` evaluations (DONE or STOPPED).
 absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job);
 
 // A new candidate, `row`, DONE at once with the evaluation of candidate

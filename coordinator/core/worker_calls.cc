@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/core/candidate_metrics.h"
+#include "coordinator/core/candidate_stopping.h"
 #include "coordinator/core/coordinator.h"
 #include "coordinator/core/coordinator_impl.h"
 #include "coordinator/core/failure_text.h"
@@ -67,13 +68,15 @@ struct ReportSubject {
   DataShape data;
   bool sparse_size = false;
   v1::ResourceMetrics dense_metrics;
+  v1::TrainingSpec training;  // what the result's learning curve is checked against
 };
 
 // For a QUEUED or LEASED candidate (CheckReport said so).
 ReportSubject SubjectOf(CoordinatorState& state, const v1::CompleteTaskRequest& request) {
   const JobEntry& job = state.jobs.at(request.job_id());
   const v1::Candidate& candidate = job.active.at(request.candidate_id()).candidate;
-  return {candidate.architecture(), job.data, job.sparse_size, candidate.dense_metrics()};
+  return {candidate.architecture(), job.data, job.sparse_size, candidate.dense_metrics(),
+          job.job.spec().training()};
 }
 
 // Without the lock: the result's contents (sizes, the int8 model), its
@@ -83,6 +86,9 @@ ReportSubject SubjectOf(CoordinatorState& state, const v1::CompleteTaskRequest& 
 absl::StatusOr<v1::ResourceMetrics> CheckedMetrics(const v1::EvaluationResult& result,
                                                    const ReportSubject& subject) {
   if (absl::Status status = ValidateResultContents(result); !status.ok()) return status;
+  if (absl::Status status = search::CheckCurve(result.curve(), subject.training); !status.ok()) {
+    return status;
+  }
   if (absl::Status status = ValidateEvaluationResult(result, subject.architecture, subject.data);
       !status.ok()) {
     return status;
@@ -230,13 +236,28 @@ absl::StatusOr<v1::AcquireTaskResponse> Coordinator::AcquireTask(
 }
 
 absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::HeartbeatRequest& request) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
-      !status.ok()) {
-    return status;
+  v1::HeartbeatResponse response;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (absl::Status status = impl_->CheckWorker(request.worker_id(), request.worker_secret());
+        !status.ok()) {
+      return status;
+    }
+    impl_->TouchWorker(request.worker_id());
+    // A curve that is not one the job asked for is refused before the lease
+    // is renewed: a worker that only sends garbage loses the lease at its TTL.
+    if (absl::Status status = CheckHeartbeatCurve(*impl_, request); !status.ok()) return status;
+    response = RenewLease(*impl_, request);
+    if (!response.keep_going()) return response;
+    // The automated stopping rule reads the curve.
+    absl::StatusOr<bool> stopped = StopFromHeartbeat(*impl_, request, &response);
+    if (!stopped.ok()) return stopped.status();
+    if (!*stopped) return response;
   }
-  impl_->TouchWorker(request.worker_id());
-  return RenewLease(*impl_, request);
+  // A stop is acknowledged only once it is durable: the worker discards the
+  // training when told `stopped`. (Other heartbeats write nothing.)
+  if (absl::Status durable = impl_->committer->Flush(); !durable.ok()) return durable;
+  return response;
 }
 
 absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
@@ -278,7 +299,18 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
       }
       return absl::InvalidArgumentError(reason);
     }
-    if (absl::Status status = CommitEvaluation(*impl_, job, request, *metrics); !status.ok()) {
+    // The stopping rule reads a result's curve as it reads a heartbeat's, so
+    // whether a candidate is stopped does not depend on when its heartbeats
+    // came: a seeded one-worker run repeats exactly.
+    if (std::optional<v1::StoppingDecision> decision =
+            DecideStopping(job, request.result().curve())) {
+      if (absl::Status status = CommitStop(*impl_, job, request.candidate_id(), request.worker_id(),
+                                           request.result().curve(), *decision, &request.result());
+          !status.ok()) {
+        return status;
+      }
+    } else if (absl::Status status = CommitEvaluation(*impl_, job, request, *metrics);
+               !status.ok()) {
       return status;
     }
     impl_->changed.notify_all();

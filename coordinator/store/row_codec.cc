@@ -88,6 +88,7 @@ absl::StatusOr<CandidateRow> ParseCandidate(const Statement& stmt, int64_t job_i
     ok = ok && candidate.mutable_evaluation()->ParseFromString(stmt.Blob(15));
     candidate.set_feasible(stmt.Int(16) != 0);
   }
+  if (!stmt.IsNull(17)) ok = ok && candidate.mutable_stopping()->ParseFromString(stmt.Blob(17));
   if (!ok) {
     return absl::DataLossError(absl::StrCat(path, ": job ", job_id, " candidate ",
                                             candidate.candidate_id(), ": corrupt record"));

@@ -40,7 +40,7 @@ void BindCandidate(Statement& stmt, const CandidateRow& row);
 inline constexpr char kSelectCandidate[] =
     "SELECT c.candidate_id, c.architecture, c.sparsity, c.parent_id, c.fingerprint, c.state, "
     "c.attempts, c.lease_id, c.worker_id, c.lease_expiry_ms, c.dense_metrics, c.finish_seq, "
-    "c.create_time_ms, c.finish_time_ms, e.metrics, e.result, e.feasible "
+    "c.create_time_ms, c.finish_time_ms, e.metrics, e.result, e.feasible, c.stopping "
     "FROM candidates c LEFT JOIN evaluations e "
     "ON e.job_id = c.job_id AND e.candidate_id = c.candidate_id ";
 // One row of kSelectCandidate, without its failure reasons; DATA_LOSS

@@ -103,6 +103,12 @@ CREATE TABLE workers (
       R"sql(
 ALTER TABLE workers ADD COLUMN secret_sha256 BLOB NOT NULL DEFAULT X'';
 )sql",
+      // 2 -> 3: why the automated stopping rule stopped a STOPPED candidate
+      // (unas.v1.StoppingDecision); its partial evaluation is in evaluations,
+      // and it takes a finish_seq like a DONE one (the search observes both).
+      R"sql(
+ALTER TABLE candidates ADD COLUMN stopping BLOB;
+)sql",
   };
   return migrations;
 }

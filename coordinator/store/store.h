@@ -35,7 +35,7 @@ struct CandidateRow {
   v1::Candidate candidate;
   std::string lease_id;
   int64_t lease_expiry_ms = 0;
-  std::optional<int64_t> finish_seq;  // history position of DONE candidates
+  std::optional<int64_t> finish_seq;  // history position of DONE and STOPPED candidates
 };
 
 struct JobRow {
@@ -61,8 +61,9 @@ struct EvaluationPoint {
   v1::ResourceMetrics metrics;  // of the trained (pruned) network
 };
 
-// ForEachCandidate's order: every candidate by id, or the DONE ones in the
-// order they finished (history order).
+// ForEachCandidate's order: every candidate by id, or the DONE and STOPPED
+// ones (those the search observed) in the order they finished (history
+// order).
 enum class CandidateOrder { kById, kDoneByFinish };
 
 class Store;
@@ -98,7 +99,8 @@ class Store {
   // moves the candidate to its new state (QUEUED again, or FAILED).
   absl::Status RecordAttemptFailure(const CandidateRow& row, int attempt, const std::string& reason,
                                     int64_t now_ms);
-  // A DONE candidate and its evaluation, in one transaction.
+  // A DONE candidate and its evaluation, in one transaction; or a STOPPED
+  // one (row.candidate.stopping says why) and its partial evaluation.
   absl::Status RecordEvaluation(const CandidateRow& row, const EvaluationRow& evaluation);
   // A new candidate that is DONE at once because it copies the evaluation of
   // an identical network (evaluation.reused_from), in one transaction.

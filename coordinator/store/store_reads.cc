@@ -43,8 +43,9 @@ absl::Status Store::ForEachCandidate(int64_t job_id, CandidateOrder order,
   const std::string sql =
       order == CandidateOrder::kById
           ? absl::StrCat(kSelectCandidate, "WHERE c.job_id = ? ORDER BY c.candidate_id")
-          : absl::StrCat(kSelectCandidate, "WHERE c.job_id = ? AND c.state = ",
-                         static_cast<int>(v1::CANDIDATE_STATE_DONE), " ORDER BY c.finish_seq");
+          : absl::StrCat(kSelectCandidate, "WHERE c.job_id = ? AND c.state IN (",
+                         static_cast<int>(v1::CANDIDATE_STATE_DONE), ", ",
+                         static_cast<int>(v1::CANDIDATE_STATE_STOPPED), ") ORDER BY c.finish_seq");
   UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
   stmt->Bind(1, job_id);
   while (stmt->Step()) {

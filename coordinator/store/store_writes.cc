@@ -108,14 +108,20 @@ absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow
     UNAS_ASSIGN_OR_RETURN(
         auto update,
         db_->Prepare("UPDATE candidates SET state = ?, lease_id = NULL, lease_expiry_ms = NULL, "
-                     "worker_id = ?, finish_seq = ?, finish_time_ms = ? "
+                     "worker_id = ?, finish_seq = ?, finish_time_ms = ?, stopping = ? "
                      "WHERE job_id = ? AND candidate_id = ?"));
-    update->Bind(1, int64_t{v1::CANDIDATE_STATE_DONE})
+    // DONE, or STOPPED by the automated stopping rule (with its decision).
+    const bool stopped = c.state() == v1::CANDIDATE_STATE_STOPPED;
+    update->Bind(1, int64_t{stopped ? v1::CANDIDATE_STATE_STOPPED : v1::CANDIDATE_STATE_DONE})
         .Bind(2, e.worker_id)
         .Bind(3, row.finish_seq)
-        .Bind(4, TimeUtil::TimestampToMilliseconds(c.finish_time()))
-        .Bind(5, c.job_id())
-        .Bind(6, c.candidate_id());
+        .Bind(4, TimeUtil::TimestampToMilliseconds(c.finish_time()));
+    if (stopped) {
+      update->BindBlob(5, c.stopping().SerializeAsString());
+    } else {
+      update->BindNull(5);
+    }
+    update->Bind(6, c.job_id()).Bind(7, c.candidate_id());
     UNAS_RETURN_IF_ERROR(update->Run());
   }
   {
@@ -123,7 +129,7 @@ absl::Status Store::WriteEvaluation(const CandidateRow& row, const EvaluationRow
     BindEvaluation(*insert, row, e);
     UNAS_RETURN_IF_ERROR(insert->Run());
   }
-  if (!e.reused_from.has_value()) {
+  if (!e.reused_from.has_value() && c.state() != v1::CANDIDATE_STATE_STOPPED) {
     UNAS_ASSIGN_OR_RETURN(
         auto worker,
         db_->Prepare(

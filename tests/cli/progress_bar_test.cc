@@ -24,6 +24,14 @@ TEST(ProgressBarTest, LineCountsWhatTrains) {
               HasSubstr("3/40 evaluations, 2 training"));
 }
 
+TEST(ProgressBarTest, CandidatesStoppedEarlyCountTowardsTheRounds) {
+  v1::JobProgress progress = Progress(30, 1);
+  progress.set_candidates_stopped(10);
+  const std::string line = ProgressBar::Render(progress, 1, 10);
+  EXPECT_THAT(line, HasSubstr("[##########] 40/40 evaluations, 1 training, 10 stopped early"));
+  EXPECT_THAT(line, Not(HasSubstr("ETA")));
+}
+
 TEST(ProgressBarTest, LogSkipsTheMomentBetweenAResultAndTheSlotsNextCandidate) {
   std::ostringstream log;
   ProgressBar bar(log, /*interactive=*/false);

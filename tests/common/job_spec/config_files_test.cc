@@ -85,6 +85,18 @@ TEST(ConfigFilesTest, PaperConfigsKeepPlainDrawsAndTheDemoDrawsWithinTheBounds) 
   }
 }
 
+// μNAS trains every candidate for its full budget: automated stopping (and
+// the learning curve it reads) is on only in the demo.
+TEST(ConfigFilesTest, OnlyTheDemoStopsHopelessCandidatesEarly) {
+  for (const std::string& file : ConfigFiles()) {
+    absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(ConfigPath(file));
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    const bool demo = file == "fashion_mnist_quick.textproto";
+    EXPECT_EQ(spec->has_automated_stopping(), demo) << file;
+    EXPECT_EQ(spec->training().has_learning_curve(), demo) << file;
+  }
+}
+
 TEST(ConfigFilesTest, CnnMnistStructPruMatchesReference) {
   absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(ConfigPath("cnn_mnist_struct_pru.textproto"));
   ASSERT_TRUE(spec.ok()) << spec.status();

@@ -42,6 +42,33 @@ TEST(DefaultsTest, AgingEvolutionFollowsTheReference) {
   EXPECT_EQ(spec.training().augmentation().max_shift_pixels(), 2);
 }
 
+TEST(DefaultsTest, AutomatedStoppingIsOffUnlessAskedAndThenAsksForACurve) {
+  v1::JobSpec spec;
+  spec.mutable_dataset()->set_name(v1::DATASET_NAME_FASHION_MNIST);
+  spec.mutable_search_space()->set_kind(v1::SEARCH_SPACE_KIND_CNN);
+  v1::JobSpec off = spec;
+  FillDefaults(&off);
+  EXPECT_FALSE(off.has_automated_stopping());
+  EXPECT_FALSE(off.training().has_learning_curve());
+
+  spec.mutable_automated_stopping();
+  FillDefaults(&spec);
+  EXPECT_EQ(spec.automated_stopping().rule(), v1::STOPPING_RULE_MEDIAN);
+  EXPECT_EQ(spec.automated_stopping().min_completed(), 5);
+  EXPECT_DOUBLE_EQ(spec.automated_stopping().grace_epochs(), 0.5);
+  ASSERT_TRUE(spec.training().has_learning_curve());
+  EXPECT_EQ(spec.training().learning_curve().points_per_epoch(), 4);
+  EXPECT_EQ(spec.training().learning_curve().validation_images(), 1024);
+
+  // A curve alone (no stopping) is measured and kept, with its defaults.
+  v1::JobSpec curve_only;
+  curve_only.mutable_training()->mutable_learning_curve()->set_points_per_epoch(2);
+  FillDefaults(&curve_only);
+  EXPECT_FALSE(curve_only.has_automated_stopping());
+  EXPECT_EQ(curve_only.training().learning_curve().points_per_epoch(), 2);
+  EXPECT_EQ(curve_only.training().learning_curve().validation_images(), 1024);
+}
+
 TEST(DefaultsTest, BayesianOptimisationDefaults) {
   v1::JobSpec spec;
   spec.mutable_algorithm()->mutable_bayesian_optimization();
