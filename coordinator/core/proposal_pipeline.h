@@ -46,6 +46,8 @@ struct ProposalOutcome {
   absl::StatusOr<std::optional<search::Proposal>> proposal;
   // The dense network's metrics (set when a proposal was made).
   absl::StatusOr<v1::ResourceMetrics> metrics = v1::ResourceMetrics();
+  // The algorithm's new model records (algorithm.h), for the store.
+  std::vector<search::ModelRecord> model_records;
 };
 
 class ProposalPipeline {
@@ -72,6 +74,10 @@ class ProposalPipeline {
     }
   }
   bool released() const { return !algorithm_ || release_; }
+  // After a restart, before the replay: the model records the store kept.
+  void RestoreModelRecords(std::vector<search::ModelRecord> records) {
+    if (algorithm_) algorithm_->RestoreModelRecords(std::move(records));
+  }
   // False while another caller runs the pipeline or after Release; else
   // claims it and moves the queued observations into `batch`.
   bool TryBegin(std::vector<search::Evaluated>* batch);

@@ -3,6 +3,7 @@
 #include "coordinator/core/scheduling.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "coordinator/core/lease_lifecycle.h"
@@ -27,6 +28,21 @@ v1::Task LeaseQueued(CoordinatorState& state, JobEntry& job, const std::string& 
   v1::Task task = MakeTask(job, leased);
   state.PutRow(job, std::move(leased), ticket);
   return task;
+}
+
+// Stores the model records a proposal run made (not awaited: they save a
+// restart work, and one that finds some missing computes them itself).
+void WriteModelRecords(CoordinatorState& state, const JobEntry& job,
+                       std::vector<search::ModelRecord> records) {
+  if (records.empty() || IsFinished(job.job.state())) return;
+  auto rows = std::make_shared<std::vector<store::ModelStateRow>>();
+  rows->reserve(records.size());
+  for (search::ModelRecord& record : records) {
+    rows->push_back({record.kind, record.position, std::move(record.bytes)});
+  }
+  state.Write("model_state", [job_id = job.job.job_id(), rows](store::Store& db) {
+    return db.PutModelState(job_id, *rows);
+  });
 }
 
 }  // namespace
@@ -90,6 +106,7 @@ std::optional<v1::Task> TryLease(CoordinatorState& state, JobEntry& job,
     ProposalOutcome outcome = job.proposals.Run(std::move(observations), context, pending);
     lock.lock();
     job.proposals.End();
+    WriteModelRecords(state, job, std::move(outcome.model_records));
     state.changed.notify_all();
     // While unlocked, only this pipeline adds candidates to the job, but
     // results, cancellations and failures may have come in.
