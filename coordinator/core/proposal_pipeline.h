@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "common/search_space/space.h"
 #include "coordinator/search/algorithm.h"
+#include "unas/v1/job.pb.h"
 #include "unas/v1/metrics.pb.h"
 
 namespace unas::coordinator {
@@ -48,6 +49,10 @@ struct ProposalOutcome {
   absl::StatusOr<v1::ResourceMetrics> metrics = v1::ResourceMetrics();
   // The algorithm's new model records (algorithm.h), for the store.
   std::vector<search::ModelRecord> model_records;
+  // A proposal of a network the job has evaluated: that evaluation's
+  // candidate, read without the lock (scheduling.cc), for RecordReuse.
+  int64_t reuse_source_id = 0;
+  std::optional<v1::Candidate> reuse_source;
 };
 
 class ProposalPipeline {

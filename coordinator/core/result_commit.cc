@@ -15,15 +15,19 @@ namespace {
 // Makes `row` DONE with the evaluation of candidate `source_id` (the same
 // network); returns what the store records for it.
 absl::StatusOr<store::EvaluationRow> CopyResult(CoordinatorState& state, JobEntry& job,
-                                                CandidateRow& row, int64_t source_id) {
+                                                CandidateRow& row, int64_t source_id,
+                                                const v1::Candidate* preread = nullptr) {
   // The source is DONE: in memory while its write may not be durable, else
-  // a short read of the store (finished rows never change).
-  CandidateAssembly assembly;
-  assembly.CopyInMemory(job, {source_id});
-  absl::StatusOr<std::vector<v1::Candidate>> read =
-      std::move(assembly).Read(*state.store, job.job.job_id(), {source_id});
-  if (!read.ok()) return read.status();
-  const v1::Candidate& source = read->front();
+  // a short read of the store (finished rows never change), unless the
+  // caller read it already.
+  absl::StatusOr<std::vector<v1::Candidate>> read = std::vector<v1::Candidate>();
+  if (preread == nullptr) {
+    CandidateAssembly assembly;
+    assembly.CopyInMemory(job, {source_id});
+    read = std::move(assembly).Read(*state.store, job.job.job_id(), {source_id});
+    if (!read.ok()) return read.status();
+  }
+  const v1::Candidate& source = preread != nullptr ? *preread : read->front();
   v1::Candidate& candidate = row.candidate;
   candidate.set_state(v1::CANDIDATE_STATE_DONE);
   *candidate.mutable_metrics() = source.metrics();
@@ -86,9 +90,9 @@ absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job) {
 // A DONE copy of an earlier evaluation of the same network: the search
 // sees a result without training anything twice.
 absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
-                         int64_t source_id) {
+                         int64_t source_id, const v1::Candidate* source) {
   const int64_t candidate_id = row.candidate.candidate_id();
-  absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(state, job, row, source_id);
+  absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(state, job, row, source_id, source);
   if (!evaluation.ok()) {
     FailReuse(state, job, candidate_id, source_id, evaluation.status());
     return evaluation.status();

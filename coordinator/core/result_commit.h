@@ -34,9 +34,10 @@ absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job);
 // `source_id` (the same network): the search sees a result without
 // training anything twice. When the source cannot be read, the job FAILS
 // naming both candidates and the cause (as ResolveWaitingDuplicates does),
-// `row` is not recorded, and that error is returned.
+// `row` is not recorded, and that error is returned. `source`, when given,
+// is that candidate as read before (without the lock); else it is read here.
 absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
-                         int64_t source_id);
+                         int64_t source_id, const v1::Candidate* source = nullptr);
 
 // The candidate `source_id` is DONE: its waiting duplicates take its result
 // (the job FAILS, naming the candidates and the cause, when it cannot be
