@@ -1,5 +1,6 @@
 #include "coordinator/core/result_commit.h"
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -175,9 +176,30 @@ void CountFailureCause(CoordinatorState& state, JobEntry& job, const std::string
   }
 }
 
+SplitResult SplitBlobs(const v1::EvaluationResult& result) {
+  SplitResult split;
+  split.full = result;  // the one copy of the blobs
+  std::string weights = std::move(*split.full.mutable_trained_weights());
+  split.full.clear_trained_weights();
+  v1::QuantizedModel quantized;
+  const bool has_quantized = split.full.has_quantized_model();
+  if (has_quantized) quantized.Swap(split.full.mutable_quantized_model());
+  split.full.clear_quantized_model();
+  split.light = split.full;
+  split.full.set_trained_weights(std::move(weights));
+  if (has_quantized) split.full.mutable_quantized_model()->Swap(&quantized);
+  return split;
+}
+
 absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
                               const v1::CompleteTaskRequest& request,
                               const v1::ResourceMetrics& metrics) {
+  return CommitEvaluation(state, job, request, metrics, SplitBlobs(request.result()));
+}
+
+absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
+                              const v1::CompleteTaskRequest& request,
+                              const v1::ResourceMetrics& metrics, SplitResult split) {
   const CandidateRow& row = job.active_row(request.candidate_id());
   const v1::CandidateState previous_state = row.candidate.state();
   const v1::EvaluationResult& result = request.result();
@@ -186,9 +208,7 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
   candidate.set_state(v1::CANDIDATE_STATE_DONE);
   candidate.set_worker_id(request.worker_id());
   *candidate.mutable_metrics() = metrics;
-  *candidate.mutable_evaluation() = result;
-  candidate.mutable_evaluation()->clear_trained_weights();
-  candidate.mutable_evaluation()->clear_quantized_model();
+  *candidate.mutable_evaluation() = std::move(split.light);
   search::ObjectiveVector objectives = search::MakeObjectives(result.validation_error(), metrics);
   candidate.set_feasible(search::IsFeasible(objectives, job.bounds));
   *candidate.mutable_finish_time() =
@@ -197,7 +217,7 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
   done.lease_id.clear();
   done.lease_expiry_ms = 0;
   store::EvaluationRow evaluation;
-  evaluation.result = result;
+  evaluation.result = std::move(split.full);
   evaluation.metrics = metrics;
   evaluation.feasible = candidate.feasible();
   evaluation.worker_id = request.worker_id();

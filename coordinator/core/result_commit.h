@@ -23,6 +23,20 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
                               const v1::CompleteTaskRequest& request,
                               const v1::ResourceMetrics& metrics);
 
+// A result split for CommitEvaluation: all of it for the store, and a copy
+// without the weights and the int8 model for the candidate kept in memory.
+// CompleteTask splits it before it takes the lock, so that no blob (up to
+// 64 MiB) is copied under the lock.
+struct SplitResult {
+  v1::EvaluationResult full;
+  v1::EvaluationResult light;
+};
+SplitResult SplitBlobs(const v1::EvaluationResult& result);
+// CommitEvaluation with the result split already (its blobs are moved, not copied).
+absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
+                              const v1::CompleteTaskRequest& request,
+                              const v1::ResourceMetrics& metrics, SplitResult split);
+
 // Feeds one DONE candidate to the job's history, duplicate index and (while
 // the job runs) search.
 void ObserveDone(JobEntry& job, const CandidateRow& row);

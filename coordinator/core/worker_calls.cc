@@ -261,6 +261,7 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     // are the slowest part of a report).
     lock.unlock();
     absl::StatusOr<v1::ResourceMetrics> metrics = CheckedMetrics(request.result(), subject);
+    SplitResult split = SplitBlobs(request.result());  // no blob is copied under the lock
     lock.lock();
     // (c) Under the lock again: the candidate may have ended, or its lease
     // expired or changed hands, meanwhile.
@@ -278,7 +279,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
       }
       return absl::InvalidArgumentError(reason);
     }
-    if (absl::Status status = CommitEvaluation(*impl_, job, request, *metrics); !status.ok()) {
+    if (absl::Status status = CommitEvaluation(*impl_, job, request, *metrics, std::move(split));
+        !status.ok()) {
       return status;
     }
     impl_->changed.notify_all();
