@@ -1,9 +1,12 @@
 // Heartbeat and status (GetJob) round trips of one job, in the coordinator
 // core, while another job proposes random architectures from the widest CNN
 // space as fast as a synthetic worker takes them (each proposal runs an exact
-// peak-memory search). Target: p99 under 50 ms.
+// peak-memory search). With --reads, instead while other callers read the
+// store: exports of a candidate with 64 MiB of weights, Pareto scans over
+// --points evaluations and results reused from the store
+// (MeasureLatencyUnderReads). Target: p99 under 50 ms.
 //
-//   build/bench/heartbeat_latency [--seconds 20]
+//   build/bench/heartbeat_latency [--seconds 20] [--reads [--points 2000]]
 #include <cstdio>
 #include <filesystem>
 
@@ -17,6 +20,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Heartbeat latency while another job proposes from the widest space"};
   int seconds = 20;
   app.add_option("--seconds", seconds, "how long to measure");
+  bool reads = false;
+  int points = 2000;
+  app.add_flag("--reads", reads, "measure under exports, Pareto scans and reuse instead");
+  app.add_option("--points", points, "evaluations the Pareto scans read (--reads)");
   CLI11_PARSE(app, argc, argv);
 
   std::string dir = unas::testing::MakeTestDir("heartbeat_latency");
@@ -47,7 +54,7 @@ int main(int argc, char** argv) {
   wide = small;
   wide.set_name("wide");
   wide.clear_max_parallel_evaluations();
-  wide.mutable_algorithm()->set_rounds(10000000);
+  wide.mutable_algorithm()->set_rounds(1000000);
   if (!parsed.ok()) return 1;
   for (const unas::v1::JobSpec* spec : {&small, &wide}) {
     if (absl::StatusOr<unas::v1::JobSpec> checked = unas::PrepareJobSpec(*spec); !checked.ok()) {
@@ -56,12 +63,27 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  unas::coordinator::testing::LatencyUnderLoad m =
-      unas::coordinator::testing::MeasureLatencyUnderLoad(**coordinator, small, wide,
-                                                          absl::Seconds(seconds));
+  unas::coordinator::testing::LatencyUnderLoad m;
+  if (reads) {
+    // A small space (many networks repeat) with many rounds.
+    unas::v1::JobSpec big = small;
+    big.set_name("big");
+    big.clear_max_parallel_evaluations();
+    big.mutable_algorithm()->set_rounds(1000000);
+    big.mutable_search_space()->mutable_cnn()->set_max_conv_blocks(3);
+    big.mutable_search_space()->mutable_cnn()->set_max_filters(16);
+    m = unas::coordinator::testing::MeasureLatencyUnderReads(
+        **coordinator, small, big, points, size_t{64} << 20, absl::Seconds(seconds));
+    std::printf(
+        "meanwhile: %d exports of 64 MiB, %d Pareto scans over %d+ evaluations, %d evaluations\n",
+        m.exports, m.pareto_scans, points, m.proposals);
+  } else {
+    m = unas::coordinator::testing::MeasureLatencyUnderLoad(**coordinator, small, wide,
+                                                            absl::Seconds(seconds));
+    std::printf("proposals from the widest space meanwhile: %d (%.0f/s)\n", m.proposals,
+                m.proposals / static_cast<double>(seconds));
+  }
   using unas::coordinator::testing::Percentile;
-  std::printf("proposals from the widest space meanwhile: %d (%.0f/s)\n", m.proposals,
-              m.proposals / static_cast<double>(seconds));
   std::printf("heartbeat round trip: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%zu calls)\n",
               Percentile(m.heartbeat_ms, 0.5), Percentile(m.heartbeat_ms, 0.99),
               Percentile(m.heartbeat_ms, 1.0), m.heartbeat_ms.size());

@@ -56,7 +56,12 @@ ProposalFate RecordProposal(CoordinatorState& state, JobEntry& job, int64_t cand
   if (auto it = job.done_by_fingerprint.find(candidate.fingerprint());
       it != job.done_by_fingerprint.end()) {
     // On failure the job has FAILED, naming the candidate and the cause.
-    if (!RecordReuse(state, job, std::move(row), it->second).ok()) return ProposalFate::kStop;
+    const v1::Candidate* source = outcome.reuse_source && outcome.reuse_source_id == it->second
+                                      ? &*outcome.reuse_source
+                                      : nullptr;
+    if (!RecordReuse(state, job, std::move(row), it->second, source).ok()) {
+      return ProposalFate::kStop;
+    }
     return ProposalFate::kProposeAgain;
   }
   // A network that failed (its attempts used up, or the failure its own) is

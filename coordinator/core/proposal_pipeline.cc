@@ -27,6 +27,7 @@ ProposalOutcome ProposalPipeline::Run(std::vector<search::Evaluated> batch,
     outcome.metrics = ComputeCandidateMetrics((*outcome.proposal)->architecture, data_);
   }
   next_status_ = algorithm_->ModelStatus();
+  outcome.model_records = algorithm_->TakeModelRecords();
   return outcome;
 }
 

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "common/search_space/space.h"
 #include "coordinator/search/algorithm.h"
+#include "unas/v1/job.pb.h"
 #include "unas/v1/metrics.pb.h"
 
 namespace unas::coordinator {
@@ -46,6 +47,12 @@ struct ProposalOutcome {
   absl::StatusOr<std::optional<search::Proposal>> proposal;
   // The dense network's metrics (set when a proposal was made).
   absl::StatusOr<v1::ResourceMetrics> metrics = v1::ResourceMetrics();
+  // The algorithm's new model records (algorithm.h), for the store.
+  std::vector<search::ModelRecord> model_records;
+  // A proposal of a network the job has evaluated: that evaluation's
+  // candidate, read without the lock (scheduling.cc), for RecordReuse.
+  int64_t reuse_source_id = 0;
+  std::optional<v1::Candidate> reuse_source;
 };
 
 class ProposalPipeline {
@@ -72,6 +79,10 @@ class ProposalPipeline {
     }
   }
   bool released() const { return !algorithm_ || release_; }
+  // After a restart, before the replay: the model records the store kept.
+  void RestoreModelRecords(std::vector<search::ModelRecord> records) {
+    if (algorithm_) algorithm_->RestoreModelRecords(std::move(records));
+  }
   // False while another caller runs the pipeline or after Release; else
   // claims it and moves the queued observations into `batch`.
   bool TryBegin(std::vector<search::Evaluated>* batch);

@@ -117,7 +117,21 @@ absl::Status RestoreFromStore(CoordinatorState& state) {
           return absl::OkStatus();
         });
     if (!scanned.ok()) return scanned;
-    // The DONE ones in history order: the search replays them.
+    // The search's stored model state, then the DONE ones in history order
+    // for the search to replay (Bayesian optimisation takes its distance
+    // rows and hyper-parameters from the model state instead of computing
+    // them again, where they match the replayed history).
+    if (!IsFinished(job.job.state())) {
+      absl::StatusOr<std::vector<store::ModelStateRow>> model = state.store->LoadModelState(job_id);
+      if (!model.ok()) return model.status();
+      std::vector<search::ModelRecord> records;
+      records.reserve(model->size());
+      for (store::ModelStateRow& row : *model) {
+        records.push_back({row.kind, row.position, std::move(row.bytes)});
+      }
+      job.proposals.RestoreModelRecords(std::move(records));
+    }
+    // The DONE ones in history order.
     absl::Status replayed = state.store->ForEachCandidate(
         job_id, store::CandidateOrder::kDoneByFinish, [&](CandidateRow row) {
           refresh_fingerprint(row.candidate);

@@ -1,5 +1,6 @@
 #include "coordinator/core/result_commit.h"
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,15 +16,19 @@ namespace {
 // Makes `row` DONE with the evaluation of candidate `source_id` (the same
 // network); returns what the store records for it.
 absl::StatusOr<store::EvaluationRow> CopyResult(CoordinatorState& state, JobEntry& job,
-                                                CandidateRow& row, int64_t source_id) {
+                                                CandidateRow& row, int64_t source_id,
+                                                const v1::Candidate* preread = nullptr) {
   // The source is DONE: in memory while its write may not be durable, else
-  // a short read of the store (finished rows never change).
-  CandidateAssembly assembly;
-  assembly.CopyInMemory(job, {source_id});
-  absl::StatusOr<std::vector<v1::Candidate>> read =
-      std::move(assembly).Read(*state.store, job.job.job_id(), {source_id});
-  if (!read.ok()) return read.status();
-  const v1::Candidate& source = read->front();
+  // a short read of the store (finished rows never change), unless the
+  // caller read it already.
+  absl::StatusOr<std::vector<v1::Candidate>> read = std::vector<v1::Candidate>();
+  if (preread == nullptr) {
+    CandidateAssembly assembly;
+    assembly.CopyInMemory(job, {source_id});
+    read = std::move(assembly).Read(*state.store, job.job.job_id(), {source_id});
+    if (!read.ok()) return read.status();
+  }
+  const v1::Candidate& source = preread != nullptr ? *preread : read->front();
   v1::Candidate& candidate = row.candidate;
   // A network the stopping rule stopped is not trained again either: the
   // copy is STOPPED with the same decision and partial evaluation.
@@ -110,9 +115,9 @@ absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job) {
 // A DONE copy of an earlier evaluation of the same network: the search
 // sees a result without training anything twice.
 absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
-                         int64_t source_id) {
+                         int64_t source_id, const v1::Candidate* source) {
   const int64_t candidate_id = row.candidate.candidate_id();
-  absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(state, job, row, source_id);
+  absl::StatusOr<store::EvaluationRow> evaluation = CopyResult(state, job, row, source_id, source);
   if (!evaluation.ok()) {
     FailReuse(state, job, candidate_id, source_id, evaluation.status());
     return evaluation.status();
@@ -193,9 +198,30 @@ void CountFailureCause(CoordinatorState& state, JobEntry& job, const std::string
   }
 }
 
+SplitResult SplitBlobs(const v1::EvaluationResult& result) {
+  SplitResult split;
+  split.full = result;  // the one copy of the blobs
+  std::string weights = std::move(*split.full.mutable_trained_weights());
+  split.full.clear_trained_weights();
+  v1::QuantizedModel quantized;
+  const bool has_quantized = split.full.has_quantized_model();
+  if (has_quantized) quantized.Swap(split.full.mutable_quantized_model());
+  split.full.clear_quantized_model();
+  split.light = split.full;
+  split.full.set_trained_weights(std::move(weights));
+  if (has_quantized) split.full.mutable_quantized_model()->Swap(&quantized);
+  return split;
+}
+
 absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
                               const v1::CompleteTaskRequest& request,
                               const v1::ResourceMetrics& metrics) {
+  return CommitEvaluation(state, job, request, metrics, SplitBlobs(request.result()));
+}
+
+absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
+                              const v1::CompleteTaskRequest& request,
+                              const v1::ResourceMetrics& metrics, SplitResult split) {
   const CandidateRow& row = job.active_row(request.candidate_id());
   const v1::CandidateState previous_state = row.candidate.state();
   const v1::EvaluationResult& result = request.result();
@@ -204,9 +230,7 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
   candidate.set_state(v1::CANDIDATE_STATE_DONE);
   candidate.set_worker_id(request.worker_id());
   *candidate.mutable_metrics() = metrics;
-  *candidate.mutable_evaluation() = result;
-  candidate.mutable_evaluation()->clear_trained_weights();
-  candidate.mutable_evaluation()->clear_quantized_model();
+  *candidate.mutable_evaluation() = std::move(split.light);
   search::ObjectiveVector objectives = search::MakeObjectives(result.validation_error(), metrics);
   candidate.set_feasible(search::IsFeasible(objectives, job.bounds));
   *candidate.mutable_finish_time() =
@@ -215,7 +239,7 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
   done.lease_id.clear();
   done.lease_expiry_ms = 0;
   store::EvaluationRow evaluation;
-  evaluation.result = result;
+  evaluation.result = std::move(split.full);
   evaluation.metrics = metrics;
   evaluation.feasible = candidate.feasible();
   evaluation.worker_id = request.worker_id();

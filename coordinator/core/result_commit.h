@@ -23,6 +23,20 @@ absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
                               const v1::CompleteTaskRequest& request,
                               const v1::ResourceMetrics& metrics);
 
+// A result split for CommitEvaluation: all of it for the store, and a copy
+// without the weights and the int8 model for the candidate kept in memory.
+// CompleteTask splits it before it takes the lock, so that no blob (up to
+// 64 MiB) is copied under the lock.
+struct SplitResult {
+  v1::EvaluationResult full;
+  v1::EvaluationResult light;
+};
+SplitResult SplitBlobs(const v1::EvaluationResult& result);
+// CommitEvaluation with the result split already (its blobs are moved, not copied).
+absl::Status CommitEvaluation(CoordinatorState& state, JobEntry& job,
+                              const v1::CompleteTaskRequest& request,
+                              const v1::ResourceMetrics& metrics, SplitResult split);
+
 // Feeds one DONE or STOPPED candidate to the job's history, duplicate index,
 // (while the job runs) search and the stopping rule's completed curves.
 void ObserveDone(JobEntry& job, const CandidateRow& row);
@@ -37,9 +51,10 @@ absl::Status FinishIfComplete(CoordinatorState& state, JobEntry& job);
 // `source_id` (the same network): the search sees a result without
 // training anything twice. When the source cannot be read, the job FAILS
 // naming both candidates and the cause (as ResolveWaitingDuplicates does),
-// `row` is not recorded, and that error is returned.
+// `row` is not recorded, and that error is returned. `source`, when given,
+// is that candidate as read before (without the lock); else it is read here.
 absl::Status RecordReuse(CoordinatorState& state, JobEntry& job, CandidateRow row,
-                         int64_t source_id);
+                         int64_t source_id, const v1::Candidate* source = nullptr);
 
 // The candidate `source_id` is DONE: its waiting duplicates take its result
 // (the job FAILS, naming the candidates and the cause, when it cannot be

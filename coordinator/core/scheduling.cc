@@ -3,8 +3,11 @@
 #include "coordinator/core/scheduling.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
+#include "coordinator/core/candidate_identity.h"
+#include "coordinator/core/job_queries.h"
 #include "coordinator/core/lease_lifecycle.h"
 #include "coordinator/core/proposal_outcome.h"
 #include "coordinator/search/algorithm.h"
@@ -27,6 +30,49 @@ v1::Task LeaseQueued(CoordinatorState& state, JobEntry& job, const std::string& 
   v1::Task task = MakeTask(job, leased);
   state.PutRow(job, std::move(leased), ticket);
   return task;
+}
+
+// Stores the model records a proposal run made (not awaited: they save a
+// restart work, and one that finds some missing computes them itself).
+void WriteModelRecords(CoordinatorState& state, const JobEntry& job,
+                       std::vector<search::ModelRecord> records) {
+  if (records.empty() || IsFinished(job.job.state())) return;
+  auto rows = std::make_shared<std::vector<store::ModelStateRow>>();
+  rows->reserve(records.size());
+  for (search::ModelRecord& record : records) {
+    rows->push_back({record.kind, record.position, std::move(record.bytes)});
+  }
+  state.Write("model_state", [job_id = job.job.job_id(), rows](store::Store& db) {
+    return db.PutModelState(job_id, *rows);
+  });
+}
+
+// A proposal of a network the job has evaluated takes that evaluation's
+// result (RecordProposal): its candidate is read here, without the lock
+// (finished rows never change), so that a reuse never holds the lock while
+// the store's reader serves a 64 MiB export or a Pareto scan. The caller
+// still holds the job's pipeline, so no other proposal of the job starts
+// meanwhile.
+void PrereadReuseSource(CoordinatorState& state, JobEntry& job, ProposalOutcome& outcome,
+                        std::unique_lock<std::mutex>& lock) {
+  if (!outcome.proposal.ok() || !outcome.proposal->has_value()) return;
+  const search::Proposal& proposal = **outcome.proposal;
+  auto it = job.done_by_fingerprint.find(
+      CandidateFingerprint(proposal.architecture, job.data, proposal.sparsity));
+  if (it == job.done_by_fingerprint.end()) return;
+  const int64_t source_id = it->second;
+  CandidateAssembly assembly;
+  assembly.CopyInMemory(job, {source_id});
+  const int64_t job_id = job.job.job_id();
+  lock.unlock();
+  absl::StatusOr<std::vector<v1::Candidate>> read =
+      std::move(assembly).Read(*state.store, job_id, {source_id});
+  lock.lock();
+  // On an error RecordReuse reads again and fails the job with the cause.
+  if (read.ok() && read->size() == 1) {
+    outcome.reuse_source_id = source_id;
+    outcome.reuse_source = std::move(read->front());
+  }
 }
 
 }  // namespace
@@ -89,7 +135,9 @@ std::optional<v1::Task> TryLease(CoordinatorState& state, JobEntry& job,
     lock.unlock();
     ProposalOutcome outcome = job.proposals.Run(std::move(observations), context, pending);
     lock.lock();
+    PrereadReuseSource(state, job, outcome, lock);
     job.proposals.End();
+    WriteModelRecords(state, job, std::move(outcome.model_records));
     state.changed.notify_all();
     // While unlocked, only this pipeline adds candidates to the job, but
     // results, cancellations and failures may have come in.

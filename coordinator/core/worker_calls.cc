@@ -282,6 +282,7 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
     // are the slowest part of a report).
     lock.unlock();
     absl::StatusOr<v1::ResourceMetrics> metrics = CheckedMetrics(request.result(), subject);
+    SplitResult split = SplitBlobs(request.result());  // no blob is copied under the lock
     lock.lock();
     // (c) Under the lock again: the candidate may have ended, or its lease
     // expired or changed hands, meanwhile.
@@ -309,7 +310,8 @@ absl::StatusOr<v1::CompleteTaskResponse> Coordinator::CompleteTask(
           !status.ok()) {
         return status;
       }
-    } else if (absl::Status status = CommitEvaluation(*impl_, job, request, *metrics);
+    } else if (absl::Status status =
+                   CommitEvaluation(*impl_, job, request, *metrics, std::move(split));
                !status.ok()) {
       return status;
     }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/objectives/objectives.h"
@@ -40,6 +41,18 @@ struct ProposalContext {
   int64_t candidate_id = 0;  // the id the proposal will get
   int evaluations_done = 0;  // observed so far
   int in_flight = 0;         // proposed, not yet observed (queued or leased)
+};
+
+// A piece of an algorithm's derived state: what it computed from its
+// observations at a cost (Bayesian optimisation: the kernel's distance rows,
+// the fitted hyper-parameters), for the coordinator to store and hand back
+// after a restart so the replay need not compute it again. Opaque bytes to
+// the coordinator; (kind, position) is its key within the job, and a later
+// record with the same key replaces the earlier one.
+struct ModelRecord {
+  int kind = 0;
+  int64_t position = 0;
+  std::string bytes;
 };
 
 struct Evaluated {
@@ -75,6 +88,15 @@ class SearchAlgorithm {
   // A model-based algorithm's state for status displays (Bayesian
   // optimisation once it has taken a model-based step); nullopt otherwise.
   virtual std::optional<v1::BayesianOptimizationStatus> ModelStatus() const { return std::nullopt; }
+
+  // The model records made since the last call (for the store). An
+  // algorithm whose replay is cheap makes none.
+  virtual std::vector<ModelRecord> TakeModelRecords() { return {}; }
+  // The stored records, before the replay's Observe calls. An algorithm
+  // uses a record only where it is exactly what it would compute itself
+  // (checked against the replayed history), so proposals never depend on
+  // whether records were stored, lost or stale.
+  virtual void RestoreModelRecords(std::vector<ModelRecord> records) { (void)records; }
 };
 
 // Mixes a job seed and a candidate id into the seed of that candidate's Rng

@@ -80,6 +80,19 @@ class BayesianOptimization : public SearchAlgorithm {
 
   std::optional<v1::BayesianOptimizationStatus> ModelStatus() const override;
 
+  // Model records (algorithm.h): kModelRow at position i is observation i's
+  // distance row (bo::Surrogate::EncodeRow), kModelHyper at position 0 the
+  // last fitted hyper-parameters with a checksum of the observations they
+  // were fitted on. Both are reused after a restart only where they equal
+  // what this instance would compute, so restored and replayed runs propose
+  // the same.
+  static constexpr int kModelRow = 1;
+  static constexpr int kModelHyper = 2;
+  std::vector<ModelRecord> TakeModelRecords() override;
+  void RestoreModelRecords(std::vector<ModelRecord> records) override;
+  int restored_rows_used() const { return surrogate_.restored_rows_used(); }
+  bool restored_hyper_used() const { return restored_hyper_used_; }
+
   const BoStepReport& last_step() const { return last_step_; }
   int observations() const { return surrogate_.size(); }
 
@@ -104,6 +117,11 @@ class BayesianOptimization : public SearchAlgorithm {
   std::map<int64_t, Own> proposed_;  // own proposals not yet observed
   absl::flat_hash_map<uint64_t, std::shared_ptr<const bo::ArchEntry>> entries_;
   std::optional<bo::HyperParameters> hyper_;
+  // From RestoreModelRecords: hyper-parameters fitted before a restart, and
+  // the checksum of the observations they were fitted on.
+  std::optional<std::pair<bo::HyperParameters, uint64_t>> restored_hyper_;
+  bool restored_hyper_used_ = false;
+  std::vector<ModelRecord> records_;  // made since the last TakeModelRecords
   absl::Status observe_error_;
   BoStepReport last_step_;
   bool stepped_ = false;  // a model-based step was taken (last_step_ is set)

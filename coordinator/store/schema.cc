@@ -109,6 +109,18 @@ ALTER TABLE workers ADD COLUMN secret_sha256 BLOB NOT NULL DEFAULT X'';
       R"sql(
 ALTER TABLE candidates ADD COLUMN stopping BLOB;
 )sql",
+      // 3 -> 4: a running job's search model state (Bayesian optimisation:
+      // one distance row per observation, the fitted hyper-parameters), so a
+      // restart need not compute it again. Deleted when the job ends.
+      R"sql(
+CREATE TABLE model_state (
+  job_id            INTEGER NOT NULL REFERENCES jobs (job_id),
+  kind              INTEGER NOT NULL,   -- the algorithm's record kind
+  position          INTEGER NOT NULL,   -- e.g. the observation's history position
+  bytes             BLOB    NOT NULL,   -- opaque to the store
+  PRIMARY KEY (job_id, kind, position)
+);
+)sql",
   };
   return migrations;
 }

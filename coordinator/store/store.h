@@ -71,6 +71,14 @@ class Store;
 // One event's writes inside a batch (Store::WriteBatch).
 using BatchedWrite = std::function<absl::Status(Store&)>;
 
+// A search algorithm's model record (search/algorithm.h: ModelRecord),
+// stored opaque; (job, kind, position) is its key.
+struct ModelStateRow {
+  int kind = 0;
+  int64_t position = 0;
+  std::string bytes;
+};
+
 struct Artifacts {
   std::string trained_weights;
   v1::QuantizedModel quantized_model;
@@ -112,6 +120,11 @@ class Store {
   absl::Status UpsertWorker(const v1::WorkerInfo& worker, int64_t now_ms,
                             const std::string& secret_digest = "");
   absl::Status TouchWorker(const std::string& worker_id, int64_t now_ms);
+
+  // Inserts or replaces a job's model records. UpdateJobState to an ended
+  // state deletes them: an ended job never proposes again.
+  absl::Status PutModelState(int64_t job_id, const std::vector<ModelStateRow>& rows);
+  absl::StatusOr<std::vector<ModelStateRow>> LoadModelState(int64_t job_id);
 
   absl::StatusOr<std::vector<JobRow>> LoadJobs();
   // Every candidate of a job in id order, with evaluations (no weights) and

@@ -29,6 +29,19 @@ absl::StatusOr<std::vector<JobRow>> Store::LoadJobs() {
   return jobs;
 }
 
+absl::StatusOr<std::vector<ModelStateRow>> Store::LoadModelState(int64_t job_id) {
+  UNAS_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("SELECT kind, position, bytes FROM model_state WHERE job_id = ? "
+                              "ORDER BY kind, position"));
+  stmt->Bind(1, job_id);
+  std::vector<ModelStateRow> rows;
+  while (stmt->Step()) {
+    rows.push_back({static_cast<int>(stmt->Int(0)), stmt->Int(1), stmt->Blob(2)});
+  }
+  UNAS_RETURN_IF_ERROR(stmt->status());
+  return rows;
+}
+
 absl::StatusOr<std::vector<CandidateRow>> Store::LoadCandidates(int64_t job_id) {
   std::vector<CandidateRow> rows;
   UNAS_RETURN_IF_ERROR(ForEachCandidate(job_id, CandidateOrder::kById, [&](CandidateRow row) {

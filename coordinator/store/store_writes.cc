@@ -28,7 +28,22 @@ absl::Status Store::UpdateJobState(int64_t job_id, v1::JobState state, const std
       db_->Prepare(
           "UPDATE jobs SET state = ?, failure_reason = ?, update_time_ms = ? WHERE job_id = ?"));
   stmt->Bind(1, int64_t{state}).Bind(2, reason).Bind(3, now_ms).Bind(4, job_id);
-  return stmt->Run();
+  UNAS_RETURN_IF_ERROR(stmt->Run());
+  if (state == v1::JOB_STATE_RUNNING) return absl::OkStatus();
+  UNAS_ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM model_state WHERE job_id = ?"));
+  drop->Bind(1, job_id);
+  return drop->Run();
+}
+
+absl::Status Store::PutModelState(int64_t job_id, const std::vector<ModelStateRow>& rows) {
+  UNAS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("INSERT OR REPLACE INTO model_state (job_id, kind, "
+                                                "position, bytes) VALUES (?, ?, ?, ?)"));
+  for (const ModelStateRow& row : rows) {
+    stmt->Bind(1, job_id).Bind(2, int64_t{row.kind}).Bind(3, row.position).BindBlob(4, row.bytes);
+    UNAS_RETURN_IF_ERROR(stmt->Run());
+  }
+  return tx.Commit();
 }
 
 absl::Status Store::WriteBatch(const std::vector<BatchedWrite>& writes) {

@@ -47,6 +47,29 @@ class ResultCommitTest : public ::testing::Test {
   CoordinatorState state_;
 };
 
+// CompleteTask splits a result before it takes the lock: the store gets all
+// of it, the candidate in memory everything but the blobs.
+TEST(SplitBlobsTest, TheStoreGetsTheBlobsAndTheCandidateEverythingElse) {
+  v1::EvaluationResult result;
+  result.set_validation_error(0.25);
+  result.set_test_error(0.5);
+  result.set_trained_weights(std::string(1 << 20, 'w'));
+  result.mutable_quantized_model()->set_input("int8 input");
+  SplitResult split = SplitBlobs(result);
+  EXPECT_EQ(split.full.SerializeAsString(), result.SerializeAsString());
+  EXPECT_TRUE(split.light.trained_weights().empty());
+  EXPECT_FALSE(split.light.has_quantized_model());
+  v1::EvaluationResult expected_light = result;
+  expected_light.clear_trained_weights();
+  expected_light.clear_quantized_model();
+  EXPECT_EQ(split.light.SerializeAsString(), expected_light.SerializeAsString());
+  // Without an int8 model neither part has one.
+  result.clear_quantized_model();
+  split = SplitBlobs(result);
+  EXPECT_FALSE(split.full.has_quantized_model());
+  EXPECT_EQ(split.full.trained_weights().size(), size_t{1} << 20);
+}
+
 TEST_F(ResultCommitTest, ResultIsSharedWithTheWaitingDuplicateAndEndsTheJob) {
   CandidateRow leased = LeasedCopy(state_, job(), Queued(1), "w1");
   TrackLease(state_, job(), leased);

@@ -94,6 +94,36 @@ TEST_F(StoreTest, RefusesADatabaseFromTheFuture) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr("newer than this binary"));
 }
 
+// A running job's model records survive reopening, a record with the same
+// key replaces the earlier one, and they are deleted when the job ends.
+TEST_F(StoreTest, ModelStateSurvivesReopeningAndEndsWithItsJob) {
+  const std::string blob("\0\x01row\xff", 6);
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->InsertJob(1, Spec(), 1000).ok());
+    ASSERT_TRUE(store->InsertJob(2, Spec(), 1000).ok());
+    ASSERT_TRUE(store->PutModelState(1, {{1, 0, blob}, {1, 1, "one"}, {2, 0, "old"}}).ok());
+    ASSERT_TRUE(store->PutModelState(1, {{2, 0, "new"}}).ok());
+    ASSERT_TRUE(store->PutModelState(2, {{1, 0, "other job"}}).ok());
+  }
+  auto store = OpenStore();
+  absl::StatusOr<std::vector<ModelStateRow>> rows = store->LoadModelState(1);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].bytes, blob);
+  EXPECT_EQ((*rows)[1].position, 1);
+  EXPECT_EQ((*rows)[1].bytes, "one");
+  EXPECT_EQ((*rows)[2].kind, 2);
+  EXPECT_EQ((*rows)[2].bytes, "new");
+  ASSERT_TRUE(store->UpdateJobState(1, v1::JOB_STATE_SUCCEEDED, "", 2000).ok());
+  rows = store->LoadModelState(1);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
+  rows = store->LoadModelState(2);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 1u);
+}
+
 TEST_F(StoreTest, EveryTransitionSurvivesReopening) {
   const int64_t job_id = 1;
   {

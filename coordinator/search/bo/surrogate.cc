@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <thread>
 
@@ -99,8 +100,66 @@ void Surrogate::RetainRows(const absl::flat_hash_set<uint64_t>& keep) {
   absl::erase_if(rows_, [&](const auto& kv) { return !keep.contains(kv.first); });
 }
 
-void Surrogate::Add(GpPoint point, double error) {
+namespace {
+
+// A stored row: the kernel (1 byte), the fingerprint (8), then the doubles.
+constexpr size_t kRowHeader = 1 + sizeof(uint64_t);
+static_assert(sizeof(OtmannDistance) == 2 * kNumCoefficientPairs * sizeof(double));
+
+size_t DoublesPerPair(KernelKind kind) {
+  return kind == KernelKind::kOtmann ? 2 * kNumCoefficientPairs : kMaxWlDepth + 1;
+}
+
+}  // namespace
+
+std::string Surrogate::EncodeRow(int i) const {
+  const size_t bytes = static_cast<size_t>(i) * DoublesPerPair(options_.kind) * sizeof(double);
+  std::string out(kRowHeader + bytes, '\0');
+  out[0] = static_cast<char>(options_.kind);
+  const uint64_t fingerprint = points_[i].entry->fingerprint;
+  std::memcpy(out.data() + 1, &fingerprint, sizeof(fingerprint));
+  if (bytes == 0) return out;
+  const void* data = options_.kind == KernelKind::kOtmann
+                         ? static_cast<const void*>(distances_[i].data())
+                         : static_cast<const void*>(wl_dots_[i].data());
+  std::memcpy(out.data() + kRowHeader, data, bytes);
+  return out;
+}
+
+bool Surrogate::AddRestoredRow(uint64_t fingerprint) {
+  if (restored_.empty()) return false;
+  const int i = size();
+  auto it = restored_.find(i);
+  const size_t bytes = static_cast<size_t>(i) * DoublesPerPair(options_.kind) * sizeof(double);
+  uint64_t stored = 0;
+  if (it != restored_.end() && it->second.size() == kRowHeader + bytes) {
+    std::memcpy(&stored, it->second.data() + 1, sizeof(stored));
+  }
+  if (it == restored_.end() || it->second.size() != kRowHeader + bytes ||
+      it->second[0] != static_cast<char>(options_.kind) || stored != fingerprint) {
+    restored_.clear();  // the history differs from here on: compute every later row
+    return false;
+  }
+  const char* data = it->second.data() + kRowHeader;
   if (options_.kind == KernelKind::kOtmann) {
+    std::vector<OtmannDistance> row(static_cast<size_t>(i));
+    if (bytes > 0) std::memcpy(static_cast<void*>(row.data()), data, bytes);
+    distances_.push_back(std::move(row));
+  } else {
+    std::vector<WlDots> dots(static_cast<size_t>(i));
+    if (bytes > 0) std::memcpy(static_cast<void*>(dots.data()), data, bytes);
+    wl_dots_.push_back(std::move(dots));
+  }
+  restored_.erase(it);
+  ++restored_used_;
+  return true;
+}
+
+bool Surrogate::Add(GpPoint point, double error) {
+  const bool restored = AddRestoredRow(point.entry->fingerprint);
+  if (restored) {
+    rows_.erase(point.entry->fingerprint);
+  } else if (options_.kind == KernelKind::kOtmann) {
     std::vector<OtmannDistance> row = DistancesToObservations(*point.entry);
     rows_.erase(point.entry->fingerprint);
     distances_.push_back(std::move(row));
@@ -115,6 +174,7 @@ void Surrogate::Add(GpPoint point, double error) {
   }
   points_.push_back(std::move(point));
   errors_.push_back(error);
+  return restored;
 }
 
 const OtmannDistance& Surrogate::Pairwise(int i, int j) const {

@@ -13,8 +13,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
@@ -81,8 +83,9 @@ class Surrogate {
  public:
   explicit Surrogate(SurrogateOptions options) : options_(options) {}
 
-  // Appends an observation and its distances to the earlier ones.
-  void Add(GpPoint point, double error);
+  // Appends an observation and its distances to the earlier ones. True
+  // when its row came from RestoreRows instead of being computed.
+  bool Add(GpPoint point, double error);
   int size() const { return static_cast<int>(points_.size()); }
   const std::vector<GpPoint>& points() const { return points_; }
   const std::vector<double>& errors() const { return errors_; }
@@ -102,6 +105,19 @@ class Surrogate {
   std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> ComputeRowsUntil(
       const std::vector<const ArchEntry*>& entries, const std::atomic<bool>& stop) const;
   void CacheRows(std::vector<std::pair<uint64_t, std::vector<OtmannDistance>>> rows);
+
+  // The stored form of observation i's row (its OTMANN distances, or WL dot
+  // products, to the observations before it), tagged with the kernel and
+  // its fingerprint: doubles bit for bit, so a restored row equals the one
+  // computed (in the byte order of the machine that wrote it).
+  std::string EncodeRow(int i) const;
+  // Rows an earlier run stored, by position. Add takes the row of position
+  // size() from here instead of computing it while every observation so far
+  // matched the stored ones (kernel, fingerprint, length); the first
+  // mismatch drops all of them, so a row is used only where it is exactly
+  // what Add would compute.
+  void RestoreRows(absl::flat_hash_map<int64_t, std::string> rows) { restored_ = std::move(rows); }
+  int restored_rows_used() const { return restored_used_; }
 
   // WL dot products of two graphs per iteration 0..kMaxWlDepth.
   using WlDots = std::array<double, kMaxWlDepth + 1>;
@@ -125,6 +141,8 @@ class Surrogate {
   const OtmannDistance& Pairwise(int i, int j) const;  // i != j
   const WlDots* PairwiseDots(int i, int j) const;      // i != j
   Eigen::MatrixXd UnscaledGram(const HyperParameters& h, const std::vector<int>& idx) const;
+  // Appends the restored row of observation size() if there is a matching one.
+  bool AddRestoredRow(uint64_t fingerprint);
 
   SurrogateOptions options_;
   std::vector<GpPoint> points_;
@@ -135,6 +153,8 @@ class Surrogate {
   std::vector<std::vector<WlDots>> wl_dots_;
   // Node-based: references handed out stay valid while other rows are added.
   absl::node_hash_map<uint64_t, std::vector<OtmannDistance>> rows_;
+  absl::flat_hash_map<int64_t, std::string> restored_;  // RestoreRows, not yet used
+  int restored_used_ = 0;
 };
 
 class Surrogate::Model {

@@ -104,6 +104,61 @@ TEST(BayesianOptimizationTest, SeededRunRepeatsAndAReplayProposesTheSame) {
   }
 }
 
+// A coordinator restarted after 30 evaluations hands the algorithm the
+// model records the store kept (distance rows, fitted hyper-parameters)
+// before the replay: it uses every one of them instead of computing them,
+// and proposes what the uninterrupted run proposes. Records that do not
+// match the replayed history (another network at a position, a fit on
+// other observations) are not used, and the proposal is still the same.
+TEST(BayesianOptimizationTest, StoredModelRecordsReplaceTheReplaysWorkAndChangeNoProposal) {
+  constexpr int kSeen = 30;
+  for (bo::KernelKind kernel : {bo::KernelKind::kOtmann, bo::KernelKind::kWeisfeilerLehman}) {
+    SCOPED_TRACE(kernel == bo::KernelKind::kOtmann ? "otmann" : "wl");
+    BayesianOptimization a(SmallOptions(kernel));
+    std::vector<Evaluated> history;
+    ASSERT_EQ(RunSequential(a, kSeen, &history).size(), static_cast<size_t>(kSeen));
+    std::vector<ModelRecord> records = a.TakeModelRecords();
+    EXPECT_TRUE(a.TakeModelRecords().empty()) << "taken once";
+    ProposalContext context;
+    context.candidate_id = kSeen + 1;
+    context.evaluations_done = kSeen;
+    absl::StatusOr<std::optional<Proposal>> next = a.Propose(context);
+    ASSERT_TRUE(next.ok() && next->has_value());
+    const uint64_t expected = Fingerprint((*next)->architecture, kData);
+
+    auto restart = [&](std::vector<ModelRecord> stored, int rows, bool hyper) {
+      BayesianOptimization b(SmallOptions(kernel));
+      b.RestoreModelRecords(std::move(stored));
+      for (const Evaluated& e : history) b.Observe(e);
+      absl::StatusOr<std::optional<Proposal>> p = b.Propose(context);
+      ASSERT_TRUE(p.ok() && p->has_value());
+      EXPECT_EQ(Fingerprint((*p)->architecture, kData), expected);
+      EXPECT_EQ(b.restored_rows_used(), rows);
+      EXPECT_EQ(b.restored_hyper_used(), hyper);
+      // What it computed itself is recorded again (rows kSeen.. onwards).
+      int new_rows = 0;
+      for (const ModelRecord& r : b.TakeModelRecords()) {
+        new_rows += r.kind == BayesianOptimization::kModelRow ? 1 : 0;
+      }
+      EXPECT_EQ(new_rows, kSeen - rows);
+    };
+    int hypers = 0;
+    for (const ModelRecord& r : records) hypers += r.kind == BayesianOptimization::kModelHyper;
+    ASSERT_GT(hypers, 0) << "the run fitted hyper-parameters";
+    restart(records, kSeen, /*hyper=*/true);
+    restart({}, 0, /*hyper=*/false);
+
+    // Another network's row at position 10: rows from there on are computed.
+    std::vector<ModelRecord> stale = records;
+    for (ModelRecord& r : stale) {
+      if (r.kind == BayesianOptimization::kModelRow && r.position == 10) r.bytes[3] ^= 0x5a;
+      // Hyper-parameters fitted on other observations (another checksum).
+      if (r.kind == BayesianOptimization::kModelHyper) r.bytes[0] ^= 0x5a;
+    }
+    restart(stale, 10, /*hyper=*/false);
+  }
+}
+
 TEST(BayesianOptimizationTest, NeverProposesAnEvaluatedOrInFlightNetwork) {
   for (bool caller_lists_pending : {false, true}) {
     BayesianOptimizationOptions options = SmallOptions(bo::KernelKind::kWeisfeilerLehman, 4);
