@@ -311,6 +311,51 @@ TEST(StoppingTest, ARestartedCoordinatorMakesTheSameStoppingDecisions) {
   EXPECT_EQ(job->progress().evaluations_done() + job->progress().candidates_stopped(), 24);
 }
 
+TEST(StoppingTest, AStoppedNetworkIsNeverTrainedAgainItsRepeatsCopyTheStop) {
+  FakeClock clock;
+  const std::string db = TempDbPath(TestName());
+  std::unique_ptr<Coordinator> c = MakeCoordinator(db, &clock);
+  // A space of a few networks: the search proposes the same ones again.
+  v1::JobSpec spec = StoppingSpec(40, /*seed=*/3, /*min_completed=*/2);
+  v1::CnnSpaceBounds* cnn = spec.mutable_search_space()->mutable_cnn();
+  cnn->set_max_conv_blocks(1);
+  cnn->set_max_layers_per_block(1);
+  cnn->set_max_filters(2);
+  cnn->add_kernel_sizes(3);
+  cnn->add_pool_sizes(2);
+  cnn->set_max_dense_blocks(1);
+  cnn->set_min_dense_units(10);
+  cnn->set_max_dense_units(11);
+  const int64_t job_id = c->SubmitJob(spec)->job_id();
+  TestWorker w = Register(*c, "w");
+  std::map<uint64_t, int> trained;  // fingerprint -> times handed to the worker
+  int handed_out = 0;
+  while (std::optional<v1::Task> task = Acquire(*c, w)) {
+    absl::StatusOr<v1::Candidate> cand = c->GetCandidate(job_id, task->candidate_id());
+    ++trained[cand->fingerprint()];
+    Train(c, w, *task);
+    if (++handed_out == 6) {  // a restart: the stopped ones come back from the store
+      c.reset();
+      c = MakeCoordinator(db, &clock);
+    }
+  }
+  for (const auto& [fingerprint, times] : trained) EXPECT_EQ(times, 1) << fingerprint;
+  absl::StatusOr<v1::Job> job = c->GetJob(job_id);
+  EXPECT_EQ(job->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(job->progress().evaluations_done() + job->progress().candidates_stopped(), 40);
+  // Every STOPPED candidate of a network carries the decision of the first.
+  std::map<uint64_t, std::string> decision_of;
+  int stopped_copies = 0;
+  for (const Outcome& o : Outcomes(*c, job_id)) {
+    if (o.decision.empty()) continue;
+    auto [it, first] = decision_of.try_emplace(o.fingerprint, o.decision);
+    EXPECT_EQ(it->second, o.decision);
+    stopped_copies += first ? 0 : 1;
+  }
+  EXPECT_GE(stopped_copies, 1) << "no stopped network was proposed again";
+  EXPECT_LT(handed_out, 40);
+}
+
 TEST(StoppingTest, GarbageCurvesAreRefusedNamingWhatIsWrong) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
