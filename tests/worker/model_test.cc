@@ -10,6 +10,7 @@
 #include <cmath>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/proto_io/proto_file.h"
 #include "common/search_space/morphisms.h"
 #include "common/search_space/random_architecture.h"
@@ -162,7 +163,7 @@ TEST(Model, ExampleArchitecturesMatchTheirPlans) {
                            "inplace_add", "mlp_seven_layers", "residual_same_shape"}) {
     v1::Architecture arch;
     const std::string path =
-        std::string(UNAS_SOURCE_DIR) + "/configs/architectures/" + name + ".textproto";
+        absl::StrCat(UNAS_SOURCE_DIR, "/configs/architectures/", name, ".textproto");
     ASSERT_TRUE(ReadProtoFile(path, &arch).ok()) << path;
     bool built = false;
     for (const DataShape& data :
