@@ -106,11 +106,35 @@ bool IsLiveWorker(const CoordinatorState& state, const std::string& worker_id) {
 }
 
 // A scan of every known worker: run only when a name that is not live
-// registers.
+// registers. PruneQuietWorkers keeps it to at most 2 * --max-workers entries.
 int CountLiveWorkers(const CoordinatorState& state) {
   int live = 0;
   for (const auto& [id, entry] : state.workers) live += IsLiveWorker(state, id) ? 1 : 0;
   return live;
+}
+
+// Registrations that are no longer live are forgotten, in memory and in the
+// store, once the coordinator knows twice as many names as may be live: names
+// registered once (a rogue's, or a cluster's nodes over months) must not
+// accumulate without bound. A pruned worker that calls again is told to
+// register (UNAUTHENTICATED) and gets a fresh id.
+void PruneQuietWorkers(CoordinatorState& state) {
+  if (state.workers.size() < 2 * static_cast<size_t>(std::max(1, state.options.max_workers))) {
+    return;
+  }
+  std::vector<std::string> quiet;
+  for (const auto& [id, entry] : state.workers) {
+    if (!IsLiveWorker(state, id)) quiet.push_back(id);
+  }
+  if (quiet.empty()) return;
+  for (const std::string& id : quiet) {
+    if (auto it = state.worker_ids_by_name.find(state.workers.at(id).info.name());
+        it != state.worker_ids_by_name.end() && it->second == id) {
+      state.worker_ids_by_name.erase(it);
+    }
+    state.workers.erase(id);
+  }
+  state.Write("worker", [quiet](store::Store& db) { return db.DeleteWorkers(quiet); });
 }
 
 }  // namespace
@@ -148,6 +172,7 @@ absl::StatusOr<v1::RegisterWorkerResponse> Coordinator::RegisterWorker(
             "lease_ttl_seconds after its last heartbeat)"));
       }
     } else {
+      PruneQuietWorkers(*impl_);
       id = absl::StrCat("w", impl_->next_worker_number);
     }
     if (!IsLiveWorker(*impl_, id)) {

@@ -120,6 +120,9 @@ class Store {
   absl::Status UpsertWorker(const v1::WorkerInfo& worker, int64_t now_ms,
                             const std::string& secret_digest = "");
   absl::Status TouchWorker(const std::string& worker_id, int64_t now_ms);
+  // Forgets registrations that have gone quiet (the coordinator prunes them
+  // so that names registered once do not accumulate forever).
+  absl::Status DeleteWorkers(const std::vector<std::string>& worker_ids);
 
   // Inserts or replaces a job's model records. UpdateJobState to an ended
   // state deletes them: an ended job never proposes again.

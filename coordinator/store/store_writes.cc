@@ -170,4 +170,13 @@ absl::Status Store::TouchWorker(const std::string& worker_id, int64_t now_ms) {
   return stmt->Run();
 }
 
+absl::Status Store::DeleteWorkers(const std::vector<std::string>& worker_ids) {
+  UNAS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("DELETE FROM workers WHERE worker_id = ?"));
+  for (const std::string& id : worker_ids) {
+    stmt->Bind(1, id);
+    UNAS_RETURN_IF_ERROR(stmt->Run());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace unas::store

@@ -193,6 +193,42 @@ TEST(WorkerIsolationTest, LiveWorkerNamesAreCapped) {
   EXPECT_TRUE(c->RegisterWorker(third).ok());
 }
 
+// Names registered once do not pile up: past twice --max-workers known
+// names, the quiet ones are forgotten (in memory and in the store), and a
+// forgotten worker's credentials no longer work.
+TEST(WorkerIsolationTest, QuietWorkerNamesArePruned) {
+  FakeClock clock;
+  CoordinatorOptions options;
+  options.max_workers = 2;
+  const std::string db = TempDbPath(TestName());
+  auto c = MakeCoordinator(db, &clock, options);
+  TestWorker a = Register(*c, "a");
+  Register(*c, "b");
+  clock.Advance(kWorkerLiveMs);
+  Register(*c, "c");
+  Register(*c, "d");
+  EXPECT_EQ(c->ListWorkers(/*include_inactive=*/true).size(), 4u);
+  clock.Advance(kWorkerLiveMs);
+  TestWorker e = Register(*c, "e");
+  std::vector<v1::WorkerInfo> known = c->ListWorkers(/*include_inactive=*/true);
+  ASSERT_EQ(known.size(), 1u);
+  EXPECT_EQ(known[0].name(), "e");
+  v1::AcquireTaskRequest forgotten;
+  Identify(forgotten, a);
+  EXPECT_EQ(c->AcquireTask(forgotten, absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // "a" registers anew under a fresh id.
+  EXPECT_NE(Register(*c, "a").id, a.id);
+  c.reset();
+  auto restarted = MakeCoordinator(db, &clock, options);
+  std::set<std::string> names;
+  for (const v1::WorkerInfo& w : restarted->ListWorkers(/*include_inactive=*/true)) {
+    names.insert(w.name());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"a", "e"}));
+  EXPECT_NE(e.id, "");
+}
+
 TEST(WorkerIsolationTest, StringsFromWorkersHaveLimits) {
   FakeClock clock;
   auto c = MakeCoordinator(TempDbPath(TestName()), &clock);
