@@ -16,7 +16,8 @@ std::optional<v1::StoppingDecision> DecideStopping(const JobEntry& job,
   if (!spec.has_automated_stopping() || curve.empty()) return std::nullopt;
   // Under the lock: one binary search per completed curve and curve point
   // (CompletedCurve keeps running sums) and a median per curve point.
-  return search::MedianStoppingDecision(curve, job.completed_curves, spec.automated_stopping());
+  return search::MedianStoppingDecision(curve, job.completed_curves, spec.automated_stopping(),
+                                        spec.training().epochs());
 }
 
 std::string StopReason(const v1::StoppingDecision& d) {
@@ -42,7 +43,9 @@ absl::Status CommitStop(CoordinatorState& state, JobEntry& job, int64_t candidat
   if (!evaluation.curve().empty()) {
     evaluation.set_training_seconds(evaluation.curve().rbegin()->training_seconds());
   }
-  if (result != nullptr) evaluation.set_device(result->device());
+  // No device: whether the stop came with a heartbeat or a result must not
+  // change what is stored (a seeded one-worker run repeats exactly).
+  (void)result;
   // Its trained network is not kept: the dense network's resources stand.
   *candidate.mutable_metrics() = candidate.dense_metrics();
   *candidate.mutable_evaluation() = evaluation;

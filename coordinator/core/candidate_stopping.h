@@ -33,8 +33,9 @@ std::string StopReason(const v1::StoppingDecision& decision);
 
 // Records QUEUED or LEASED candidate `candidate_id` as STOPPED by `decision`:
 // its evaluation holds `curve` up to the decision, its best error there as
-// validation_error and that point's training_seconds; `result` (a
-// CompleteTask's, or null for a heartbeat's curve) gives the device. Ends
+// validation_error and that point's training_seconds, and nothing else
+// (`result`, a CompleteTask's or null for a heartbeat's curve, adds nothing,
+// so that the stored row does not depend on which of the two came first). Ends
 // its lease, counts it, tells watchers (candidate_stopped), resolves its
 // waiting duplicates and ends the job at `rounds`.
 absl::Status CommitStop(CoordinatorState& state, JobEntry& job, int64_t candidate_id,

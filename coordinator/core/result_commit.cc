@@ -75,7 +75,8 @@ v1::JobEvent FinishedEvent(const v1::Candidate& candidate) {
 
 // Feeds one DONE or STOPPED candidate to the job's in-memory state and
 // algorithm. A STOPPED one counts towards the rounds and the search observes
-// it with its partial error (pessimistic: error falls with training); it is
+// it with its partial error (usually well above a full training's: error falls
+// with training, and the rule stopped it for being behind); it is
 // never feasible (so never the best result), and its curve is not one the
 // stopping rule compares with.
 void ObserveDone(JobEntry& job, const CandidateRow& row) {
@@ -84,8 +85,12 @@ void ObserveDone(JobEntry& job, const CandidateRow& row) {
   ++job.done;
   if (stopped) ++job.stopped;
   job.AddToHistory(candidate.candidate_id(), candidate.feasible());
-  job.done_by_fingerprint.try_emplace(candidate.fingerprint(), candidate.candidate_id());
-  if (!stopped && job.job.spec().has_automated_stopping() &&
+  // The first evaluation of a network: later ones are copies of its result
+  // (reuse, waiting duplicates), and one network counted many times would
+  // skew the stopping rule's median.
+  const bool first_of_network =
+      job.done_by_fingerprint.try_emplace(candidate.fingerprint(), candidate.candidate_id()).second;
+  if (!stopped && first_of_network && job.job.spec().has_automated_stopping() &&
       !candidate.evaluation().curve().empty() && job.job.state() == v1::JOB_STATE_RUNNING) {
     job.completed_curves.emplace_back(candidate.evaluation().curve());
   }

@@ -117,14 +117,18 @@ int CountLiveWorkers(const CoordinatorState& state) {
 // store, once the coordinator knows twice as many names as may be live: names
 // registered once (a rogue's, or a cluster's nodes over months) must not
 // accumulate without bound. A pruned worker that calls again is told to
-// register (UNAUTHENTICATED) and gets a fresh id.
+// register (FAILED_PRECONDITION: unknown worker) and gets a fresh id. The
+// newest id (wN with the highest N) is kept even when quiet: a restart
+// numbers new workers after the highest stored one, and must not hand a
+// pruned id out again.
 void PruneQuietWorkers(CoordinatorState& state) {
   if (state.workers.size() < 2 * static_cast<size_t>(std::max(1, state.options.max_workers))) {
     return;
   }
+  const std::string newest = absl::StrCat("w", state.next_worker_number - 1);
   std::vector<std::string> quiet;
   for (const auto& [id, entry] : state.workers) {
-    if (!IsLiveWorker(state, id)) quiet.push_back(id);
+    if (id != newest && !IsLiveWorker(state, id)) quiet.push_back(id);
   }
   if (quiet.empty()) return;
   for (const std::string& id : quiet) {

@@ -13,6 +13,7 @@
 #include "common/search_space/fingerprint.h"
 #include "common/search_space/morphisms.h"
 #include "common/search_space/random_architecture.h"
+#include "coordinator/search/bo/model_records.h"
 
 namespace unas::search {
 namespace {
@@ -41,82 +42,6 @@ bo::SurrogateOptions SurrogateOptionsOf(const BayesianOptimizationOptions& o) {
 ObjectiveVector DenseObjectives(const bo::ArchResources& r) {
   return {0.0, static_cast<double>(r.peak_memory_bytes), static_cast<double>(r.model_size_bytes),
           static_cast<double>(r.macs)};
-}
-
-// SplitMix64's finaliser, to fold values into a checksum that is the same
-// in every process (absl::Hash is not).
-uint64_t Mix(uint64_t h, uint64_t v) {
-  uint64_t z = h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t Bits(double d) {
-  uint64_t b = 0;
-  std::memcpy(&b, &d, sizeof(b));
-  return b;
-}
-
-// What a fit on the first m observations depends on: their networks,
-// sparsities and errors, in order.
-uint64_t ObservationChecksum(const bo::Surrogate& surrogate, int m) {
-  uint64_t h = static_cast<uint64_t>(m);
-  for (int i = 0; i < m; ++i) {
-    const bo::GpPoint& p = surrogate.points()[static_cast<size_t>(i)];
-    h = Mix(h, p.entry->fingerprint);
-    h = Mix(h, p.sparsity ? Bits(*p.sparsity) : 1);
-    h = Mix(h, Bits(surrogate.errors()[static_cast<size_t>(i)]));
-  }
-  return h;
-}
-
-// A HyperParameters record: the checksum, then every field as raw bytes.
-struct StoredHyper {
-  uint64_t checksum;
-  int32_t kind;
-  int32_t wl_depth;
-  int32_t fitted_on;
-  int32_t pad;
-  double beta_lp[bo::kNumCoefficientPairs];
-  double beta_emd[bo::kNumCoefficientPairs];
-  double alpha, sparsity_length, mean, scale, noise, log_likelihood;
-};
-
-std::string EncodeHyper(const bo::HyperParameters& h, uint64_t checksum) {
-  StoredHyper s{};
-  s.checksum = checksum;
-  s.kind = static_cast<int32_t>(h.kind);
-  s.wl_depth = h.wl_depth;
-  s.fitted_on = h.fitted_on;
-  std::copy(h.beta_lp.begin(), h.beta_lp.end(), s.beta_lp);
-  std::copy(h.beta_emd.begin(), h.beta_emd.end(), s.beta_emd);
-  s.alpha = h.alpha;
-  s.sparsity_length = h.sparsity_length;
-  s.mean = h.mean;
-  s.scale = h.scale;
-  s.noise = h.noise;
-  s.log_likelihood = h.log_likelihood;
-  return std::string(reinterpret_cast<const char*>(&s), sizeof(s));
-}
-
-std::optional<std::pair<bo::HyperParameters, uint64_t>> DecodeHyper(const std::string& bytes) {
-  if (bytes.size() != sizeof(StoredHyper)) return std::nullopt;
-  StoredHyper s;
-  std::memcpy(&s, bytes.data(), sizeof(s));
-  bo::HyperParameters h;
-  h.kind = static_cast<bo::KernelKind>(s.kind);
-  h.wl_depth = s.wl_depth;
-  h.fitted_on = s.fitted_on;
-  std::copy(s.beta_lp, s.beta_lp + bo::kNumCoefficientPairs, h.beta_lp.begin());
-  std::copy(s.beta_emd, s.beta_emd + bo::kNumCoefficientPairs, h.beta_emd.begin());
-  h.alpha = s.alpha;
-  h.sparsity_length = s.sparsity_length;
-  h.mean = s.mean;
-  h.scale = s.scale;
-  h.noise = s.noise;
-  h.log_likelihood = s.log_likelihood;
-  return std::make_pair(h, s.checksum);
 }
 
 }  // namespace
@@ -181,7 +106,7 @@ void BayesianOptimization::RestoreModelRecords(std::vector<ModelRecord> records)
     if (record.kind == kModelRow) {
       rows[record.position] = std::move(record.bytes);
     } else if (record.kind == kModelHyper) {
-      restored_hyper_ = DecodeHyper(record.bytes);
+      restored_hyper_ = bo::DecodeHyper(record.bytes);
     }
   }
   surrogate_.RestoreRows(std::move(rows));
@@ -414,7 +339,7 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
     // function of them alone).
     if ((!hyper_ || hyper_->fitted_on != m) && restored_hyper_ &&
         restored_hyper_->first.fitted_on == m && restored_hyper_->first.kind == options_.kernel &&
-        restored_hyper_->second == ObservationChecksum(surrogate_, m)) {
+        restored_hyper_->second == bo::ObservationChecksum(surrogate_, m)) {
       hyper_ = restored_hyper_->first;
       restored_hyper_used_ = true;
     }
@@ -425,7 +350,7 @@ absl::StatusOr<std::optional<Proposal>> BayesianOptimization::Step(
         hyper_ = *fit;
         report.refitted = true;
         records_.push_back(
-            {kModelHyper, 0, EncodeHyper(*hyper_, ObservationChecksum(surrogate_, m))});
+            {kModelHyper, 0, bo::EncodeHyper(*hyper_, bo::ObservationChecksum(surrogate_, m))});
       } else {
         model = fit.status();
       }

@@ -45,7 +45,7 @@ std::optional<double> CompletedCurve::MeanErrorUpTo(double fraction) const {
 
 std::optional<v1::StoppingDecision> MedianStoppingDecision(
     const Curve& curve, std::span<const CompletedCurve> completed,
-    const v1::AutomatedStoppingSpec& spec) {
+    const v1::AutomatedStoppingSpec& spec, double training_epochs) {
   if (static_cast<int>(completed.size()) < spec.min_completed()) return std::nullopt;
   double best = 1.0;
   std::vector<double> means;
@@ -53,6 +53,7 @@ std::optional<v1::StoppingDecision> MedianStoppingDecision(
   for (const v1::CurvePoint& point : curve) {
     best = std::min(best, point.validation_error());
     if (point.epoch_fraction() + kFractionSlack < spec.grace_epochs()) continue;
+    if (point.epoch_fraction() + kFractionSlack >= training_epochs) break;
     means.clear();
     for (const CompletedCurve& other : completed) {
       if (std::optional<double> mean = other.MeanErrorUpTo(point.epoch_fraction())) {
@@ -75,14 +76,15 @@ std::optional<v1::StoppingDecision> MedianStoppingDecision(
   return std::nullopt;
 }
 
-int MaxCurvePoints(const v1::TrainingSpec& training) {
+int64_t MaxCurvePoints(const v1::TrainingSpec& training) {
   if (!training.has_learning_curve()) return 0;
-  return training.learning_curve().points_per_epoch() * std::max(0, training.epochs());
+  return int64_t{training.learning_curve().points_per_epoch()} *
+         std::max<int64_t>(0, training.epochs());
 }
 
 absl::Status CheckCurve(const Curve& curve, const v1::TrainingSpec& training) {
   if (curve.empty()) return absl::OkStatus();
-  const int limit = MaxCurvePoints(training);
+  const int64_t limit = MaxCurvePoints(training);
   if (curve.size() > limit) {
     return absl::InvalidArgumentError(
         limit == 0 ? std::string("curve: the job measures no learning curve")

@@ -46,14 +46,16 @@ class CompletedCurve {
 // completed curves that have points up to that fraction, of their mean
 // error there. Returns the decision at the first point where the best error
 // is strictly worse, with at least min_completed curves compared; nullopt
-// when the candidate may go on. `spec` is defaults-filled.
+// when the candidate may go on. `spec` is defaults-filled. Points at the end
+// of training (epoch_fraction = `training_epochs`) are never decided on: a
+// candidate that finished training is a complete result, not a stopped one.
 std::optional<v1::StoppingDecision> MedianStoppingDecision(
     const Curve& curve, std::span<const CompletedCurve> completed,
-    const v1::AutomatedStoppingSpec& spec);
+    const v1::AutomatedStoppingSpec& spec, double training_epochs);
 
 // The most points a curve may hold for `training`: points_per_epoch per
 // epoch (0 when the job measures no curve).
-int MaxCurvePoints(const v1::TrainingSpec& training);
+int64_t MaxCurvePoints(const v1::TrainingSpec& training);
 
 // A curve a worker sent for a job with `training`: at most MaxCurvePoints
 // points, epoch fractions strictly increasing in (0, epochs], errors finite

@@ -14,6 +14,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Training epochs of the job the curves come from: past the last test point.
+constexpr double kEpochs = 4;
+
 Curve MakeCurve(const std::vector<double>& errors, double step = 0.25) {
   Curve curve;
   for (size_t i = 0; i < errors.size(); ++i) {
@@ -64,7 +67,7 @@ TEST(MedianStoppingTest, StopsAtTheFirstPointWorseThanTheMedianAfterTheGrace) {
   // 0.72 > 0.7 at 0.25 epochs, but that is inside the grace of 0.5 epochs;
   // at 0.5 its best, 0.65, is worse than 0.6.
   std::optional<v1::StoppingDecision> decision =
-      MedianStoppingDecision(MakeCurve({0.72, 0.65, 0.1}), completed, Spec(5, 0.5));
+      MedianStoppingDecision(MakeCurve({0.72, 0.65, 0.1}), completed, Spec(5, 0.5), kEpochs);
   ASSERT_TRUE(decision.has_value());
   EXPECT_EQ(decision->rule(), "median");
   EXPECT_DOUBLE_EQ(decision->epoch_fraction(), 0.5);
@@ -73,7 +76,7 @@ TEST(MedianStoppingTest, StopsAtTheFirstPointWorseThanTheMedianAfterTheGrace) {
   EXPECT_EQ(decision->completed_compared(), 5);
 
   // Without the grace it stops at its first point.
-  decision = MedianStoppingDecision(MakeCurve({0.72, 0.65}), completed, Spec(5, 0));
+  decision = MedianStoppingDecision(MakeCurve({0.72, 0.65}), completed, Spec(5, 0), kEpochs);
   ASSERT_TRUE(decision.has_value());
   EXPECT_DOUBLE_EQ(decision->epoch_fraction(), 0.25);
   EXPECT_DOUBLE_EQ(decision->candidate_error(), 0.72);
@@ -82,30 +85,43 @@ TEST(MedianStoppingTest, StopsAtTheFirstPointWorseThanTheMedianAfterTheGrace) {
 
 TEST(MedianStoppingTest, AGoodCandidateAndOneWhoseBestErrorKeepsUpGoOn) {
   const std::vector<CompletedCurve> completed = FiveCompleted();
-  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.6, 0.55, 0.5, 0.45}), completed, Spec(5, 0)));
+  EXPECT_FALSE(
+      MedianStoppingDecision(MakeCurve({0.6, 0.55, 0.5, 0.45}), completed, Spec(5, 0), kEpochs));
   // Its later points are worse than the medians (0.7 > 0.6, 0.7 > 0.533),
   // but its best so far (0.5) is not: the rule compares the best.
-  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.5, 0.7, 0.7}), completed, Spec(5, 0)));
+  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.5, 0.7, 0.7}), completed, Spec(5, 0), kEpochs));
   // Equal to the median is not worse.
-  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.7}), completed, Spec(5, 0)));
+  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.7}), completed, Spec(5, 0), kEpochs));
+}
+
+// A candidate that reached the end of its training is complete, however bad:
+// the rule never decides at the last point.
+TEST(MedianStoppingTest, TheEndOfTrainingIsNeverADecisionPoint) {
+  const std::vector<CompletedCurve> completed = FiveCompleted();
+  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.99}), completed, Spec(5, 0), 0.25));
+  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.6, 0.99}), completed, Spec(5, 0), 0.5));
+  std::optional<v1::StoppingDecision> decision =
+      MedianStoppingDecision(MakeCurve({0.99, 0.99}), completed, Spec(5, 0), 0.5);
+  ASSERT_TRUE(decision.has_value());
+  EXPECT_DOUBLE_EQ(decision->epoch_fraction(), 0.25);
 }
 
 TEST(MedianStoppingTest, NoDecisionBeforeMinCompletedCurvesReachThePoint) {
   const std::vector<CompletedCurve> completed = FiveCompleted();
-  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.99, 0.99}), completed, Spec(6, 0)));
+  EXPECT_FALSE(MedianStoppingDecision(MakeCurve({0.99, 0.99}), completed, Spec(6, 0), kEpochs));
   // Curves that have no point up to the fraction are not compared there:
   // three curves measured only from 0.5 epochs on leave five at 0.25.
   std::vector<CompletedCurve> more = completed;
   for (int i = 0; i < 3; ++i) more.emplace_back(MakeCurve({0.0, 0.0}, 0.5));
   std::optional<v1::StoppingDecision> decision =
-      MedianStoppingDecision(MakeCurve({0.99}), more, Spec(6, 0));
+      MedianStoppingDecision(MakeCurve({0.99}), more, Spec(6, 0), kEpochs);
   EXPECT_FALSE(decision.has_value()) << decision->DebugString();
-  decision = MedianStoppingDecision(MakeCurve({0.99}), more, Spec(5, 0));
+  decision = MedianStoppingDecision(MakeCurve({0.99}), more, Spec(5, 0), kEpochs);
   ASSERT_TRUE(decision.has_value());
   EXPECT_EQ(decision->completed_compared(), 5);
   // At 0.5 all eight are compared; the median of 0.7 0.6 0.8 0.5 0.4 0 0 0
   // is (0.4 + 0.5) / 2.
-  decision = MedianStoppingDecision(MakeCurve({0.46, 0.46}), more, Spec(5, 0));
+  decision = MedianStoppingDecision(MakeCurve({0.46, 0.46}), more, Spec(5, 0), kEpochs);
   ASSERT_TRUE(decision.has_value());
   EXPECT_DOUBLE_EQ(decision->epoch_fraction(), 0.5);
   EXPECT_EQ(decision->completed_compared(), 8);
@@ -116,11 +132,11 @@ TEST(MedianStoppingTest, TheDecisionDoesNotDependOnTheOrderOfTheCompletedCurves)
   std::vector<CompletedCurve> completed = FiveCompleted();
   const Curve curve = MakeCurve({0.75, 0.62, 0.6});
   const std::optional<v1::StoppingDecision> first =
-      MedianStoppingDecision(curve, completed, Spec(5, 0.5));
+      MedianStoppingDecision(curve, completed, Spec(5, 0.5), kEpochs);
   ASSERT_TRUE(first.has_value());
   std::reverse(completed.begin(), completed.end());
   const std::optional<v1::StoppingDecision> second =
-      MedianStoppingDecision(curve, completed, Spec(5, 0.5));
+      MedianStoppingDecision(curve, completed, Spec(5, 0.5), kEpochs);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(first->SerializeAsString(), second->SerializeAsString());
 }

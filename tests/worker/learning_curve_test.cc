@@ -164,9 +164,12 @@ TEST(LearningCurve, ACurveCallbackErrorStopsTrainingAtThatPoint) {
   EXPECT_TRUE(epochs.empty()) << "stopped three quarters into the first epoch";
 }
 
+// The job spec loader refuses it first; a task built by hand reaches the
+// trainer, which must refuse it too.
 TEST(LearningCurve, InvalidPointsPerEpochIsRefused) {
-  absl::StatusOr<v1::EvaluationResult> result =
-      TrainCandidate(Request("learning_curve { points_per_epoch: 0 } "));
+  TrainRequest request = Request(kCurve);
+  request.spec.mutable_training()->mutable_learning_curve()->set_points_per_epoch(0);
+  absl::StatusOr<v1::EvaluationResult> result = TrainCandidate(request);
   EXPECT_TRUE(absl::IsInvalidArgument(result.status())) << result.status();
 }
 

@@ -261,6 +261,9 @@ struct WorkerLoop::Impl {
     // A curve point arrived since the last heartbeat: send one now, not at
     // the next tick, so that a hopeless candidate is stopped without delay.
     bool curve_pending = false;
+    // What the evaluator polls: set by the watcher below, or at once by the
+    // heartbeat thread when the automated stopping rule stopped the candidate.
+    std::atomic<bool> stop{false};
     std::thread heartbeat([&] {
       while (true) {
         {
@@ -284,16 +287,25 @@ struct WorkerLoop::Impl {
         grpc::ClientContext context;
         context.set_deadline(Deadline(absl::Seconds(10)));
         grpc::Status status = stub->Heartbeat(&context, request, &response);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+          // The coordinator refused what this heartbeat carried (its curve):
+          // the lease is not renewed by it, and saying so is all we can do.
+          spdlog::warn("job {} candidate {}: heartbeat refused: {}", task.job_id(),
+                       task.candidate_id(), status.error_message());
+        }
         if (!status.ok() || response.keep_going()) continue;
         if (response.stopped()) {
           // Final whatever the evaluation is doing: the coordinator has
-          // recorded the candidate as STOPPED and will take no report.
+          // recorded the candidate as STOPPED and will take no report, nor
+          // any more heartbeats for this lease.
           if (!stopped_by_rule.exchange(true)) {
             spdlog::info(
                 "job {} candidate {}: stopped by the coordinator's automated stopping rule: {}",
                 task.job_id(), task.candidate_id(), response.reason());
           }
           withdraw = true;
+          stop = true;
+          return;
         } else if (!reporting.load()) {
           spdlog::info("job {} candidate {}: stopping: {}", task.job_id(), task.candidate_id(),
                        response.reason());
@@ -301,7 +313,6 @@ struct WorkerLoop::Impl {
         }
       }
     });
-    std::atomic<bool> stop{false};
     std::thread watcher([&] {
       // Merges the two reasons to stop into the flag the evaluator polls.
       while (true) {

@@ -26,9 +26,10 @@ std::vector<std::string> ConfigFiles() {
 }
 
 TEST(ConfigFilesTest, EveryExperimentOfTheReferenceHasAConfig) {
-  // The 29 experiments of docs/unas_original.md §10 plus the quick demo search.
+  // The 29 experiments of docs/unas_original.md §10, the quick demo search and
+  // the demo at tight bounds (bench/search/cpu_comparison).
   std::vector<std::string> files = ConfigFiles();
-  EXPECT_EQ(files.size(), 30u);
+  EXPECT_EQ(files.size(), 31u);
   for (const char* name : {"cnn_mnist_aging",
                            "cnn_mnist_aging_no_ms",
                            "cnn_mnist_aging_no_pmu",
@@ -58,7 +59,8 @@ TEST(ConfigFilesTest, EveryExperimentOfTheReferenceHasAConfig) {
                            "cnn_speech_commands_aging",
                            "cnn_speech_commands_struct_pru",
                            "cnn_vww",
-                           "fashion_mnist_quick"}) {
+                           "fashion_mnist_quick",
+                           "fashion_mnist_tight"}) {
     EXPECT_TRUE(std::find(files.begin(), files.end(), std::string(name) + ".textproto") !=
                 files.end())
         << name;
@@ -75,13 +77,16 @@ TEST(ConfigFilesTest, EveryConfigLoadsAndValidates) {
   }
 }
 
+// The demo and its tight-bounds variant; every other config is the paper's.
+bool IsDemo(const std::string& file) {
+  return file == "fashion_mnist_quick.textproto" || file == "fashion_mnist_tight.textproto";
+}
+
 TEST(ConfigFilesTest, PaperConfigsKeepPlainDrawsAndTheDemoDrawsWithinTheBounds) {
   for (const std::string& file : ConfigFiles()) {
     absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(ConfigPath(file));
     ASSERT_TRUE(spec.ok()) << spec.status();
-    EXPECT_EQ(spec->algorithm().feasible_proposals().enabled(),
-              file == "fashion_mnist_quick.textproto")
-        << file;
+    EXPECT_EQ(spec->algorithm().feasible_proposals().enabled(), IsDemo(file)) << file;
   }
 }
 
@@ -91,7 +96,7 @@ TEST(ConfigFilesTest, OnlyTheDemoStopsHopelessCandidatesEarly) {
   for (const std::string& file : ConfigFiles()) {
     absl::StatusOr<v1::JobSpec> spec = LoadJobSpecFile(ConfigPath(file));
     ASSERT_TRUE(spec.ok()) << spec.status();
-    const bool demo = file == "fashion_mnist_quick.textproto";
+    const bool demo = IsDemo(file);
     EXPECT_EQ(spec->has_automated_stopping(), demo) << file;
     EXPECT_EQ(spec->training().has_learning_curve(), demo) << file;
   }

@@ -1,6 +1,6 @@
 // A coordinator restarted under a Bayesian-optimisation job with 800
 // observations proposes from the stored model state (distance rows and
-// hyper-parameters, schema version 3) instead of replaying every
+// hyper-parameters, schema version 4) instead of replaying every
 // observation's distances: the first proposal after the restart equals the
 // uninterrupted coordinator's and the full replay's, and comes far sooner
 // than the replay's. Heartbeats of another job stay prompt meanwhile. The
