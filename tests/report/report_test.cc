@@ -1,5 +1,5 @@
 // Unit tests of the report library: file set, HTML structure (plots, marks,
-// bounds, Pareto table, escaping), CSV and JSON contents, edge cases.
+// bounds, Pareto table, escaping), edge cases. CSV and JSON: report_files_test.cc.
 #include "report/report.h"
 
 #include <cmath>
@@ -19,8 +19,8 @@
 #include "gtest/gtest.h"
 #include "report/format.h"
 #include "report/svg_plot.h"
+#include "tests/report/report_test_util.h"
 #include "tests/report/synthetic_job.h"
-
 namespace unas::report {
 namespace {
 
@@ -29,102 +29,7 @@ using testing::MakeSyntheticJob;
 using ::testing::Not;
 using testing::RecomputeFeasibilityAndPareto;
 using testing::SyntheticOptions;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::filesystem::path FreshDir(const std::string& name) {
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) / absl::StrCat("unas_report_test_", name);
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
-    ++n;
-  return n;
-}
-
-// The <svg ...>...</svg> element with the given id.
-std::string SvgById(const std::string& html, const std::string& id) {
-  const size_t start = html.find(absl::StrCat("<svg id=\"", id, "\""));
-  if (start == std::string::npos) return "";
-  const size_t end = html.find("</svg>", start);
-  return end == std::string::npos ? "" : html.substr(start, end + 6 - start);
-}
-
-// RFC 4180 parser: rows of fields, quotes and embedded newlines handled.
-std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(field);
-      field.clear();
-    } else if (c == '\r') {
-      continue;
-    } else if (c == '\n') {
-      row.push_back(field);
-      field.clear();
-      rows.push_back(row);
-      row.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(field);
-    rows.push_back(row);
-  }
-  return rows;
-}
-
-int ColumnIndex(const std::vector<std::string>& header, const std::string& name) {
-  for (size_t i = 0; i < header.size(); ++i) {
-    if (header[i] == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-google::protobuf::Struct ParseJson(const std::string& text) {
-  google::protobuf::Struct out;
-  const auto status = google::protobuf::util::JsonStringToMessage(text, &out);
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  return out;
-}
-
-// No NaN or infinity leaked into coordinates or numbers.
-void ExpectNoNonFinite(const std::string& text) {
-  static const std::regex kBad(R"((^|[\s"=MHVL,(])-?(nan|inf)([\s",)]|$))", std::regex::icase);
-  std::smatch match;
-  EXPECT_FALSE(std::regex_search(text, match, kBad)) << "found '" << match.str() << "'";
-}
-
-int FeasibleCount(const ReportData& data) {
-  int n = 0;
-  for (const auto& c : data.history) n += c.feasible() ? 1 : 0;
-  return n;
-}
+using namespace testing;  // report_test_util.h
 
 TEST(ReportTest, SyntheticJobHasAllKindsOfPoints) {
   // Guards the other tests: they need infeasible, feasible-dominated and
@@ -360,93 +265,6 @@ TEST(ReportTest, EscapesHtmlInJobNameAndText) {
   EXPECT_THAT(html, HasSubstr("state-failed"));
 }
 
-TEST(ReportTest, CandidatesCsvHasAHeaderAndOneRowPerCandidate) {
-  ReportData data = MakeSyntheticJob();
-  data.history[3].set_worker_id("host \"a\", slot 1\nsecond line");
-  const auto rows = ParseCsv(RenderCandidatesCsv(data));
-  ASSERT_EQ(rows.size(), data.history.size() + 1);
-  const auto& header = rows[0];
-  EXPECT_EQ(header[0], "evaluation");
-  EXPECT_EQ(header[1], "candidate_id");
-  for (const char* name : {"parent_id", "feasible", "pareto", "validation_error", "test_error",
-                           "int8_test_error", "peak_memory_bytes", "model_size_bytes",
-                           "model_size_deployed_bytes", "macs", "architecture"}) {
-    EXPECT_GE(ColumnIndex(header, name), 0) << name;
-  }
-  const int val = ColumnIndex(header, "validation_error");
-  const int pmu = ColumnIndex(header, "peak_memory_bytes");
-  const int pareto = ColumnIndex(header, "pareto");
-  const int parent = ColumnIndex(header, "parent_id");
-  const int int8 = ColumnIndex(header, "int8_test_error");
-  const int worker = ColumnIndex(header, "worker_id");
-  int pareto_rows = 0;
-  for (size_t i = 0; i < data.history.size(); ++i) {
-    const auto& row = rows[i + 1];
-    const auto& c = data.history[i];
-    ASSERT_EQ(row.size(), header.size()) << "row " << i;
-    EXPECT_EQ(row[0], absl::StrCat(i + 1));
-    EXPECT_EQ(row[1], absl::StrCat(c.candidate_id()));
-    // Unformatted: exact round trip.
-    EXPECT_EQ(std::strtod(row[val].c_str(), nullptr), c.evaluation().validation_error());
-    EXPECT_EQ(row[pmu], absl::StrCat(c.metrics().peak_memory_bytes()));
-    EXPECT_EQ(row[parent], c.has_parent_id() ? absl::StrCat(c.parent_id()) : "");
-    EXPECT_EQ(row[int8].empty(), !c.evaluation().has_int8_test_error());
-    EXPECT_EQ(row[worker], c.worker_id());
-    pareto_rows += row[pareto] == "true" ? 1 : 0;
-  }
-  EXPECT_EQ(pareto_rows, static_cast<int>(data.pareto.size()));
-  // The architecture shorthand has commas: quoted, and read back whole.
-  const int arch = ColumnIndex(header, "architecture");
-  EXPECT_THAT(rows[1][arch], HasSubstr(","));
-  EXPECT_THAT(rows[1][arch], HasSubstr("dense ["));
-}
-
-TEST(ReportTest, ParetoCsvHasTheParetoRowsInOrder) {
-  const ReportData data = MakeSyntheticJob();
-  const auto rows = ParseCsv(RenderParetoCsv(data));
-  ASSERT_EQ(rows.size(), data.pareto.size() + 1);
-  EXPECT_EQ(rows[0], ParseCsv(RenderCandidatesCsv(data))[0]);
-  for (size_t i = 0; i < data.pareto.size(); ++i) {
-    EXPECT_EQ(rows[i + 1][1], absl::StrCat(data.pareto[i].candidate_id()));
-    EXPECT_EQ(rows[i + 1][ColumnIndex(rows[0], "pareto")], "true");
-    EXPECT_EQ(rows[i + 1][ColumnIndex(rows[0], "feasible")], "true");
-  }
-}
-
-TEST(ReportTest, CandidatesJsonParsesBack) {
-  ReportData data = MakeSyntheticJob();
-  data.history[0].set_worker_id("tab\there \"quoted\" \\ back\x01slash");
-  const google::protobuf::Struct json = ParseJson(RenderCandidatesJson(data));
-  ASSERT_TRUE(json.fields().contains("job"));
-  EXPECT_EQ(json.fields()
-                .at("job")
-                .struct_value()
-                .fields()
-                .at("spec")
-                .struct_value()
-                .fields()
-                .at("name")
-                .string_value(),
-            "fashion_mnist_quick");
-  const auto& ids = json.fields().at("pareto_ids").list_value();
-  ASSERT_EQ(static_cast<size_t>(ids.values_size()), data.pareto.size());
-  EXPECT_EQ(ids.values(0).number_value(), static_cast<double>(data.pareto[0].candidate_id()));
-  const auto& rows = json.fields().at("candidates").list_value();
-  ASSERT_EQ(static_cast<size_t>(rows.values_size()), data.history.size());
-  for (int i = 0; i < rows.values_size(); ++i) {
-    const auto& f = rows.values(i).struct_value().fields();
-    const auto& c = data.history[i];
-    EXPECT_EQ(f.at("candidate_id").number_value(), static_cast<double>(c.candidate_id()));
-    EXPECT_EQ(f.at("validation_error").number_value(), c.evaluation().validation_error());
-    EXPECT_EQ(f.at("macs").number_value(), static_cast<double>(c.metrics().macs()));
-    EXPECT_EQ(f.at("feasible").bool_value(), c.feasible());
-    EXPECT_EQ(f.at("parent_id").kind_case() == google::protobuf::Value::kNullValue,
-              !c.has_parent_id());
-    EXPECT_EQ(f.at("worker_id").string_value(), c.worker_id());
-    EXPECT_TRUE(f.at("architecture_spec").struct_value().fields().contains("cnn"));
-  }
-}
-
 TEST(ReportTest, NoCandidatesYet) {
   ReportData data = MakeSyntheticJob({.candidates = 0});
   const std::filesystem::path dir = FreshDir("empty");
@@ -583,116 +401,6 @@ TEST(ReportTest, OutputIsDeterministic) {
 }
 
 // --- format.h ---------------------------------------------------------------
-
-TEST(FormatTest, Escaping) {
-  EXPECT_EQ(EscapeHtml("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
-  EXPECT_EQ(CsvField("plain"), "plain");
-  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
-  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
-  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
-  EXPECT_EQ(CsvField(" padded"), "\" padded\"");
-  EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-}
-
-TEST(FormatTest, Numbers) {
-  EXPECT_EQ(ShortestDouble(0.1), "0.1");
-  EXPECT_EQ(ShortestDouble(12345), "12345");
-  EXPECT_EQ(ShortestDouble(std::nan("")), "");
-  const double awkward = 0.1 + 0.2;
-  EXPECT_EQ(std::strtod(ShortestDouble(awkward).c_str(), nullptr), awkward);
-  EXPECT_EQ(FormatBytes(950), "950 B");
-  EXPECT_EQ(FormatBytes(16000), "16 kB");
-  EXPECT_EQ(FormatBytes(12345), "12.3 kB");
-  EXPECT_EQ(FormatBytes(2.5e6), "2.5 MB");
-  EXPECT_EQ(FormatBytes(999999), "1 MB");
-  EXPECT_EQ(FormatBytes(0), "0 B");
-  EXPECT_EQ(FormatCount(1234567), "1.23M");
-  EXPECT_EQ(FormatCount(500), "500");
-  EXPECT_EQ(FormatPercent(0.1234), "12.34%");
-  EXPECT_EQ(GroupThousands(1234567), "1,234,567");
-  EXPECT_EQ(GroupThousands(-1000), "-1,000");
-  EXPECT_EQ(GroupThousands(999), "999");
-  EXPECT_EQ(FormatMinimalDecimals(2.5), "2.5");
-  EXPECT_EQ(FormatMinimalDecimals(20), "20");
-  EXPECT_EQ(FormatMinimalDecimals(0.125), "0.125");
-}
-
-// --- svg_plot.h ---------------------------------------------------------------
-
-TEST(SvgAxisTest, LinearAxisHasNiceTicksCoveringTheData) {
-  const svg::Axis axis = svg::Axis::Fit(svg::Scale::kLinear, {0.113, 0.42, 0.27}, nullptr);
-  EXPECT_LE(axis.lo(), 0.113);
-  EXPECT_GE(axis.hi(), 0.42);
-  ASSERT_GE(axis.ticks().size(), 3u);
-  EXPECT_LE(axis.ticks().size(), 8u);
-  const double step = axis.ticks()[1].value - axis.ticks()[0].value;
-  for (size_t i = 1; i < axis.ticks().size(); ++i) {
-    EXPECT_NEAR(axis.ticks()[i].value - axis.ticks()[i - 1].value, step, 1e-12);
-  }
-  EXPECT_EQ(axis.Map(axis.lo()), 0);
-  EXPECT_EQ(axis.Map(axis.hi()), 1);
-}
-
-TEST(SvgAxisTest, DegenerateLinearAxes) {
-  const svg::Axis none = svg::Axis::Fit(svg::Scale::kLinear, {}, nullptr);
-  EXPECT_LT(none.lo(), none.hi());
-  const svg::Axis one = svg::Axis::Fit(svg::Scale::kLinear, {0.2}, nullptr);
-  EXPECT_LT(one.lo(), 0.2);
-  EXPECT_GT(one.hi(), 0.2);
-  EXPECT_GE(one.lo(), 0);
-  const svg::Axis zero = svg::Axis::Fit(svg::Scale::kLinear, {0, 0}, nullptr);
-  EXPECT_EQ(zero.lo(), 0);
-  EXPECT_GT(zero.hi(), 0);
-  const svg::Axis ints =
-      svg::Axis::Fit(svg::Scale::kLinear, {1, 3}, nullptr, /*integer_ticks=*/true);
-  for (const auto& t : ints.ticks()) EXPECT_EQ(t.value, std::round(t.value));
-}
-
-TEST(SvgAxisTest, LogAxisIgnoresZerosAndLabelsDecades) {
-  const svg::Axis axis =
-      svg::Axis::Fit(svg::Scale::kLog, {0, 150, 2e5, -1}, [](double v) { return FormatBytes(v); });
-  EXPECT_GT(axis.lo(), 0);
-  EXPECT_LE(axis.lo(), 150);
-  EXPECT_GE(axis.hi(), 2e5);
-  EXPECT_EQ(axis.Map(0), 0);
-  EXPECT_TRUE(axis.Clamped(0));
-  EXPECT_FALSE(axis.Clamped(1000));
-  std::vector<std::string> labels;
-  for (const auto& t : axis.ticks()) {
-    if (!t.label.empty()) labels.push_back(t.label);
-  }
-  EXPECT_THAT(labels, ::testing::IsSupersetOf({"1 kB", "10 kB", "100 kB"}));
-  EXPECT_NEAR(axis.Map(std::sqrt(axis.lo() * axis.hi())), 0.5, 1e-9);
-}
-
-TEST(SvgAxisTest, NarrowLogAxisStillHasTwoLabelledTicks) {
-  for (const std::vector<double>& values :
-       std::vector<std::vector<double>>{{12000}, {11000, 13000}, {}, {0}}) {
-    const svg::Axis axis = svg::Axis::Fit(svg::Scale::kLog, values, nullptr);
-    int labelled = 0;
-    for (const auto& t : axis.ticks()) labelled += t.label.empty() ? 0 : 1;
-    EXPECT_GE(labelled, 2);
-    for (double v : values) {
-      if (v > 0) {
-        EXPECT_GT(axis.Map(v), 0);
-        EXPECT_LT(axis.Map(v), 1);
-      }
-    }
-  }
-}
-
-TEST(SvgPlotTest, RendersEscapedLabelsAndEmptyMessage) {
-  svg::Plot plot;
-  plot.id = "p";
-  plot.title = "A <b> title";
-  plot.empty_message = "nothing & none";
-  const std::string out = svg::Render(plot);
-  EXPECT_THAT(out, HasSubstr("<svg id=\"p\""));
-  EXPECT_THAT(out, HasSubstr("A &lt;b&gt; title"));
-  EXPECT_THAT(out, HasSubstr("nothing &amp; none"));
-  EXPECT_THAT(out, HasSubstr("viewBox=\"0 0 600 400\""));
-  EXPECT_EQ(out.substr(out.size() - 7), "</svg>\n");
-}
 
 }  // namespace
 }  // namespace unas::report
